@@ -1,0 +1,64 @@
+# SynthVIS (tools/dataset_converters/make_synthvis.py), official VIS layout:
+#   data/synthvis/{train,valid}/JPEGImages/<video>/<frame>.jpg
+#   data/synthvis/annotations/{train,valid}.json   (valid keeps its GT)
+_base_ = './youtube_vis_2019.py'
+dataset_type = 'SynthVISDataset'
+data_root = 'data/synthvis/'
+img_scale = (320, 192)  # (w, h): the generated frame size
+backend_args = None
+train_pipeline = [
+    dict(type='ClipFrameSample'),
+    dict(
+        type='TransformBroadcaster',
+        share_random_params=True,
+        transforms=[
+            dict(type='LoadImageFromFile', backend_args=backend_args),
+            dict(type='LoadTrackAnnotations', with_mask=True),
+            dict(
+                type='RandomResize',
+                scale=img_scale,
+                ratio_range=(0.8, 1.25),
+                keep_ratio=True),
+            dict(
+                type='RandomCrop',
+                crop_size=img_scale,  # (w, h)
+                allow_negative_crop=True),
+            dict(type='RandomFlip', prob=0.5),
+            dict(type='PhotoMetricDistortion'),
+        ]),
+    dict(type='PackTrackInputs')
+]
+test_pipeline = [
+    dict(
+        type='TransformBroadcaster',
+        transforms=[
+            dict(type='LoadImageFromFile', backend_args=backend_args),
+            dict(type='Resize', scale=img_scale, keep_ratio=True),
+        ]),
+    dict(
+        type='PackTrackInputs',
+        meta_keys=('clip_index', 'num_clips', 'is_last_clip', 'is_new_frame',
+                   'is_output_frame', 'is_pad_frame'))
+]
+train_dataloader = dict(
+    batch_size=4,
+    num_workers=2,
+    dataset=dict(
+        type=dataset_type,
+        data_root=data_root,
+        ann_file='annotations/train.json',
+        data_prefix=dict(img_path='train/JPEGImages'),
+        pipeline=train_pipeline))
+val_dataloader = dict(
+    num_workers=1,
+    dataset=dict(
+        type=dataset_type,
+        data_root=data_root,
+        ann_file='annotations/valid.json',
+        data_prefix=dict(img_path='valid/JPEGImages'),
+        pipeline=test_pipeline))
+test_dataloader = val_dataloader
+# the valid split has ground truth: report AP
+val_evaluator = dict(
+    type='CiCoVISMetric', format_only=False, outfile_prefix=None)
+test_evaluator = val_evaluator

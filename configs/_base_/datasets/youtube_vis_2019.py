@@ -1,0 +1,85 @@
+# YouTube-VIS 2019, official json loaded directly (no conversion):
+#   data/youtube_vis_2019/{train,valid,test}/JPEGImages/<video>/<frame>.jpg
+#   data/youtube_vis_2019/{train,valid,test}.json
+# Paths below are relative to data_root, so one --cfg-options relocates them.
+# The clip length T lives in three places that must agree (a child config that
+# changes T sets all three): model.clip_len, *_dataloader.dataset.clip_len.
+dataset_type = 'YTVIS2019Dataset'
+data_root = 'data/youtube_vis_2019/'
+backend_args = None
+clip_len = 3  # T, paper Sec. 4.1 (3-frame clips)
+clip_overlap = 1  # T_o, paper Table 2 (default 1)
+img_scale = (640, 360)  # (w, h), paper "resized to 360x640"
+
+train_pipeline = [
+    dict(type='ClipFrameSample'),  # T frames around the key frame
+    dict(
+        type='TransformBroadcaster',
+        share_random_params=True,  # one random draw per clip
+        transforms=[
+            dict(type='LoadImageFromFile', backend_args=backend_args),
+            dict(type='LoadTrackAnnotations', with_mask=True),
+            # scale jitter then crop back: the clip-consistent expand/crop of
+            # the reference (zoom in and out), ids stay aligned in RandomCrop
+            dict(
+                type='RandomResize',
+                scale=img_scale,
+                ratio_range=(0.8, 1.25),
+                keep_ratio=True),
+            dict(
+                type='RandomCrop',
+                crop_size=img_scale,  # (w, h)
+                allow_negative_crop=True),
+            dict(type='RandomFlip', prob=0.5),  # horizontal (DESIGN sec. 4)
+            dict(type='PhotoMetricDistortion'),
+        ]),
+    dict(type='PackTrackInputs')
+]
+clip_meta_keys = ('clip_index', 'num_clips', 'is_last_clip', 'is_new_frame',
+                  'is_output_frame', 'is_pad_frame')
+test_pipeline = [
+    dict(
+        type='TransformBroadcaster',
+        transforms=[
+            dict(type='LoadImageFromFile', backend_args=backend_args),
+            dict(type='Resize', scale=img_scale, keep_ratio=True),
+        ]),
+    dict(type='PackTrackInputs', meta_keys=clip_meta_keys)
+]
+
+train_dataloader = dict(
+    batch_size=6,  # clips per GPU; 4 GPUs x 6 = 24 clips (paper Sec. 4)
+    num_workers=4,
+    persistent_workers=True,
+    sampler=dict(type='TrackImgSampler'),  # every annotated frame a key frame
+    batch_sampler=dict(type='TrackAspectRatioBatchSampler'),
+    dataset=dict(
+        type=dataset_type,
+        data_root=data_root,
+        ann_file='train.json',
+        data_prefix=dict(img_path='train/JPEGImages'),
+        clip_len=clip_len,
+        pipeline=train_pipeline))
+val_dataloader = dict(
+    batch_size=1,
+    num_workers=2,
+    persistent_workers=True,
+    drop_last=False,
+    sampler=dict(type='VideoClipSampler'),  # one clip per step, in order
+    dataset=dict(
+        type=dataset_type,
+        data_root=data_root,
+        ann_file='valid.json',
+        data_prefix=dict(img_path='valid/JPEGImages'),
+        test_mode=True,
+        clip_len=clip_len,
+        clip_overlap=clip_overlap,
+        pipeline=test_pipeline))
+test_dataloader = val_dataloader
+
+# The valid split has no public ground truth: write the CodaLab submission.
+val_evaluator = dict(
+    type='CiCoVISMetric',
+    format_only=True,
+    outfile_prefix='work_dirs/youtube_vis_2019_results')
+test_evaluator = val_evaluator

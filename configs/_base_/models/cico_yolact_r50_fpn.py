@@ -1,0 +1,125 @@
+# CiCo-Yolact, ResNet-50 + FPN (paper Sec. 3.3-3.4). Values the paper leaves
+# open come from REFERENCE_FACTS.md (section in brackets).
+num_classes = 40
+model = dict(
+    type='CiCo',
+    clip_len=3,  # T (paper Sec. 4.1); the datasets' clip_len must match
+    data_preprocessor=dict(
+        type='TrackDataPreprocessor',
+        # standard mmdet RGB normalisation (DESIGN sec. 4, not the
+        # reference's BGR-order quirk)
+        mean=[123.675, 116.28, 103.53],
+        std=[58.395, 57.12, 57.375],
+        bgr_to_rgb=True,
+        pad_mask=True,
+        pad_size_divisor=32),
+    # backbone + FPN as mmdet's YOLACT R50, so its COCO checkpoint loads
+    backbone=dict(
+        type='ResNet',
+        depth=50,
+        num_stages=4,
+        out_indices=(0, 1, 2, 3),
+        frozen_stages=-1,  # [1.1] nothing frozen, BN trained
+        norm_cfg=dict(type='BN', requires_grad=True),
+        norm_eval=False,
+        zero_init_residual=False,
+        style='pytorch',
+        init_cfg=dict(type='Pretrained', checkpoint='torchvision://resnet50')),
+    neck=dict(
+        type='FPN',
+        in_channels=[256, 512, 1024, 2048],
+        out_channels=256,
+        start_level=1,  # P3-P7, strides 8..128 [1.1]
+        add_extra_convs='on_input',
+        num_outs=5,
+        upsample_cfg=dict(mode='bilinear')),
+    bbox_head=dict(
+        type='CiCoClipHead',
+        num_classes=num_classes,
+        in_channels=256,
+        feat_channels=256,
+        stacked_convs=4,  # paper Sec. 3.3: four conv layers per tower
+        cls_tower_3d=False,  # Table 1b: 2D class tower
+        box_tower_3d=True,  # Table 1b: 3D box tower
+        track_tower_3d=True,  # Table 1b: 3D track tower
+        temporal_kernel_size=3,  # [1.3] 3x3x3, temporal zero padding
+        num_params=32,  # Yolact: K = 32 coefficients [2.1]
+        embed_dim=64,  # [1.3] TRACK_DIM
+        with_quality=True,  # [4] box-quality ("centerness") branch
+        anchor_generator=dict(  # [1.4] side 3 x stride, ratios 1, 1:2, 2:1
+            type='AnchorGenerator',
+            octave_base_scale=3,
+            scales_per_octave=1,
+            ratios=[1.0, 2.0, 0.5],
+            strides=[8, 16, 32, 64, 128],
+            center_offset=0.5),
+        bbox_coder=dict(  # [1.5] SSD coder, variances 0.1 / 0.2
+            type='DeltaXYWHBBoxCoder',
+            target_means=[0., 0., 0., 0.],
+            target_stds=[0.1, 0.1, 0.2, 0.2]),
+        loss_cls=dict(  # [4] sigmoid focal, alpha 0.25, gamma 2, weight 5
+            type='FocalLoss',
+            use_sigmoid=True,
+            gamma=2.0,
+            alpha=0.25,
+            loss_weight=5.0),
+        loss_bbox=dict(type='SmoothL1Loss', beta=1.0, loss_weight=1.0),  # [4]
+        loss_diou=dict(type='DIoULoss', loss_weight=1.0),  # [4] BIoU_ALPHA
+        loss_quality=dict(  # [4] CENTERNESS_ALPHA, target = mean DIoU
+            type='CrossEntropyLoss',
+            use_sigmoid=True,
+            loss_weight=1.0),
+        loss_track=dict(type='TrackEmbedLoss', loss_weight=5.0)),  # [4.2]
+    mask_head=dict(
+        type='ClipProtoNet',
+        num_classes=num_classes,
+        in_channels=256,
+        proto_channels=256,  # [2.1] C_p
+        num_protos=32,
+        is_3d=True,  # Table 1d: 3D CMH
+        num_proto_convs=3,  # paper Sec. 3.3: three 3D convs
+        mask_fcn=dict(type='ClipLincombMask'),  # Eq. 5
+        loss_mask=dict(  # Eq. 8 [4.1]: 6.125 x min(T, 5), decay 0.9
+            type='ClipMaskLoss',
+            loss_weight=6.125,
+            clip_len_scale=True,
+            max_clip_len_scale=5,
+            temporal_decay=0.9),
+        train_crop_expand=1.5,  # [4.1]
+        test_crop_expand=1.1,  # [6.2] Yolact
+        crop_min_size=0.1),
+    tracker=dict(  # Eq. 11 [6.4]
+        type='ClipTracker',
+        match_weights=dict(embed=1.0, mask=0.5, box=0.5, label=0.3),
+        overlap_iou_scale=2.0,
+        new_track_embed=0.5,
+        new_track_iou=0.3,
+        num_clips_retain=5),
+    train_cfg=dict(
+        assigner=dict(
+            type='CircumscribedBoxAssigner',
+            window=1,  # paper: previous, current and next frame
+            pos_iou_thr=0.5,  # paper Sec. 3.3 epsilon_p
+            neg_iou_thr=0.4,  # paper Sec. 3.3 epsilon_n
+            min_pos_iou=0.,
+            gt_max_assign_all=False),
+        sampler=dict(type='PseudoSampler'),
+        allowed_border=-1,
+        pos_weight=-1,
+        neg_pos_ratio=3,  # OHEM configs (OVIS) [3]
+        debug=False),
+    test_cfg=dict(
+        score_thr=0.1,  # paper Sec. 3.4
+        nms_pre=300,  # [6.2] min(100 T, 300) candidates per clip
+        rescore_with_quality=True,  # [6.2] rank by quality x score
+        nms=dict(  # [6.2] clip-level Fast NMS
+            iou_thr=0.5,
+            box_weight=0.5,
+            mask_weight=0.5,
+            mask_thr=0.5,
+            min_mask_area=5,
+            class_agnostic=False,
+            max_per_clip=100),
+        mask_thr=0.5,
+        min_mask_area=5,  # [6.2] filter 3
+        encode_masks=True))

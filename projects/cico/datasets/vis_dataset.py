@@ -1,0 +1,398 @@
+"""Video instance segmentation datasets: YouTube-VIS 2019/2021, OVIS, SynthVIS.
+
+The official json (``videos`` with ``file_names``; ``annotations`` with per-frame
+``bboxes``/``segmentations``/``areas``) loads directly; mmdet's converted CocoVID
+json (``images`` with ``frame_id``/``video_id``, one annotation per frame) loads too.
+Both give the same per-video structure as mmdet's ``BaseVideoDataset``::
+
+    {'video_id', 'video_length', 'images': [frame_info, ...]}
+    frame_info = {img_id, file_name, img_path, height, width, frame_id, video_id,
+                  instances: [{bbox (x1, y1, x2, y2), bbox_label, mask (RLE or
+                  polygons), instance_id, ignore_flag}]}
+
+Training: one item is one video; ``ClipFrameSample`` (first transform of the
+pipeline) picks ``clip_len`` frames around a key frame. Testing: one item is one
+clip ``(video_index, clip_index)``; the clip's frames are collated here, so the
+pipeline starts with the per-frame transforms. See :func:`clip_frame_indices`.
+"""
+import json
+import os.path as osp
+from collections import defaultdict
+from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
+
+import mmengine.fileio as fileio
+from mmengine.logging import print_log
+from pycocotools import mask as mask_utils
+
+from mmdet.datasets import BaseVideoDataset, YouTubeVISDataset
+from mmdet.registry import DATASETS
+from .synthvis import SYNTHVIS_CLASSES
+from .transforms.clip_sampling import clip_frame_indices, num_clips
+
+OVIS_CLASSES = ('person', 'bird', 'cat', 'dog', 'horse', 'sheep', 'cow',
+                'elephant', 'bear', 'zebra', 'giraffe', 'poultry',
+                'giant_panda', 'lizard', 'parrot', 'monkey', 'rabbit', 'tiger',
+                'fish', 'turtle', 'bicycle', 'motorcycle', 'airplane', 'boat',
+                'vehicle')
+
+
+def _mmdet_ytvis_classes(version: str) -> Tuple[str, ...]:
+    """The official YouTube-VIS class list, read from mmdet without mutating
+    ``YouTubeVISDataset.METAINFO`` (mmdet's classmethod writes it on ``cls``)."""
+    probe = type('_YTVISClasses', (YouTubeVISDataset, ), {})
+    probe.set_dataset_classes(version)
+    return tuple(probe.METAINFO['classes'])
+
+
+def _norm_name(name: str) -> str:
+    return name.strip().lower().replace(' ', '_')
+
+
+def load_vis_json(ann_file: str, backend_args: Optional[dict] = None) -> dict:
+    """Read a VIS annotation json with errors that name the file."""
+    if not fileio.exists(ann_file, backend_args=backend_args):
+        raise FileNotFoundError(
+            f'VIS annotation file not found: {ann_file} (check data_root and '
+            'ann_file in the dataset config)')
+    try:
+        raw = json.loads(fileio.get_text(ann_file, backend_args=backend_args))
+    except (ValueError, UnicodeDecodeError) as err:
+        raise ValueError(
+            f'VIS annotation file {ann_file} is not valid json: {err}') from err
+    if not isinstance(raw, dict) or 'videos' not in raw:
+        raise ValueError(
+            f'VIS annotation file {ann_file} has no "videos" list; expected '
+            'the official YouTube-VIS/OVIS json or mmdet CocoVID json')
+    return raw
+
+
+@DATASETS.register_module()
+class VISDataset(BaseVideoDataset):
+    """Video instance segmentation dataset (official or CocoVID json).
+
+    Args:
+        clip_len (int): T, frames per clip (train sampling and test clips).
+        clip_overlap (int): T_o, frames shared by consecutive test clips.
+        frame_stride (int): temporal stride between the frames of a training
+            clip (in annotated frames).
+        *args, **kwargs: ``mmengine.dataset.BaseDataset`` arguments
+            (``ann_file``, ``data_root``, ``data_prefix=dict(img_path=...)``,
+            ``pipeline``, ``test_mode``, ``filter_cfg``, ...).
+            ``filter_cfg=dict(filter_empty_gt=True, min_size=32)`` drops, in
+            training only, videos without any valid instance or with a
+            shorter side below ``min_size``. Frames are never dropped, so a
+            clip is always temporally contiguous.
+    """
+    METAINFO = dict(classes=None)
+
+    def __init__(self,
+                 *args,
+                 clip_len: int = 3,
+                 clip_overlap: int = 1,
+                 frame_stride: int = 1,
+                 **kwargs) -> None:
+        if clip_len < 1:
+            raise ValueError(f'clip_len must be >= 1, got {clip_len}')
+        if not 0 <= clip_overlap < clip_len:
+            raise ValueError('clip_overlap must satisfy 0 <= clip_overlap < '
+                             f'clip_len, got {clip_overlap} and {clip_len}')
+        if frame_stride < 1:
+            raise ValueError(f'frame_stride must be >= 1, got {frame_stride}')
+        self.clip_len = clip_len
+        self.clip_overlap = clip_overlap
+        self.frame_stride = frame_stride
+        super().__init__(*args, **kwargs)
+
+    # ------------------------------------------------------------ loading
+    def load_data_list(self) -> List[dict]:
+        raw = load_vis_json(self.ann_file, self.backend_args)
+        self._set_categories(raw.get('categories') or [])
+        videos = raw['videos']
+        if len(videos) > 0 and 'file_names' in videos[0]:
+            data_list = self._load_official(raw)
+        elif 'images' in raw:
+            data_list = self._load_cocovid(raw)
+        else:
+            raise ValueError(
+                f'{self.ann_file}: videos have no "file_names" and there is no'
+                ' "images" list; neither official VIS nor CocoVID format')
+        return data_list
+
+    def _set_categories(self, categories: List[dict]) -> None:
+        """Map json category ids to labels (positions in ``classes``)."""
+        classes = self._metainfo.get('classes')
+        cats = sorted(categories, key=lambda c: c['id'])
+        if classes is None:
+            if not cats:
+                raise ValueError(f'{self.ann_file} has no "categories" and the'
+                                 ' dataset defines no classes')
+            classes = tuple(c['name'] for c in cats)
+            self._metainfo['classes'] = classes
+        if not cats:  # e.g. a test json without categories: ids 1..C
+            cats = [dict(id=i + 1, name=n) for i, n in enumerate(classes)]
+        by_name = {_norm_name(c['name']): c['id'] for c in cats}
+        names = [_norm_name(c) for c in classes]
+        if all(n in by_name for n in names):
+            cat_ids = [by_name[n] for n in names]
+        elif len(cats) == len(classes):
+            cat_ids = [c['id'] for c in cats]
+            print_log(
+                f'{self.ann_file}: category names differ from the dataset '
+                'classes; mapping by sorted category id', 'current')
+        else:
+            raise ValueError(
+                f'{self.ann_file} has {len(cats)} categories '
+                f'({[c["name"] for c in cats][:10]}...) that do not match the '
+                f'{len(classes)} classes of {type(self).__name__}')
+        self.cat_ids = cat_ids
+        self.cat2label = {cat_id: i for i, cat_id in enumerate(cat_ids)}
+        self._metainfo['cat_ids'] = tuple(cat_ids)
+
+    def _label_of(self, cat_id: Any, where: str) -> int:
+        if cat_id not in self.cat2label:
+            raise ValueError(
+                f'{self.ann_file}: {where} has unknown category_id {cat_id} '
+                f'(known: {sorted(self.cat2label)})')
+        return self.cat2label[cat_id]
+
+    def _img_path(self, file_name: str) -> str:
+        prefix = self.data_prefix.get('img_path', None)
+        return osp.join(prefix, file_name) if prefix else file_name
+
+    def _load_official(self, raw: dict) -> List[dict]:
+        videos, anns_by_video = {}, defaultdict(list)
+        img_id = 0
+        for video in raw['videos']:
+            vid = video['id']
+            if 'file_names' not in video:
+                raise ValueError(
+                    f'{self.ann_file}: video {vid} has no "file_names"')
+            images = []
+            for frame_id, file_name in enumerate(video['file_names']):
+                img_id += 1
+                images.append(
+                    dict(
+                        img_id=img_id,
+                        file_name=file_name,
+                        img_path=self._img_path(file_name),
+                        height=video['height'],
+                        width=video['width'],
+                        frame_id=frame_id,
+                        video_id=vid,
+                        instances=[]))
+            videos[vid] = dict(
+                video_id=vid,
+                video_name=osp.dirname(video['file_names'][0])
+                if video['file_names'] else str(vid),
+                video_length=len(images),
+                images=images)
+        for ann in raw.get('annotations') or []:
+            anns_by_video[ann.get('video_id')].append(ann)
+        for vid, anns in anns_by_video.items():
+            if vid not in videos:
+                raise ValueError(
+                    f'{self.ann_file}: annotation {anns[0].get("id")} refers '
+                    f'to video_id {vid}, which is not in "videos"')
+            video = videos[vid]
+            length = video['video_length']
+            for ann in anns:
+                where = f'video {vid} annotation {ann.get("id")}'
+                label = self._label_of(ann.get('category_id'), where)
+                for field in ('segmentations', 'bboxes', 'areas'):
+                    if field in ann and ann[field] is not None \
+                            and len(ann[field]) != length:
+                        raise ValueError(
+                            f'{self.ann_file}: {where}: "{field}" has '
+                            f'{len(ann[field])} entries but the video has '
+                            f'{length} frames')
+                segs = ann.get('segmentations') or [None] * length
+                boxes = ann.get('bboxes') or [None] * length
+                for t in range(length):
+                    inst = self._parse_instance(
+                        boxes[t], segs[t], video['images'][t], label,
+                        ann['id'], ann.get('iscrowd', 0))
+                    if inst is not None:
+                        video['images'][t]['instances'].append(inst)
+        return list(videos.values())
+
+    def _load_cocovid(self, raw: dict) -> List[dict]:
+        videos = {}
+        for video in raw['videos']:
+            videos[video['id']] = dict(
+                video_id=video['id'],
+                video_name=video.get('name', str(video['id'])),
+                images=[])
+        img_index = {}
+        for img in raw['images']:
+            vid = img.get('video_id')
+            if vid not in videos:
+                raise ValueError(f'{self.ann_file}: image {img.get("id")} '
+                                 f'refers to unknown video_id {vid}')
+            frame = dict(
+                img_id=img['id'],
+                file_name=img['file_name'],
+                img_path=self._img_path(img['file_name']),
+                height=img['height'],
+                width=img['width'],
+                frame_id=img.get('frame_id', len(videos[vid]['images'])),
+                video_id=vid,
+                instances=[])
+            videos[vid]['images'].append(frame)
+            img_index[img['id']] = frame
+        for video in videos.values():
+            video['images'].sort(key=lambda f: f['frame_id'])
+            video['video_length'] = len(video['images'])
+            for t, frame in enumerate(video['images']):
+                if frame['frame_id'] != t:
+                    raise ValueError(
+                        f'{self.ann_file}: video {video["video_id"]} frame_ids'
+                        ' are not contiguous from 0 '
+                        f'(found {frame["frame_id"]} at position {t})')
+        for ann in raw.get('annotations') or []:
+            frame = img_index.get(ann.get('image_id'))
+            if frame is None:
+                raise ValueError(f'{self.ann_file}: annotation {ann.get("id")} '
+                                 f'refers to unknown image_id '
+                                 f'{ann.get("image_id")}')
+            where = f'video {frame["video_id"]} annotation {ann.get("id")}'
+            label = self._label_of(ann.get('category_id'), where)
+            inst = self._parse_instance(
+                ann.get('bbox'), ann.get('segmentation'), frame, label,
+                ann.get('instance_id', ann['id']), ann.get('iscrowd', 0))
+            if inst is not None:
+                frame['instances'].append(inst)
+        return [v for v in videos.values()]
+
+    @staticmethod
+    def _parse_instance(bbox: Optional[Sequence[float]], seg: Any, frame: dict,
+                        label: int, instance_id: int,
+                        iscrowd: int) -> Optional[dict]:
+        """One object in one frame, or None when it is absent there."""
+        if bbox is None and seg is None:
+            return None
+        if bbox is None:  # a mask without a box: take the mask's box
+            h, w = frame['height'], frame['width']
+            if isinstance(seg, list):
+                rle = mask_utils.merge(mask_utils.frPyObjects(seg, h, w))
+            elif isinstance(seg.get('counts'), list):
+                rle = mask_utils.frPyObjects(seg, h, w)
+            else:
+                rle = seg
+            bbox = mask_utils.toBbox(rle).tolist()
+        x, y, w, h = bbox
+        if w < 1 or h < 1:
+            return None
+        inst = dict(
+            bbox=[x, y, x + w, y + h],
+            bbox_label=label,
+            instance_id=instance_id,
+            ignore_flag=int(bool(iscrowd)))
+        if seg is not None:
+            inst['mask'] = seg
+        else:  # box-only annotation: the box is the mask
+            inst['mask'] = [[x, y, x + w, y, x + w, y + h, x, y + h]]
+        return inst
+
+    def filter_data(self) -> List[dict]:
+        """Training: drop videos with no valid instance (``filter_empty_gt``)
+        or a shorter side below ``min_size``. Frames are kept, so clips stay
+        contiguous (mmdet's filter removes frames). Test: keep everything."""
+        if self.test_mode:
+            return self.data_list
+        cfg = self.filter_cfg or {}
+        filter_empty = cfg.get('filter_empty_gt', True)
+        min_size = cfg.get('min_size', 0)
+        kept = []
+        for video in self.data_list:
+            if not video['images']:
+                continue
+            first = video['images'][0]
+            if min(first['width'], first['height']) < min_size:
+                continue
+            if filter_empty and not any(
+                    inst['ignore_flag'] == 0 for img in video['images']
+                    for inst in img['instances']):
+                continue
+            kept.append(video)
+        if len(kept) < len(self.data_list):
+            print_log(
+                f'{self.ann_file}: kept {len(kept)} of {len(self.data_list)} '
+                'training videos (others have no valid instance)', 'current')
+        if not kept:
+            raise ValueError(f'{self.ann_file}: no training video with a valid'
+                             ' instance')
+        return kept
+
+    # ------------------------------------------------------------ sampling
+    def num_clips(self, video_idx: int) -> int:
+        """Number of test clips of a video."""
+        return num_clips(
+            self.get_len_per_video(video_idx), self.clip_len,
+            self.clip_overlap)
+
+    def prepare_data(self, idx: Union[int, Tuple[int, int]]) -> Any:
+        """Train: ``idx`` = video or ``(video, key_frame)``; test: ``idx`` =
+        ``(video, clip)``, as yielded by ``VideoClipSampler``."""
+        if not self.test_mode:
+            video_idx, key = idx if isinstance(idx, tuple) else (idx, None)
+            info = self.get_data_info(video_idx)
+            if key is not None:
+                info['key_frame_id'] = key
+            info['clip_len'] = self.clip_len
+            info['frame_stride'] = self.frame_stride
+            return self.pipeline(info)
+        if not isinstance(idx, tuple) or len(idx) != 2:
+            raise TypeError(
+                f'{type(self).__name__} in test mode is indexed by '
+                f'(video_index, clip_index), got {idx!r}: use '
+                "sampler=dict(type='VideoClipSampler') in the test dataloader")
+        video_idx, clip_idx = idx
+        return self.pipeline(self.get_clip_info(video_idx, clip_idx))
+
+    def get_clip_info(self, video_idx: int, clip_idx: int) -> Dict[str, list]:
+        """The collated (dict of per-frame lists) infos of one test clip."""
+        info = self.get_data_info(video_idx)
+        length = len(info['images'])
+        clip = clip_frame_indices(length, clip_idx, self.clip_len,
+                                  self.clip_overlap)
+        collated = defaultdict(list)
+        for k, frame_idx in enumerate(clip['frame_inds']):
+            frame = dict(info['images'][frame_idx])
+            frame.update(
+                video_id=info['video_id'],
+                ori_video_length=length,
+                video_length=self.clip_len,
+                clip_index=clip_idx,
+                num_clips=clip['num_clips'],
+                is_last_clip=clip['is_last'],
+                is_new_frame=clip['is_new'][k],
+                is_output_frame=clip['is_output'][k],
+                is_pad_frame=clip['is_pad'][k])
+            for key, value in frame.items():
+                collated[key].append(value)
+        return collated
+
+
+@DATASETS.register_module()
+class YTVIS2019Dataset(VISDataset):
+    """YouTube-VIS 2019 (40 classes, official id order)."""
+    METAINFO = dict(classes=_mmdet_ytvis_classes('2019'))
+
+
+@DATASETS.register_module()
+class YTVIS2021Dataset(VISDataset):
+    """YouTube-VIS 2021 (40 classes, official id order = alphabetical)."""
+    METAINFO = dict(classes=_mmdet_ytvis_classes('2021'))
+
+
+@DATASETS.register_module()
+class OVISDataset(VISDataset):
+    """OVIS (25 classes, official id order)."""
+    METAINFO = dict(classes=OVIS_CLASSES)
+
+
+@DATASETS.register_module()
+class SynthVISDataset(VISDataset):
+    """SynthVIS, the synthetic dataset of ``tools/dataset_converters/
+    make_synthvis.py`` (shape classes)."""
+    METAINFO = dict(classes=SYNTHVIS_CLASSES)

@@ -1,0 +1,192 @@
+"""YouTube-VIS metric for clip-by-clip streaming test.
+
+mmdet's ``YouTubeVISMetric`` needs a whole video per test step. CiCo's test
+emits a clip per step, so :class:`CiCoVISMetric` buffers the frames of each
+video (only the frames a clip marks ``is_output_frame``) and, when a video is
+complete, forms its video-level predictions with mmdet's own formatter
+(category by majority vote, score by mean, one RLE-or-None per frame).
+
+It also fixes three mmdet 3.3 bugs: ``np.float`` in ytviseval on numpy >= 1.24
+(a scoped alias during ``accumulate``), the ``KeyError: 'images'`` of a second
+evaluation in one process (validation during training), and the crash on a
+split with zero predictions (AP 0 instead).
+"""
+import contextlib
+import os
+import os.path as osp
+import warnings
+from collections import defaultdict
+from typing import Dict, List, Optional, Sequence
+
+import numpy as np
+from mmengine.logging import MMLogger
+
+from mmdet.evaluation import YouTubeVISMetric
+from mmdet.registry import METRICS
+
+AP_ITEMS = ('mAP', 'mAP_50', 'mAP_75', 'mAP_s', 'mAP_m', 'mAP_l', 'AR@1',
+            'AR@10')
+
+
+@contextlib.contextmanager
+def numpy_float_alias():
+    """``np.float`` for mmdet's ytviseval, only while it runs (numpy >= 1.24
+    removed the alias)."""
+    added = not hasattr(np, 'float')
+    if added:
+        np.float = float
+    try:
+        yield
+    finally:
+        if added:
+            del np.float
+
+
+@METRICS.register_module()
+class CiCoVISMetric(YouTubeVISMetric):
+    """YouTube-VIS AP / CodaLab export over streamed clips.
+
+    Args:
+        metric_items (list[str], optional): reported items; default
+            ``AP_ITEMS`` (AP, AP50, AP75, APs/m/l, AR1, AR10).
+        outfile_prefix (str, optional): with ``format_only`` writes
+            ``{prefix}.json`` and ``{prefix}.submission_file.zip``
+            (``results.json`` inside).
+        format_only (bool): export only (splits without ground truth).
+        **kwargs: ``YouTubeVISMetric`` arguments.
+    """
+
+    def __init__(self,
+                 metric_items: Optional[Sequence[str]] = AP_ITEMS,
+                 outfile_prefix: Optional[str] = None,
+                 format_only: bool = False,
+                 **kwargs) -> None:
+        super().__init__(
+            metric_items=list(metric_items) if metric_items else None,
+            outfile_prefix=outfile_prefix,
+            format_only=format_only,
+            **kwargs)
+        if format_only and not outfile_prefix:
+            raise ValueError('format_only=True needs an outfile_prefix (mmdet '
+                             'would write into a deleted temporary folder)')
+        self._frames: Dict[int, Dict[int, tuple]] = defaultdict(dict)
+        self._lengths: Dict[int, int] = {}
+
+    def process(self, data_batch: dict, data_samples: Sequence[dict]) -> None:
+        """Buffer the emitted frames of each clip; format a video when all
+        its frames have arrived."""
+        for track_sample in data_samples:
+            for frame in track_sample['video_data_samples']:
+                meta = frame.metainfo
+                if not meta.get('is_output_frame', True):
+                    continue
+                vid = meta['video_id']
+                self._lengths[vid] = meta['ori_video_length']
+                self._frames[vid][meta['frame_id']] = self._frame_entry(frame)
+                if len(self._frames[vid]) == self._lengths[vid]:
+                    self._finish_video(vid)
+
+    @staticmethod
+    def _frame_entry(frame) -> tuple:
+        meta = frame.metainfo
+        pred = frame.pred_track_instances
+        masks = pred.masks
+        if not isinstance(masks, list):  # binary masks: encode here
+            from mmdet.structures.mask import encode_mask_results
+            masks = encode_mask_results(masks.cpu().numpy())
+        result = dict(
+            img_id=meta['img_id'],
+            bboxes=pred.bboxes.cpu().numpy(),
+            scores=pred.scores.cpu().numpy(),
+            labels=pred.labels.cpu().numpy(),
+            instances_id=pred.instances_id.cpu().numpy(),
+            masks=masks)
+        gt = dict(
+            width=meta['ori_shape'][1],
+            height=meta['ori_shape'][0],
+            img_id=meta['img_id'],
+            frame_id=meta['frame_id'],
+            video_id=meta['video_id'],
+            video_length=meta['ori_video_length'],
+            anns=meta.get('instances', []))
+        return result, gt
+
+    def _finish_video(self, vid: int) -> None:
+        frames = self._frames.pop(vid)
+        length = self._lengths.pop(vid)
+        order = sorted(frames)
+        if order != list(range(length)):
+            missing = sorted(set(range(length)) - set(order))
+            warnings.warn(f'video {vid}: frames {missing} never emitted; '
+                          'they count as frames without predictions')
+            for f in missing:
+                frames[f] = self._empty_entry(frames[order[0]], f)
+            order = list(range(length))
+        preds, gts = zip(*[frames[f] for f in order])
+        gt_results = self._format_one_video_gts(gts)
+        self._vis_meta_info['videos'][-1]['length'] = length
+        pred_results = self._format_one_video_preds(preds)
+        self.results.append((pred_results, gt_results))
+
+    @staticmethod
+    def _empty_entry(like: tuple, frame_id: int) -> tuple:
+        result, gt = like
+        empty = dict(
+            img_id=-1,
+            bboxes=np.zeros((0, 4), np.float32),
+            scores=np.zeros(0, np.float32),
+            labels=np.zeros(0, np.int64),
+            instances_id=np.zeros(0, np.int64),
+            masks=[])
+        return empty, dict(gt, frame_id=frame_id, anns=[], img_id=-1)
+
+    def evaluate(self, size: int = 1) -> dict:
+        """Finish incomplete videos (with a warning), evaluate, and reset the
+        state so the next evaluation (next validation epoch) works."""
+        for vid in list(self._frames):
+            warnings.warn(f'video {vid} is incomplete at evaluation: '
+                          f'{len(self._frames[vid])} of {self._lengths[vid]} '
+                          'frames (check the test sampler)')
+            self._finish_video(vid)
+        try:
+            return super().evaluate(size)
+        finally:
+            self._vis_meta_info = defaultdict(list)
+            self._frames.clear()
+            self._lengths.clear()
+
+    def compute_metrics(self, results: List) -> Dict[str, float]:
+        num_preds = sum(len(preds) for preds, _ in results)
+        if num_preds == 0 and not self.format_only:
+            MMLogger.get_current_instance().warning(
+                'CiCoVISMetric: no prediction at all; AP is 0')
+            return {f'segm_{k}': 0.0 for k in self.metric_items}
+        with numpy_float_alias():
+            return super().compute_metrics(results)
+
+    def save_pred_results(self, pred_results: List) -> None:
+        """CodaLab export with the dataset's own category ids; checks that
+        every prediction has one entry per frame of its video."""
+        cat_ids = (self.dataset_meta or {}).get('cat_ids')
+        lengths = {
+            v['id']: v.get('length')
+            for v in self._vis_meta_info.get('videos', [])
+        }
+        for pred in pred_results:
+            if cat_ids is not None:
+                pred['category_id'] = int(cat_ids[pred['category_id'] - 1])
+            expect = lengths.get(pred['video_id'])
+            if expect is not None and len(pred['segmentations']) != expect:
+                raise RuntimeError(
+                    f'video {pred["video_id"]}: {len(pred["segmentations"])} '
+                    f'segmentations for {expect} frames')
+        with_preds = {p['video_id'] for p in pred_results}
+        missing = [v for v in lengths if v not in with_preds]
+        if missing:
+            MMLogger.get_current_instance().warning(
+                f'{len(missing)} videos have no prediction (e.g. '
+                f'{missing[:5]}); they are absent from results.json')
+        out_dir = osp.dirname(self.outfile_prefix or '')
+        if out_dir:
+            os.makedirs(out_dir, exist_ok=True)
+        super().save_pred_results(pred_results)

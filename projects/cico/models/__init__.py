@@ -1,0 +1,13 @@
+from .dense_heads import CiCoClipHead
+from .detectors import CiCo
+from .layers import ClipConvTower
+from .losses import ClipMaskLoss, TrackEmbedLoss
+from .mask_heads import ClipLincombMask, ClipProtoNet
+from .task_modules import CircumscribedBoxAssigner
+from .trackers import ClipTracker
+
+__all__ = [
+    'CiCo', 'CiCoClipHead', 'ClipProtoNet', 'ClipLincombMask',
+    'CircumscribedBoxAssigner', 'ClipMaskLoss', 'TrackEmbedLoss',
+    'ClipTracker', 'ClipConvTower'
+]

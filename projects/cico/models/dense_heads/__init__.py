@@ -1,0 +1,3 @@
+from .clip_head import CiCoClipHead
+
+__all__ = ['CiCoClipHead']

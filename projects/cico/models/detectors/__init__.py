@@ -1,0 +1,3 @@
+from .cico import CiCo
+
+__all__ = ['CiCo']

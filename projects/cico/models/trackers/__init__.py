@@ -1,0 +1,3 @@
+from .clip_tracker import ClipTracker
+
+__all__ = ['ClipTracker']

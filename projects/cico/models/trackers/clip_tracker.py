@@ -1,0 +1,202 @@
+"""Clip-level online tracker, paper Sec. 3.4 "Clip-level tracking" (Eq. 11).
+
+The detections of clip l are linked to the tracks in memory by::
+
+    s_ij = w_embed * d(E_i, E_j) + w_mask * MIoU(M_i, M_j) + w_box * BIoU(B_i, B_j)
+           + w_label * [c_i == c_j]
+
+with ``d = (cos + 1) / 2``. When clip l shares frames with the clip where the
+track was last seen (overlap T_o > 0), the IoUs are averaged over those shared
+frames and their weights are multiplied by ``overlap_iou_scale`` (the reference
+doubles them); otherwise the track's last frame is compared with the
+detection's first frame. Assignment is one-to-one (Hungarian on ``s``); a
+detection whose best admissible score does not beat the new-track score
+starts a new track, so no detection is dropped. A track unmatched for more
+than ``num_clips_retain`` clips is forgotten.
+"""
+from typing import Dict, List, Optional
+
+import torch
+from mmengine.structures import InstanceData
+from scipy.optimize import linear_sum_assignment
+from torch import Tensor
+
+from mmdet.models.trackers import BaseTracker
+from mmdet.registry import MODELS
+from mmdet.structures.bbox import bbox_overlaps
+from ..task_modules.clip_nms import clip_mask_iou
+
+
+@MODELS.register_module()
+class ClipTracker(BaseTracker):
+    """Links clip detections into video tracks.
+
+    Args:
+        match_weights (dict): ``embed``, ``mask``, ``box``, ``label`` weights
+            of the matching score (REFERENCE_FACTS 6.4: 1.0, 0.5, 0.5, 0.3).
+        overlap_iou_scale (float): IoU weights are multiplied by this when
+            the IoUs come from shared (overlapping) frames (reference: 2).
+        match_thr (float, optional): a detection joins a track only if their
+            score exceeds this. ``None`` uses the reference's "new object"
+            score: a neutral track with embedding similarity
+            ``new_track_embed``, IoUs ``new_track_iou`` and the same class.
+        new_track_embed (float): 0.5 (reference).
+        new_track_iou (float): 0.3 (reference).
+        min_mask_area (int): frames where a mask has at most this many
+            pixels are left out of the mask IoU (reference: 2).
+        num_clips_retain (int): clips a lost track is remembered
+            (reference: max(3, 15 // T) = 5 for T = 3).
+        momentums (dict, optional): e.g. ``dict(embeds=0.5)`` averages the
+            stored embedding instead of replacing it.
+    """
+
+    def __init__(self,
+                 match_weights: Dict[str, float] = dict(
+                     embed=1.0, mask=0.5, box=0.5, label=0.3),
+                 overlap_iou_scale: float = 2.0,
+                 match_thr: Optional[float] = None,
+                 new_track_embed: float = 0.5,
+                 new_track_iou: float = 0.3,
+                 min_mask_area: int = 2,
+                 num_clips_retain: int = 5,
+                 momentums: Optional[dict] = None) -> None:
+        super().__init__(
+            momentums=momentums, num_frames_retain=num_clips_retain)
+        unknown = set(match_weights) - {'embed', 'mask', 'box', 'label'}
+        if unknown:
+            raise KeyError(f'unknown match_weights {sorted(unknown)}')
+        self.match_weights = dict(embed=0., mask=0., box=0., label=0.)
+        self.match_weights.update(match_weights)
+        self.overlap_iou_scale = overlap_iou_scale
+        self.match_thr = match_thr
+        self.new_track_embed = new_track_embed
+        self.new_track_iou = new_track_iou
+        self.min_mask_area = min_mask_area
+
+    def update_track(self, id: int, obj: tuple) -> None:
+        """Keep only the latest value of each item (memory does not grow
+        with the video), or a momentum average."""
+        for k, v in zip(self.memo_items, obj):
+            v = v[None]
+            if self.momentums is not None and k in self.momentums:
+                m = self.momentums[k]
+                self.tracks[id][k] = (1 - m) * self.tracks[id][k] + m * v
+            else:
+                self.tracks[id][k] = [v]
+
+    def _threshold(self, iou_scale: float) -> float:
+        if self.match_thr is not None:
+            return self.match_thr
+        w = self.match_weights
+        return (w['embed'] * self.new_track_embed +
+                (w['mask'] + w['box']) * iou_scale * self.new_track_iou +
+                w['label'])
+
+    def _iou_terms(self, memo: dict, dets: InstanceData,
+                   frame_nums: Tensor) -> tuple:
+        """Box and mask IoU (tracks x dets) and whether they came from
+        shared frames, per track."""
+        n_trk, n_det = len(memo['ids']), len(dets)
+        box_iou = dets.scores.new_zeros(n_trk, n_det)
+        mask_iou = dets.scores.new_zeros(n_trk, n_det)
+        shared_any = torch.zeros(n_trk, dtype=torch.bool)
+        for i in range(n_trk):
+            prev_nums = memo['frame_nums'][i]
+            valid_prev = prev_nums >= 0
+            pairs = [(int((prev_nums == f).nonzero()[0, 0]), k)
+                     for k, f in enumerate(frame_nums.tolist())
+                     if f >= 0 and bool((prev_nums == f).any())]
+            if pairs:
+                shared_any[i] = True
+            else:  # frame to frame: track's last frame vs dets' first frame
+                last = int(valid_prev.nonzero()[-1, 0])
+                first = int((frame_nums >= 0).nonzero()[0, 0])
+                pairs = [(last, first)]
+            p_idx = [p for p, _ in pairs]
+            d_idx = [d for _, d in pairs]
+            tb = memo['frame_bboxes'][i][p_idx]  # (S, 4)
+            db = dets.frame_bboxes[:, d_idx]  # (n, S, 4)
+            ious = torch.stack([
+                bbox_overlaps(tb[s:s + 1], db[:, s])[0]
+                for s in range(len(pairs))
+            ])  # (S, n)
+            box_iou[i] = ious.mean(0)
+            tm = memo['masks'][i][p_idx][None]  # (1, S, h, w)
+            dm = dets.masks[:, d_idx]  # (n, S, h, w)
+            mask_iou[i] = clip_mask_iou(tm, dm, self.min_mask_area)[0]
+        return box_iou, mask_iou, shared_any
+
+    def track(self, dets: InstanceData, clip_index: int,
+              frame_nums: Tensor) -> InstanceData:
+        """Assign track ids to the detections of one clip.
+
+        Args:
+            dets (InstanceData): ``embeds`` (n, E), ``labels``, ``scores``,
+                ``frame_bboxes`` (n, T, 4), ``masks`` (n, T, h, w) bool.
+            clip_index (int): index of the clip in its video; 0 resets.
+            frame_nums (Tensor): (T,) frame index in the video of each clip
+                frame, -1 for padding frames.
+
+        Returns:
+            InstanceData: ``dets`` with ``instances_id`` (n,).
+        """
+        if clip_index == 0:
+            self.reset()
+        n = len(dets)
+        ids = torch.full((n, ), -1, dtype=torch.long)
+        if n and not self.empty:
+            memo = self.memo
+            w = self.match_weights
+            emb = 0.5 * (memo['embeds'] @ dets.embeds.t() + 1)
+            box_iou, mask_iou, shared = self._iou_terms(memo, dets, frame_nums)
+            scale = torch.where(shared, self.overlap_iou_scale,
+                                1.0).to(emb)[:, None]
+            same = (memo['labels'][:, None] == dets.labels[None]).to(emb)
+            score = (w['embed'] * emb + scale *
+                     (w['mask'] * mask_iou + w['box'] * box_iou) +
+                     w['label'] * same)
+            thr = torch.tensor([
+                self._threshold(float(s)) for s in scale[:, 0]
+            ]).to(emb)[:, None]
+            margin = (score - thr).cpu()
+            rows, cols = linear_sum_assignment(-margin.numpy())
+            for r, c in zip(rows.tolist(), cols.tolist()):
+                if margin[r, c] > 0:
+                    ids[c] = int(memo['ids'][r])
+        for k in range(n):
+            if ids[k] < 0:
+                ids[k] = self.num_tracks
+                self.num_tracks += 1
+        dets.instances_id = ids.to(dets.labels.device)
+        if n:
+            self.update(
+                ids=ids,
+                frame_ids=clip_index,
+                embeds=dets.embeds,
+                labels=dets.labels,
+                scores=dets.scores,
+                frame_bboxes=dets.frame_bboxes,
+                masks=dets.masks,
+                frame_nums=frame_nums[None].expand(n, -1).to(
+                    dets.labels.device))
+        else:
+            self.pop_invalid_tracks(clip_index)
+        return dets
+
+    def pop_invalid_tracks(self, frame_id: int) -> None:
+        """Forget tracks unmatched for more than ``num_clips_retain`` clips
+        (``frame_id`` is a clip index here)."""
+        for k in [
+                k for k, v in self.tracks.items()
+                if frame_id - int(v['frame_ids'][-1]) > self.num_frames_retain
+        ]:
+            self.tracks.pop(k)
+
+    @property
+    def memo(self) -> dict:
+        """Latest value of every item, stacked over tracks (``ids`` first)."""
+        return super().memo
+
+    def track_ids(self) -> List[int]:
+        """Ids of the tracks currently remembered."""
+        return [int(i) for i in self.ids]

@@ -1,0 +1,4 @@
+from .trusted_checkpoint import (load_from_local_trusted,
+                                 register_trusted_local_loader)
+
+__all__ = ['load_from_local_trusted', 'register_trusted_local_loader']
