@@ -22,7 +22,11 @@ train_pipeline = [
             dict(
                 type='RandomCrop',
                 crop_size=img_scale,  # (w, h)
-                allow_negative_crop=True),
+                allow_negative_crop=True,
+                recompute_bbox=True),  # boxes of cut objects from masks
+            # objects the crop emptied leave with their ids (mmdet's
+            # FilterAnnotations would misalign gt_instances_ids)
+            dict(type='FilterEmptyInstances'),
             dict(type='RandomFlip', prob=0.5),
             dict(type='PhotoMetricDistortion'),
         ]),

@@ -15,9 +15,14 @@ def split_videos(clip_counts: List[int], world_size: int) -> List[List[int]]:
     total = cum[-1]
     bounds = [0]
     for r in range(1, world_size):
-        bounds.append(int(np.searchsorted(cum, total * r / world_size)))
+        target = total * r / world_size
+        idx = int(np.searchsorted(cum, target))
+        # the video boundary whose cumulative clip count is nearest
+        if idx > 0 and target - cum[idx - 1] < cum[min(idx, len(cum) - 1)] - \
+                target:
+            idx -= 1
+        bounds.append(min(max(idx, bounds[-1]), len(clip_counts)))
     bounds.append(len(clip_counts))
-    bounds = np.maximum.accumulate(bounds)
     return [list(range(bounds[r], bounds[r + 1])) for r in range(world_size)]
 
 

@@ -1,6 +1,8 @@
 from .clip_sampling import (ClipFrameSample, clip_frame_indices, num_clips,
                             train_clip_indices)
+from .filter_instances import FilterEmptyInstances
 
 __all__ = [
-    'ClipFrameSample', 'clip_frame_indices', 'num_clips', 'train_clip_indices'
+    'ClipFrameSample', 'FilterEmptyInstances', 'clip_frame_indices',
+    'num_clips', 'train_clip_indices'
 ]

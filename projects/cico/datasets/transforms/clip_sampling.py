@@ -25,8 +25,9 @@ def train_clip_indices(length: int, key: int, clip_len: int,
     """Frame indices of a training clip around ``key``.
 
     The window has offsets ``-(T-1)//2 .. T//2`` (times ``stride``) from the key
-    frame; it is shifted to stay inside the video, the stride is reduced when
-    the video is too short for it, and frames repeat when ``length < T``.
+    frame; it is shifted by whole strides to stay inside the video (so the key
+    frame is always in the clip), the stride is reduced when no such window
+    fits, and frames repeat when ``length < T``.
     """
     if length < 1:
         raise ValueError('cannot sample a clip from a video with no frame')
@@ -34,11 +35,15 @@ def train_clip_indices(length: int, key: int, clip_len: int,
         raise ValueError(f'key frame {key} outside a video of {length} frames')
     if length < clip_len:
         return [k * length // clip_len for k in range(clip_len)]
-    if clip_len > 1:
-        stride = min(stride, (length - 1) // (clip_len - 1))
-    start = key - stride * ((clip_len - 1) // 2)
-    start = min(max(start, 0), length - 1 - stride * (clip_len - 1))
-    return [start + stride * k for k in range(clip_len)]
+    before = (clip_len - 1) // 2  # frames before the key when centred
+    for s in range(max(stride, 1), 0, -1):
+        # m frames before the key: key - s*m >= 0, key + s*(T-1-m) < length
+        lo = max(0, clip_len - 1 - (length - 1 - key) // s)
+        hi = min(clip_len - 1, key // s)
+        if lo <= hi:
+            m = min(max(before, lo), hi)
+            return [key + s * (k - m) for k in range(clip_len)]
+    raise AssertionError('unreachable: stride 1 always fits')
 
 
 def num_clips(length: int, clip_len: int, clip_overlap: int) -> int:

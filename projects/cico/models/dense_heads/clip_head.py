@@ -169,8 +169,17 @@ class CiCoClipHead(YOLACTHead):
         self.conv_track = nn.Conv2d(chn, a * self.embed_dim, 3, padding=1)
 
     def init_weights(self) -> None:
+        """Towers by ``init_cfg`` (Xavier); prediction layers N(0, 0.01)
+        with zero bias, as mmdet's RetinaNet/FCOS heads, so training from
+        scratch starts from near-zero deltas; with the focal loss the class
+        bias starts at the prior p = 0.01 (RetinaNet)."""
         super().init_weights()
-        if self.use_sigmoid_cls:  # focal-loss prior (RetinaNet): p = 0.01
+        for conv in (self.conv_cls, self.conv_reg, self.conv_coeff,
+                     self.conv_quality, self.conv_track):
+            if conv is not None:
+                nn.init.normal_(conv.weight, std=0.01)
+                nn.init.constant_(conv.bias, 0.)
+        if self.use_sigmoid_cls:
             prior = self.train_cfg.get('cls_prior_prob', 0.01) \
                 if self.train_cfg else 0.01
             nn.init.constant_(self.conv_cls.bias,

@@ -217,7 +217,7 @@ class CiCo(BaseMOTModel):
         probs = dets.mask_probs[:, t] if len(dets) else \
             dets.scores.new_zeros(0, 1, 1)
         if rescale:
-            sf = bboxes.new_tensor(meta['scale_factor']).repeat(2)
+            sf = bboxes.new_tensor(meta.get('scale_factor', (1., 1.))).repeat(2)
             bboxes = bboxes / sf
             img_h, img_w = meta['img_shape'][:2]
             pad_h, pad_w = meta.get('batch_input_shape', meta['img_shape'])[:2]

@@ -1,0 +1,169 @@
+"""CPH: switches, output shapes for several T, losses and targets."""
+import pytest
+import torch
+import torch.nn as nn
+from mmengine.config import ConfigDict
+
+from mmdet.registry import MODELS
+from projects.cico.models.utils import build_clip_instances
+
+TRAIN_CFG = ConfigDict(
+    assigner=dict(
+        type='CircumscribedBoxAssigner',
+        window=1,
+        pos_iou_thr=0.5,
+        neg_iou_thr=0.4,
+        min_pos_iou=0.,
+        gt_max_assign_all=False),
+    sampler=dict(type='PseudoSampler'),
+    allowed_border=-1,
+    pos_weight=-1,
+    neg_pos_ratio=3)
+
+
+def make_head(t=3, c=8, **kwargs):
+    cfg = dict(
+        type='CiCoClipHead',
+        num_classes=4,
+        in_channels=c,
+        feat_channels=c,
+        stacked_convs=2,
+        clip_len=t,
+        num_params=6,
+        embed_dim=5,
+        train_cfg=TRAIN_CFG,
+        test_cfg=ConfigDict(score_thr=0.0, nms_pre=50))
+    cfg.update(kwargs)
+    head = MODELS.build(cfg)
+    head.init_weights()
+    return head
+
+
+def feats(n_frames, c=8, sizes=((8, 12), (4, 6), (2, 3), (1, 2), (1, 1))):
+    torch.manual_seed(0)
+    return tuple(torch.randn(n_frames, c, h, w) for h, w in sizes)
+
+
+def test_default_switches_module_types():
+    head = make_head()
+    assert isinstance(head.cls_tower.convs[0].conv, nn.Conv2d)
+    assert isinstance(head.box_tower.convs[0].conv, nn.Conv3d)
+    assert isinstance(head.track_tower.convs[0].conv, nn.Conv3d)
+    all3d = make_head(cls_tower_3d=True)
+    assert isinstance(all3d.cls_tower.convs[0].conv, nn.Conv3d)
+    # parameter count: one 2D -> 3D switch adds 2 layers x 8*8*(27-9)
+    n = sum(p.numel() for p in make_head().parameters())
+    n3 = sum(p.numel() for p in all3d.parameters())
+    assert n3 - n == 2 * 8 * 8 * 18
+
+
+@pytest.mark.parametrize('t', [1, 2, 3, 5])
+def test_output_shapes(t):
+    head = make_head(t=t)
+    cls, reg, coeff, quality, embed = head(feats(2 * t))
+    a = 3
+    assert cls[0].shape == (2 * t, a * 4, 8, 12)
+    assert reg[0].shape == (2 * t, a * 4 * t, 8, 12)
+    assert coeff[0].shape == (2 * t, a * 6, 8, 12)
+    assert coeff[0].abs().max() <= 1
+    assert quality[0].shape == (2 * t, a, 8, 12)
+    e = embed[0].view(2 * t, a, 5, 8, 12)
+    assert torch.allclose(e.norm(dim=2), torch.ones(2 * t, a, 8, 12))
+
+
+def metas(n_frames, h=64, w=96):
+    return [
+        dict(img_shape=(h, w), pad_shape=(h, w), batch_input_shape=(h, w))
+        for _ in range(n_frames)
+    ]
+
+
+def test_loss_with_objects_and_4t_targets(clip_factory):
+    t = 3
+    head = make_head(t=t)
+    objects = [
+        dict(id=1, label=2, boxes=[(8, 8, 40, 40), (12, 8, 44, 40),
+                                   (16, 8, 48, 40)])
+    ]
+    gt = build_clip_instances(clip_factory(t, objects=objects)['data_samples'])
+    losses = head.loss(feats(t), [gt], metas(t))
+    assert set(losses) == {
+        'loss_cls', 'loss_bbox', 'loss_diou', 'loss_quality', 'loss_track'
+    }
+    assert all(torch.isfinite(v) for v in losses.values())
+    pos = head.get_positive_infos()
+    assert len(pos) > 0
+    assert set(pos.frame_inds.tolist()) <= {0, 1, 2}
+    assert (pos.gt_inds == 0).all() and (pos.clip_inds == 0).all()
+    assert pos.coeffs.shape == (len(pos), 6)
+
+
+def test_targets_decode_to_the_gt_boxes_of_every_frame(clip_factory):
+    """The 4T regression targets of a positive anchor are the object's
+    boxes in all T frames: a prediction equal to them has zero box loss."""
+    t = 3
+    head = make_head(t=t)
+    boxes = [(8, 8, 40, 40), (12, 8, 44, 40), (16, 8, 48, 40)]
+    gt = build_clip_instances(
+        clip_factory(t, objects=[dict(id=1, label=0, boxes=boxes)])
+        ['data_samples'])
+    x = feats(t)
+    outs = list(head(x))
+    # replace the box predictions by the exact targets at every anchor
+    featmap_sizes = [f.shape[-2:] for f in x]
+    anchors = head.prior_generator.grid_priors(featmap_sizes, device='cpu')
+    reg = []
+    for lvl, anc in enumerate(anchors):
+        h, w = featmap_sizes[lvl]
+        tgt = torch.stack([
+            head.bbox_coder.encode(anc, torch.tensor(b, dtype=torch.float)
+                                   .expand_as(anc)) for b in boxes
+        ], 1).reshape(h, w, 3 * 4 * t)  # (h*w*A, T, 4) -> (h, w, A*4T)
+        reg.append(tgt.permute(2, 0, 1)[None].expand(t, -1, -1, -1))
+    outs[1] = reg
+    losses = head.loss_by_feat(*outs, [gt], metas(t))
+    assert losses['loss_bbox'].item() == pytest.approx(0, abs=1e-5)
+    assert losses['loss_diou'].item() == pytest.approx(0, abs=1e-4)
+
+
+def test_no_positive_gives_finite_zero_losses(clip_factory):
+    t = 3
+    head = make_head(t=t)
+    gt = build_clip_instances(clip_factory(t, objects=[])['data_samples'])
+    losses = head.loss(feats(t), [gt], metas(t))
+    for k in ('loss_bbox', 'loss_diou', 'loss_quality', 'loss_track'):
+        assert losses[k].item() == 0, k
+    assert torch.isfinite(losses['loss_cls']) and losses['loss_cls'] > 0
+    total = sum(losses.values())
+    total.backward()  # the graph exists
+    assert len(head.get_positive_infos()) == 0
+
+
+def test_ohem_softmax_variant(clip_factory):
+    head = make_head(
+        use_ohem=True,
+        loss_cls=dict(
+            type='CrossEntropyLoss',
+            use_sigmoid=False,
+            reduction='none',
+            loss_weight=1.0))
+    assert head.cls_out_channels == 5  # + background
+    gt = build_clip_instances(clip_factory(3)['data_samples'])
+    losses = head.loss(feats(3), [gt], metas(3))
+    assert torch.isfinite(losses['loss_cls']) and losses['loss_cls'] > 0
+    with pytest.raises(ValueError, match='OHEM'):
+        make_head(use_ohem=True)  # focal + OHEM is refused
+
+
+def test_predict_pools_candidates_over_the_clip():
+    t = 3
+    head = make_head(t=t, test_cfg=ConfigDict(score_thr=0.0, nms_pre=40))
+    res = head.predict_clip(feats(t), metas(t))[0]
+    assert len(res) == 40
+    assert res.frame_bboxes.shape == (40, t, 4)
+    assert res.bboxes.shape == (40, 4)
+    circ = torch.cat([res.frame_bboxes[..., :2].min(1)[0],
+                      res.frame_bboxes[..., 2:].max(1)[0]], 1)
+    assert torch.equal(res.bboxes, circ)
+    assert set(res.frame_inds.tolist()) <= {0, 1, 2}
+    assert (res.scores[:-1] >= res.scores[1:]).all()

@@ -1,0 +1,111 @@
+"""CMH: prototype shapes, 2D/3D switch, crop geometry, padding, Eq. 5."""
+import pytest
+import torch
+import torch.nn as nn
+from mmengine.structures import InstanceData
+
+from mmdet.registry import MODELS
+from projects.cico.models.mask_heads.clip_protonet import expand_boxes
+
+
+def make_protonet(t=3, c=8, k=4, **kwargs):
+    cfg = dict(
+        type='ClipProtoNet',
+        num_classes=3,
+        in_channels=c,
+        proto_channels=c,
+        num_protos=k,
+        clip_len=t)
+    cfg.update(kwargs)
+    return MODELS.build(cfg)
+
+
+def fpn(n, c=8):
+    torch.manual_seed(0)
+    return (torch.randn(n, c, 8, 12), torch.randn(n, c, 4, 6),
+            torch.randn(n, c, 2, 3), torch.randn(n, c, 1, 2),
+            torch.randn(n, c, 1, 1))
+
+
+@pytest.mark.parametrize('t', [1, 3, 5])
+def test_prototype_shape(t):
+    net = make_protonet(t=t)
+    protos = net(fpn(2 * t))
+    assert protos.shape == (2, 4, t, 16, 24)  # stride 4 of a 64x96 input
+    assert (protos >= 0).all()  # final ReLU
+
+
+def test_2d_3d_switch():
+    assert isinstance(make_protonet().proto_tower.convs[0].conv, nn.Conv3d)
+    assert isinstance(
+        make_protonet(is_3d=False).proto_tower.convs[0].conv, nn.Conv2d)
+    assert isinstance(
+        make_protonet(t=1).proto_tower.convs[0].conv, nn.Conv2d)
+
+
+def test_crop_region_and_expand():
+    net = make_protonet()
+    crop = net._crop_masks(torch.tensor([[4., 4., 8., 10.]]), (16, 24))[0]
+    rows, cols = crop.nonzero(as_tuple=True)
+    # YOLACT geometry: 1 px padding, [x1 - 1, x2 + 1)
+    assert (rows.min(), rows.max(), cols.min(), cols.max()) == (3, 10, 3, 8)
+    out = expand_boxes(torch.tensor([[10., 10., 20., 14.]]), 1.5, (8., 8.))
+    assert out.tolist() == [[7.5, 8., 22.5, 16.]]  # w 15, h max(6, 8)
+
+
+def test_lincomb_mask_is_eq5():
+    net = make_protonet(k=2)
+    protos = torch.zeros(2, 3, 16, 24)
+    protos[0, :, 2:6, 2:6] = 4.  # prototype 0: a square
+    protos[1] = 1.
+    coeff = torch.tensor([[1., -1.]])
+    box = torch.tensor([[0., 0., 24., 16.]])
+    logits, crop = net.clip_mask_logits(protos, coeff, box, 1.0)
+    assert logits.shape == (1, 3, 16, 24)
+    assert torch.allclose(logits[0, :, 3, 3], torch.full((3, ), 3.))
+    assert torch.allclose(logits[0, :, 10, 10], torch.full((3, ), -1.))
+    assert crop.all()
+
+
+def test_predict_maps_boxes_with_the_padded_stride():
+    net = make_protonet(k=1, test_crop_expand=1.0)
+    protos = torch.ones(1, 1, 3, 16, 24)  # sigmoid(1) everywhere
+    # img 60x90 padded to 64x96: prototypes cover 64x96, stride exactly 4
+    metas = [dict(img_shape=(60, 90), batch_input_shape=(64, 96))] * 3
+    res = InstanceData(
+        bboxes=torch.tensor([[8., 8., 40., 24.]]), coeffs=torch.ones(1, 1))
+    out = net.predict_by_feat(protos, [res], metas)[0]
+    m = out.mask_probs[0, 0] > 0
+    rows, cols = m.nonzero(as_tuple=True)
+    # box /4 = (2, 2, 10, 6), plus the 1 px crop padding
+    assert (rows.min(), rows.max(), cols.min(), cols.max()) == (1, 6, 1, 10)
+
+
+def test_loss_falls_when_masks_match(clip_factory):
+    from projects.cico.models.utils import build_clip_instances
+    net = make_protonet(k=2, train_crop_expand=1.0)
+    boxes = [(8, 8, 40, 40)] * 3
+    gt = build_clip_instances(
+        clip_factory(3, objects=[dict(id=1, label=0, boxes=boxes)])
+        ['data_samples'])
+    metas = [dict(batch_input_shape=(64, 96))] * 3
+    protos = torch.zeros(1, 2, 3, 16, 24)
+    protos[0, 0, :, 2:10, 2:10] = 1.  # exactly the object at stride 4
+    protos[0, 1] = 1.
+    pos = InstanceData(
+        metainfo=dict(num_clips=1),
+        clip_inds=torch.tensor([0]),
+        frame_inds=torch.tensor([1]),
+        gt_inds=torch.tensor([0]),
+        coeffs=torch.tensor([[20., -10.]]))  # +10 inside, -10 outside
+    good = net.loss_by_feat(protos, pos, [gt], metas)['loss_mask']
+    pos.coeffs = torch.tensor([[-20., 10.]])  # inverted
+    bad = net.loss_by_feat(protos, pos, [gt], metas)['loss_mask']
+    assert good.item() < 0.01 and bad.item() > 1000 * good.item()
+    empty = InstanceData(
+        metainfo=dict(num_clips=1),
+        clip_inds=torch.zeros(0, dtype=torch.long),
+        frame_inds=torch.zeros(0, dtype=torch.long),
+        gt_inds=torch.zeros(0, dtype=torch.long),
+        coeffs=torch.zeros(0, 2))
+    assert net.loss_by_feat(protos, empty, [gt], metas)['loss_mask'] == 0

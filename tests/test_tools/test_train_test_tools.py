@@ -1,0 +1,545 @@
+"""End-to-end tests of tools/train.py, tools/test.py, tools/dist_{train,test}.sh
+and tools/analysis_tools/browse_dataset.py on a tiny SynthVIS dataset (CPU).
+
+The tools run as subprocesses with this interpreter, exactly as a user runs
+them. The SynthVIS config is shrunk from the command line (--cfg-options):
+64x96 frames, a 2-iteration schedule, no dataloader workers.
+"""
+import importlib.util
+import json
+import os
+import os.path as osp
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+from typing import Dict, List, Optional
+
+import cv2
+import mmengine
+import numpy as np
+import pytest
+import torch
+from mmengine.config import Config
+from mmengine.structures import InstanceData
+
+from mmdet.structures import DetDataSample, TrackDataSample
+from mmdet.structures.mask import BitmapMasks
+from projects.cico.datasets.synthvis import generate_synthvis
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+CONFIG = 'configs/cico_yolact_r18_synthvis.py'
+TRAIN = 'tools/train.py'
+TEST = 'tools/test.py'
+BROWSE = 'tools/analysis_tools/browse_dataset.py'
+FRAME_HW = (64, 96)  # generated frame size (h, w) = pipeline scale
+SCALE = f'({FRAME_HW[1]},{FRAME_HW[0]})'  # mmdet (w, h)
+TOOL_TIMEOUT = 300  # s, one tool run
+# keep every candidate of the barely trained model: score 0, no mask-area
+# filter, so each video gets tracks to export (5 per clip keeps it fast)
+EXPORT_OPTIONS = [
+    'model.test_cfg.score_thr=0.0', 'model.test_cfg.min_mask_area=-1',
+    'model.test_cfg.nms.max_per_clip=5'
+]
+
+pytestmark = pytest.mark.slow
+
+
+# ---------------------------------------------------------------- helpers
+def _transform_keys(cfg: Config, loader: str, field: str) -> List[str]:
+    """``--cfg-options`` keys of every ``field`` (scale / crop_size) in the
+    pipeline of ``loader``, found by walking the config, so a reordered
+    pipeline still gets the small frame size."""
+    keys = []
+
+    def walk(transforms, prefix):
+        for i, t in enumerate(transforms):
+            if field in t:
+                keys.append(f'{prefix}.{i}.{field}')
+            if 'transforms' in t:
+                walk(t['transforms'], f'{prefix}.{i}.transforms')
+
+    walk(cfg[loader].dataset.pipeline, f'{loader}.dataset.pipeline')
+    return keys
+
+
+def tiny_options(data_root: str, max_iters: int = 2,
+                 val_interval: int = 2) -> List[str]:
+    """--cfg-options that point the config at ``data_root`` and shrink it."""
+    cfg = Config.fromfile(str(REPO_ROOT / CONFIG))
+    opts = [
+        f'train_dataloader.dataset.data_root={data_root}',
+        f'val_dataloader.dataset.data_root={data_root}',
+        f'test_dataloader.dataset.data_root={data_root}',
+        f'train_cfg.max_iters={max_iters}',
+        f'train_cfg.val_interval={val_interval}',
+        'default_hooks.checkpoint.interval=1',
+        'default_hooks.logger.interval=1',
+        'train_dataloader.batch_size=1',
+        'randomness.seed=0',
+    ]
+    for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        opts += [
+            f'{loader}.num_workers=0', f'{loader}.persistent_workers=False'
+        ]
+        for field in ('scale', 'crop_size'):
+            opts += [f'{k}={SCALE}' for k in _transform_keys(cfg, loader, field)]
+    assert any('scale' in o for o in opts if o.startswith('train')), \
+        'the train pipeline has no resize scale to shrink'
+    return opts
+
+
+def run_tool(args: List[str],
+             env: Optional[Dict[str, str]] = None,
+             timeout: int = TOOL_TIMEOUT) -> subprocess.CompletedProcess:
+    full_env = dict(os.environ)
+    full_env.update(env or {})
+    return subprocess.run(
+        args,
+        cwd=str(REPO_ROOT),
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=timeout)
+
+
+def describe(proc: subprocess.CompletedProcess) -> str:
+    return (f'exit {proc.returncode}: {" ".join(map(str, proc.args))}\n'
+            f'--- stdout (tail)\n{proc.stdout[-3000:]}\n'
+            f'--- stderr (tail)\n{proc.stderr[-5000:]}')
+
+
+def assert_ok(proc: subprocess.CompletedProcess) -> None:
+    assert proc.returncode == 0, describe(proc)
+
+
+def train(work_dir: Path, data_root: str, *extra: str,
+          max_iters: int = 2, val_interval: int = 2,
+          options: List[str] = ()) -> subprocess.CompletedProcess:
+    return run_tool([
+        sys.executable, TRAIN, CONFIG, '--work-dir',
+        str(work_dir), *extra, '--cfg-options',
+        *tiny_options(data_root, max_iters, val_interval), *options
+    ])
+
+
+def run_test_tool(checkpoint: str, work_dir: Path, data_root: str,
+                  *extra: str,
+                  options: List[str] = ()) -> subprocess.CompletedProcess:
+    return run_tool([
+        sys.executable, TEST, CONFIG, checkpoint, '--work-dir',
+        str(work_dir), *extra, '--cfg-options',
+        *tiny_options(data_root), *options
+    ])
+
+
+def run_logs(work_dir: Path) -> List[str]:
+    """Texts of the runner logs (<work_dir>/<timestamp>/<timestamp>.log),
+    oldest first."""
+    logs = sorted(work_dir.glob('*/*.log'))
+    return [p.read_text() for p in logs]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        return s.getsockname()[1]
+
+
+def dist_env() -> Dict[str, str]:
+    """Environment of the dist scripts: this interpreter and its torchrun."""
+    bin_dir = osp.dirname(sys.executable)
+    return dict(
+        PYTHON=sys.executable,
+        PATH=bin_dir + os.pathsep + os.environ.get('PATH', ''),
+        PORT=str(free_port()),
+        OMP_NUM_THREADS='1')
+
+
+def load_browse_module():
+    spec = importlib.util.spec_from_file_location('browse_dataset',
+                                                  REPO_ROOT / BROWSE)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+# ---------------------------------------------------------------- fixtures
+@pytest.fixture(scope='module')
+def synthvis(tmp_path_factory) -> dict:
+    root = tmp_path_factory.mktemp('synthvis')
+    info = generate_synthvis(
+        str(root),
+        train_videos=4,
+        val_videos=2,
+        frames=(4, 6),
+        size=FRAME_HW,
+        seed=0)
+    with open(root / 'annotations' / 'valid.json') as f:
+        valid = json.load(f)
+    return dict(root=str(root), info=info, valid=valid)
+
+
+@pytest.fixture(scope='module')
+def trained(synthvis, tmp_path_factory) -> dict:
+    """tools/train.py for 2 iterations (checkpoint each, validation at 2)."""
+    work_dir = tmp_path_factory.mktemp('train') / 'work'
+    proc = train(work_dir, synthvis['root'])
+    assert_ok(proc)
+    return dict(work_dir=work_dir, proc=proc)
+
+
+@pytest.fixture(scope='module')
+def exported(trained, synthvis, tmp_path_factory) -> dict:
+    """tools/test.py --format-only --outfile-prefix P on the iter-2
+    checkpoint (one process)."""
+    tmp = tmp_path_factory.mktemp('export')
+    prefix = tmp / 'export' / 'ytvis_valid'
+    proc = run_test_tool(
+        str(trained['work_dir'] / 'iter_2.pth'),
+        tmp / 'work',
+        synthvis['root'],
+        '--format-only',
+        '--outfile-prefix',
+        str(prefix),
+        options=EXPORT_OPTIONS)
+    assert_ok(proc)
+    return dict(prefix=prefix, proc=proc)
+
+
+def assert_same_predictions(preds: List[dict], expected: List[dict]) -> None:
+    """Same exported predictions up to order and float noise (the thread
+    count differs between runs)."""
+    def key(p):
+        return (p['video_id'], p['category_id'], p['score'])
+
+    preds, expected = sorted(preds, key=key), sorted(expected, key=key)
+    assert [(p['video_id'], p['category_id'], len(p['segmentations']))
+            for p in preds] == [(p['video_id'], p['category_id'],
+                                 len(p['segmentations'])) for p in expected]
+    np.testing.assert_allclose([p['score'] for p in preds],
+                               [p['score'] for p in expected],
+                               atol=1e-3)
+
+
+# ---------------------------------------------------------------- train
+def test_train_writes_checkpoints_and_log(trained):
+    work_dir = trained['work_dir']
+    assert (work_dir / 'iter_1.pth').is_file()
+    assert (work_dir / 'iter_2.pth').is_file()
+    assert not (work_dir / 'iter_3.pth').exists()
+    last = (work_dir / 'last_checkpoint').read_text().strip()
+    assert Path(last).resolve() == (work_dir / 'iter_2.pth').resolve()
+    # the config dump and one run log
+    assert (work_dir / osp.basename(CONFIG)).is_file()
+    logs = run_logs(work_dir)
+    assert len(logs) == 1
+    log = logs[0]
+    assert 'Iter(train) [2/2]' in log
+    assert re.search(r'loss: \d', log), 'no loss value in the log'
+    # validation ran at iteration 2 and reported the VIS metric
+    assert 'youtube_vis/segm_mAP' in log
+    # the checkpoint is a full runner checkpoint at iteration 2
+    ckpt = torch.load(
+        str(work_dir / 'iter_2.pth'), map_location='cpu', weights_only=False)
+    assert ckpt['meta']['iter'] == 2
+    assert 'state_dict' in ckpt and 'optimizer' in ckpt
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason='the no-CUDA path')
+def test_train_switches_to_gloo_without_cuda(trained):
+    assert "-> 'gloo'" in trained['proc'].stdout
+    dumped = Config.fromfile(str(trained['work_dir'] / osp.basename(CONFIG)))
+    assert dumped.env_cfg.dist_cfg.backend == 'gloo'
+
+
+def _copy_work_dir(src: Path, dst: Path) -> Path:
+    """A copy of a finished work dir whose last_checkpoint points into it."""
+    shutil.copytree(src, dst)
+    (dst / 'last_checkpoint').write_text(str(dst / 'iter_2.pth'))
+    return dst
+
+
+def test_resume_auto_continues_from_latest(trained, synthvis, tmp_path):
+    work_dir = _copy_work_dir(trained['work_dir'], tmp_path / 'work')
+    proc = train(work_dir, synthvis['root'], '--resume', max_iters=3,
+                 val_interval=10)
+    assert_ok(proc)
+    assert (work_dir / 'iter_3.pth').is_file()
+    log = run_logs(work_dir)[-1]
+    assert f'Auto resumed from the latest checkpoint {work_dir}' in log
+    assert 'resumed epoch: 0, iter: 2' in log
+    # only iteration 3 was trained in this run
+    assert 'Iter(train) [3/3]' in log
+    assert 'Iter(train) [1/3]' not in log
+    assert 'Iter(train) [2/3]' not in log
+    ckpt = torch.load(
+        str(work_dir / 'iter_3.pth'), map_location='cpu', weights_only=False)
+    assert ckpt['meta']['iter'] == 3
+
+
+def test_resume_from_explicit_checkpoint(trained, synthvis, tmp_path):
+    work_dir = tmp_path / 'work'
+    ckpt = trained['work_dir'] / 'iter_1.pth'
+    proc = train(work_dir, synthvis['root'], '--resume', str(ckpt),
+                 max_iters=2, val_interval=10)
+    assert_ok(proc)
+    log = run_logs(work_dir)[-1]
+    assert 'resumed epoch: 0, iter: 1' in log
+    assert 'Iter(train) [2/2]' in log
+    assert 'Iter(train) [1/2]' not in log
+    assert (work_dir / 'iter_2.pth').is_file()
+    assert not (work_dir / 'iter_1.pth').exists()
+
+
+def test_train_cli_errors(synthvis, tmp_path):
+    # --resume with a missing file: named, nothing built
+    missing = tmp_path / 'no_such.pth'
+    proc = train(tmp_path / 'w1', synthvis['root'], '--resume', str(missing))
+    assert proc.returncode != 0
+    assert str(missing) in proc.stderr
+    assert not (tmp_path / 'w1').exists()
+    # --auto-scale-lr needs auto_scale_lr.base_batch_size
+    child = tmp_path / 'no_auto_scale.py'
+    child.write_text(f"_base_ = ['{REPO_ROOT / CONFIG}']\n"
+                     'auto_scale_lr = dict(_delete_=True, enable=False)\n')
+    proc = run_tool([
+        sys.executable, TRAIN,
+        str(child), '--auto-scale-lr', '--work-dir',
+        str(tmp_path / 'w2')
+    ])
+    assert proc.returncode != 0
+    assert 'base_batch_size' in proc.stderr
+    assert not (tmp_path / 'w2').exists()
+    if not torch.cuda.is_available():  # --amp needs CUDA: clear message
+        proc = run_tool([
+            sys.executable, TRAIN, CONFIG, '--amp', '--work-dir',
+            str(tmp_path / 'w3')
+        ])
+        assert proc.returncode != 0
+        assert '--amp' in proc.stderr and 'CUDA' in proc.stderr
+
+
+# ---------------------------------------------------------------- test
+AP_KEY = 'youtube_vis/segm_mAP'
+
+
+def test_test_prints_metrics_and_dumps_out(trained, synthvis, tmp_path):
+    out = tmp_path / 'metrics.pkl'
+    proc = run_test_tool(
+        str(trained['work_dir'] / 'iter_2.pth'), tmp_path / 'work',
+        synthvis['root'], '--out', str(out))
+    assert_ok(proc)
+    assert 'Load checkpoint from' in proc.stdout + proc.stderr
+    assert re.search(re.escape(AP_KEY) + r': -?\d', proc.stdout), \
+        describe(proc)
+    metrics = mmengine.load(str(out))
+    assert isinstance(metrics, dict)
+    for item in ('mAP', 'mAP_50', 'mAP_75', 'AR@1', 'AR@10'):
+        value = metrics[f'youtube_vis/segm_{item}']
+        assert -1.0 <= value <= 1.0
+
+
+def test_test_format_only_writes_submission(exported, synthvis):
+    prefix, proc = exported['prefix'], exported['proc']
+    assert_ok(proc)
+    assert AP_KEY not in proc.stdout  # format-only: no AP
+    json_file = Path(f'{prefix}.json')
+    zip_file = Path(f'{prefix}.submission_file.zip')
+    assert json_file.is_file() and zip_file.is_file(), describe(proc)
+    preds = json.loads(json_file.read_text())
+    with zipfile.ZipFile(zip_file) as zf:
+        assert zf.namelist() == ['results.json']
+        assert json.loads(zf.read('results.json')) == preds
+    # every candidate kept (EXPORT_OPTIONS): every video has predictions
+    assert {p['video_id'] for p in preds} == {
+        v['id'] for v in synthvis['valid']['videos']}
+    lengths = {v['id']: len(v['file_names']) for v in synthvis['valid']['videos']}
+    cat_ids = {c['id'] for c in synthvis['valid']['categories']}
+    for pred in preds:
+        assert pred['video_id'] in lengths
+        assert len(pred['segmentations']) == lengths[pred['video_id']]
+        assert pred['category_id'] in cat_ids
+        assert 0.0 <= pred['score'] <= 1.0
+
+
+def test_test_format_only_default_prefix(trained, synthvis, tmp_path):
+    work_dir = tmp_path / 'work'
+    proc = run_test_tool(
+        str(trained['work_dir'] / 'iter_2.pth'), work_dir, synthvis['root'],
+        '--format-only')
+    assert_ok(proc)
+    assert (work_dir / 'results.json').is_file()
+    with zipfile.ZipFile(work_dir / 'results.submission_file.zip') as zf:
+        assert zf.namelist() == ['results.json']
+
+
+def test_test_missing_checkpoint(synthvis, tmp_path):
+    missing = tmp_path / 'missing' / 'epoch_12.pth'
+    work_dir = tmp_path / 'work'
+    proc = run_test_tool(str(missing), work_dir, synthvis['root'])
+    assert proc.returncode != 0
+    assert str(missing) in proc.stderr
+    assert 'Traceback' not in proc.stderr  # a message, not a crash
+    assert not work_dir.exists()  # failed before building the runner
+
+
+def test_test_show_dir_draws_every_video(trained, synthvis, tmp_path):
+    show_dir = tmp_path / 'show'
+    proc = run_test_tool(
+        str(trained['work_dir'] / 'iter_2.pth'),
+        tmp_path / 'work',
+        synthvis['root'],
+        '--show-dir',
+        str(show_dir),
+        options=['model.test_cfg.score_thr=0.0'])
+    assert_ok(proc)
+    images = sorted(show_dir.rglob('*.jpg')) + sorted(show_dir.rglob('*.png'))
+    assert images, f'nothing drawn under {show_dir}'
+    rel = [str(p.relative_to(show_dir)) for p in images]
+    for video in synthvis['valid']['videos']:
+        name = osp.dirname(video['file_names'][0])
+        assert any(name in r for r in rel), \
+            f'no drawn frame of video {name} in {rel}'
+    img = cv2.imread(str(images[0]))
+    assert img is not None and img.shape[0] >= FRAME_HW[0]
+
+
+# ---------------------------------------------------------------- dist
+def test_dist_train_two_gloo_processes(synthvis, tmp_path):
+    work_dir = tmp_path / 'work'
+    proc = run_tool(
+        [
+            'bash', 'tools/dist_train.sh', CONFIG, '2', '--work-dir',
+            str(work_dir), '--cfg-options', *tiny_options(synthvis['root'])
+        ],
+        env=dist_env())
+    assert_ok(proc)
+    assert (work_dir / 'iter_2.pth').is_file()
+    log = run_logs(work_dir)[-1]
+    assert 'Distributed training: True' in log
+    assert "dist_cfg: {'backend': 'gloo'}" in log or torch.cuda.is_available()
+    assert 'Iter(train) [2/2]' in log
+    assert 'youtube_vis/segm_mAP' in log  # distributed validation
+    if not torch.cuda.is_available():  # one gloo line per rank
+        assert proc.stdout.count("-> 'gloo'") == 2, describe(proc)
+
+
+def test_dist_test_two_gloo_processes(trained, exported, synthvis, tmp_path):
+    prefix = tmp_path / 'dist' / 'results'
+    proc = run_tool(
+        [
+            'bash', 'tools/dist_test.sh', CONFIG,
+            str(trained['work_dir'] / 'iter_2.pth'), '2', '--work-dir',
+            str(tmp_path / 'work'), '--format-only', '--outfile-prefix',
+            str(prefix), '--cfg-options', *tiny_options(synthvis['root']),
+            *EXPORT_OPTIONS
+        ],
+        env=dist_env())
+    assert_ok(proc)
+    preds = json.loads(Path(f'{prefix}.json').read_text())
+    single = json.loads(Path(f"{exported['prefix']}.json").read_text())
+    # the ranks' results are gathered: the same export as one process
+    assert_same_predictions(preds, single)
+
+
+def test_dist_scripts_are_executable_and_use_torchrun():
+    for name in ('dist_train.sh', 'dist_test.sh', 'slurm_train.sh'):
+        path = REPO_ROOT / 'tools' / name
+        assert os.access(path, os.X_OK), f'{path} is not executable'
+        proc = run_tool(['bash', '-n', str(path)])
+        assert_ok(proc)
+    for name in ('dist_train.sh', 'dist_test.sh'):
+        text = (REPO_ROOT / 'tools' / name).read_text()
+        assert 'torchrun' in text and 'torch.distributed.launch' not in text
+        assert '--launcher pytorch' in text
+    assert '--launcher="slurm"' in (REPO_ROOT / 'tools' /
+                                    'slurm_train.sh').read_text()
+    # usage message, non-zero exit, when arguments are missing
+    proc = run_tool(['bash', 'tools/dist_train.sh', CONFIG])
+    assert proc.returncode != 0 and 'usage' in proc.stderr
+
+
+# ---------------------------------------------------------------- browse
+def _browse(synthvis, out_dir: Path, split: str, num: int):
+    return run_tool([
+        sys.executable, BROWSE, CONFIG, '--split', split, '--num-clips',
+        str(num), '--output-dir',
+        str(out_dir), '--seed', '0', '--cfg-options',
+        *tiny_options(synthvis['root'])
+    ])
+
+
+def test_browse_dataset_train(synthvis, tmp_path):
+    out_dir = tmp_path / 'browse'
+    proc = _browse(synthvis, out_dir, 'train', 5)  # > 4 videos: wraps round
+    assert_ok(proc)
+    pngs = sorted(out_dir.glob('*.png'))
+    assert len(pngs) == 5
+    for png in pngs:
+        assert str(png) in proc.stdout  # written paths are printed
+        img = cv2.imread(str(png))
+        h, w = img.shape[:2]
+        # T=3 frames side by side, each at most the (cropped) pipeline size
+        assert w % 3 == 0
+        assert h <= FRAME_HW[0] and w // 3 <= FRAME_HW[1]
+        assert h >= FRAME_HW[0] * 0.8 - 1  # RandomResize ratio >= 0.8
+
+
+def test_browse_dataset_test_split_draws_gt(synthvis, tmp_path):
+    out_dir = tmp_path / 'browse'
+    proc = _browse(synthvis, out_dir, 'test', 3)
+    assert_ok(proc)
+    pngs = sorted(out_dir.glob('*.png'))
+    assert len(pngs) == 3
+    h, w = FRAME_HW
+    first = pngs[0]  # clip 0 of the first valid video, frames 0..2
+    img = cv2.imread(str(first))
+    assert img.shape == (h, 3 * w, 3)
+    video = synthvis['valid']['videos'][0]
+    raw = cv2.imread(
+        osp.join(synthvis['root'], 'valid', 'JPEGImages',
+                 video['file_names'][0]))
+    # the first frame is the (unresized) frame with annotations drawn on it
+    diff = np.abs(img[:, :w].astype(int) - raw.astype(int)).max(-1)
+    same = (diff <= 2).mean()
+    assert 0.3 < same < 1.0, f'{same:.2f} of the pixels unchanged'
+
+
+def test_browse_draw_clip_colours_follow_instance_ids():
+    browse = load_browse_module()
+    h, w, t = 40, 30, 3
+    inputs = torch.zeros(t, 3, h, w, dtype=torch.uint8)
+    frames = []
+    for k in range(t):
+        gt = InstanceData()
+        # labels are drawn above the boxes, clear of the mask centres below
+        gt.bboxes = torch.tensor([[2., 20., 12., 30.], [15., 22., 28., 36.]])
+        gt.labels = torch.tensor([0, 1])
+        gt.instances_ids = torch.tensor([7, 3 + k])  # id 7 in every frame
+        masks = np.zeros((2, h, w), np.uint8)
+        masks[0, 22:28, 4:10] = 1
+        masks[1, 26:34, 18:26] = 1
+        gt.masks = BitmapMasks(masks, h, w)
+        sample = DetDataSample(metainfo=dict(img_shape=(h, w), frame_id=k))
+        sample.gt_instances = gt
+        frames.append(sample)
+    track = TrackDataSample()
+    track.video_data_samples = frames
+    canvas = browse.draw_clip(dict(inputs=inputs, data_samples=track),
+                              ('a', 'b'))
+    assert canvas.shape == (h, t * w, 3) and canvas.dtype == np.uint8
+    # the mask centre of id 7 has the same colour in every frame
+    centres = [tuple(canvas[25, k * w + 7]) for k in range(t)]
+    assert len(set(centres)) == 1 and centres[0] != (0, 0, 0)
+    # a different id (3 + k) gets a different colour
+    others = [tuple(canvas[30, k * w + 22]) for k in range(t)]
+    assert len(set(others)) == t
+    assert browse.id_color(7) == browse.id_color(7)
+    # float inputs from PhotoMetricDistortion are accepted too
+    canvas_f = browse.draw_clip(
+        dict(inputs=inputs.float(), data_samples=track), ('a', 'b'))
+    assert np.array_equal(canvas, canvas_f)

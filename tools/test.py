@@ -1,0 +1,231 @@
+"""Test (evaluate or export) a CiCo model (mmdet-style CLI).
+
+    python tools/test.py CONFIG CHECKPOINT                  # AP on a split with GT
+    python tools/test.py CONFIG CHECKPOINT --format-only --outfile-prefix P
+        # -> P.json and P.submission_file.zip (results.json inside, CodaLab)
+    bash tools/dist_test.sh CONFIG CHECKPOINT GPUS [same options]
+
+Without CUDA the distributed backend switches to gloo.
+"""
+import argparse
+import datetime
+import os
+import os.path as osp
+import sys
+
+# the repo root first on sys.path, so `projects.cico` imports without install
+REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+if REPO_ROOT not in sys.path:
+    sys.path.insert(0, REPO_ROOT)
+
+import mmengine  # noqa: E402
+import torch  # noqa: E402
+from mmengine.config import Config, ConfigDict, DictAction  # noqa: E402
+from mmengine.dist import is_main_process  # noqa: E402
+from mmengine.registry import RUNNERS  # noqa: E402
+from mmengine.runner import Runner  # noqa: E402
+
+# registers CiCo modules and the trusted-checkpoint loader (torch >= 2.6)
+import projects.cico  # noqa: E402,F401
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description='Test (evaluate or export) a CiCo VIS model')
+    parser.add_argument('config', help='test config file path')
+    parser.add_argument('checkpoint', help='checkpoint file')
+    parser.add_argument(
+        '--work-dir',
+        help='directory for the log and metrics (default: work_dir of the '
+        'config, else ./work_dirs/<config name>)')
+    parser.add_argument(
+        '--out',
+        help='dump the metrics dict returned by the test (e.g. '
+        '{"youtube_vis/segm_mAP": ...}) to this file with mmengine.dump '
+        '(.pkl, .json or .yaml). Predictions are written by the evaluator: '
+        'use --format-only/--outfile-prefix for results.json')
+    parser.add_argument(
+        '--show-dir',
+        help='draw the predictions of the test frames into this directory '
+        '(<DIR>/<video>/<frame>.jpg; a relative DIR is relative to the '
+        'current directory)')
+    parser.add_argument(
+        '--format-only',
+        action='store_true',
+        help='only export the predictions (results.json + CodaLab '
+        'submission zip), no AP; for splits without ground truth')
+    parser.add_argument(
+        '--outfile-prefix',
+        help='prefix P of the exported files P.json and '
+        'P.submission_file.zip (default with --format-only: '
+        '<work_dir>/results)')
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='override config settings, key=value pairs merged into the '
+        'config, e.g. test_dataloader.num_workers=0 or key="[a,b]" for '
+        'lists (quotes needed, no white space)')
+    parser.add_argument(
+        '--launcher',
+        choices=['none', 'pytorch', 'slurm', 'mpi'],
+        default='none',
+        help='job launcher')
+    # torch.distributed.launch passes --local-rank (torch >= 2.0);
+    # torchrun sets the LOCAL_RANK environment variable instead
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    args = parser.parse_args(argv)
+    if 'LOCAL_RANK' not in os.environ:
+        os.environ['LOCAL_RANK'] = str(args.local_rank)
+    return args
+
+
+def setup_cpu_distributed(cfg: Config, launcher: str) -> None:
+    """Make the distributed run work without CUDA: gloo backend, the process
+    group started here (mmengine's ``init_dist`` calls
+    ``torch.cuda.set_device``) and DDP without ``device_ids`` (mmengine
+    passes ``[LOCAL_RANK]``, which DDP rejects for CPU modules)."""
+    if torch.cuda.is_available():
+        return
+    env_cfg = cfg.setdefault('env_cfg', ConfigDict())
+    dist_cfg = env_cfg.setdefault('dist_cfg', ConfigDict())
+    if dist_cfg.get('backend') != 'gloo':
+        print(f'[cico] CUDA is not available: distributed backend '
+              f'{dist_cfg.get("backend")!r} -> \'gloo\'')
+        dist_cfg['backend'] = 'gloo'
+    if launcher == 'none':
+        return
+    if launcher != 'pytorch':
+        sys.exit(f'--launcher {launcher} needs CUDA (mmengine selects a GPU '
+                 'per process); on a CPU machine use --launcher pytorch, '
+                 'i.e. torchrun (tools/dist_train.sh, tools/dist_test.sh)')
+    import torch.distributed as torch_dist
+    if not torch_dist.is_initialized():
+        kwargs = {k: v for k, v in dist_cfg.items() if k != 'backend'}
+        if kwargs.get('timeout') is not None:
+            kwargs['timeout'] = datetime.timedelta(
+                seconds=kwargs['timeout'])
+        # rank, world size and master from the torchrun environment
+        torch_dist.init_process_group(backend='gloo', **kwargs)
+    wrapper = cfg.get('model_wrapper_cfg', None)
+    if wrapper is None:
+        cfg.model_wrapper_cfg = ConfigDict(
+            type='MMDistributedDataParallel',
+            device_ids=None,
+            broadcast_buffers=False,
+            find_unused_parameters=cfg.get('find_unused_parameters', False))
+    else:
+        wrapper.setdefault('device_ids', None)
+
+
+def evaluator_cfgs(evaluator) -> list:
+    """The metric configs of a test evaluator given as a dict (one metric or
+    ``dict(type='Evaluator', metrics=...)``) or a list of dicts."""
+    if evaluator is None:
+        return []
+    if isinstance(evaluator, (list, tuple)):
+        return [m for e in evaluator for m in evaluator_cfgs(e)]
+    if 'metrics' in evaluator:  # explicit Evaluator wrapper
+        return evaluator_cfgs(evaluator['metrics'])
+    return [evaluator]
+
+
+def setup_export(cfg: Config, format_only: bool,
+                 outfile_prefix: str = None) -> None:
+    """Apply --format-only / --outfile-prefix to every test metric."""
+    if format_only and outfile_prefix is None:
+        outfile_prefix = osp.join(cfg.work_dir, 'results')
+    metrics = evaluator_cfgs(cfg.get('test_evaluator', None))
+    if not metrics:
+        sys.exit('the config has no test_evaluator: cannot export or '
+                 'evaluate the predictions')
+    for metric in metrics:
+        if format_only:
+            metric['format_only'] = True
+        if outfile_prefix is not None:
+            metric['outfile_prefix'] = outfile_prefix
+
+
+def setup_show_dir(cfg: Config, show_dir: str) -> None:
+    """Enable the visualization hook, writing into ``show_dir``."""
+    hooks = cfg.get('default_hooks', None) or {}
+    if 'visualization' not in hooks:
+        sys.exit('--show-dir needs default_hooks.visualization (e.g. '
+                 "dict(type='TrackVisualizationHook')) in the config")
+    vis = cfg.default_hooks.visualization
+    vis['draw'] = True
+    # absolute: mmdet's TrackVisualizationHook joins work_dir/timestamp to
+    # a relative test_out_dir again at every iteration (nested folders)
+    vis['test_out_dir'] = osp.abspath(show_dir)
+    # the model RLE-encodes masks by default; the visualizer needs binary
+    if cfg.get('model', None) is not None:
+        if cfg.model.get('test_cfg', None) is None:
+            cfg.model.test_cfg = ConfigDict()
+        cfg.model.test_cfg.encode_masks = False
+
+
+def main(argv=None) -> None:
+    args = parse_args(argv)
+    if not osp.isfile(args.config):
+        sys.exit(f'config file not found: {args.config}')
+    if not osp.isfile(osp.expanduser(args.checkpoint)):
+        sys.exit(f'checkpoint file not found: {args.checkpoint}')
+    if args.outfile_prefix is not None and not args.format_only:
+        print('[cico] --outfile-prefix without --format-only: the prefix is '
+              'passed to the evaluator, which writes files only in '
+              'format-only mode')
+
+    try:  # fewer dynamo recompilations (mmdet tools do the same)
+        from mmdet.utils import setup_cache_size_limit_of_dynamo
+        setup_cache_size_limit_of_dynamo()
+    except ImportError:
+        pass
+
+    cfg = Config.fromfile(args.config)
+    cfg.launcher = args.launcher
+    if args.cfg_options is not None:
+        cfg.merge_from_dict(args.cfg_options)
+
+    # work_dir priority: CLI > config > ./work_dirs/<config name>
+    if args.work_dir is not None:
+        cfg.work_dir = args.work_dir
+    elif cfg.get('work_dir', None) is None:
+        cfg.work_dir = osp.join('./work_dirs',
+                                osp.splitext(osp.basename(args.config))[0])
+
+    cfg.load_from = args.checkpoint
+    if args.format_only or args.outfile_prefix is not None:
+        setup_export(cfg, args.format_only, args.outfile_prefix)
+    if args.show_dir is not None:
+        setup_show_dir(cfg, args.show_dir)
+
+    setup_cpu_distributed(cfg, args.launcher)
+    if 'runner_type' not in cfg:
+        runner = Runner.from_cfg(cfg)
+    else:
+        runner = RUNNERS.build(cfg)
+    metrics = runner.test()
+
+    if is_main_process():
+        if metrics:
+            print('[cico] test metrics:')
+            for key, value in metrics.items():
+                print(f'  {key}: {value}')
+        else:
+            print('[cico] test finished (no metrics: format-only export)')
+        if args.format_only or args.outfile_prefix is not None:
+            prefixes = sorted({
+                m['outfile_prefix']
+                for m in evaluator_cfgs(cfg.test_evaluator)
+                if m.get('outfile_prefix')
+            })
+            for prefix in prefixes:
+                print(f'[cico] predictions: {prefix}.json, '
+                      f'{prefix}.submission_file.zip')
+        if args.out is not None:
+            mmengine.dump(dict(metrics or {}), args.out)
+            print(f'[cico] metrics written to {args.out}')
+
+
+if __name__ == '__main__':
+    main()

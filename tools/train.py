@@ -1,0 +1,175 @@
+"""Train a CiCo model (mmdet-style CLI).
+
+    python tools/train.py CONFIG [--work-dir DIR] [--resume [CKPT]] [--amp]
+                                [--auto-scale-lr] [--cfg-options k=v ...]
+    bash tools/dist_train.sh CONFIG GPUS [same options]     # torchrun + DDP
+
+Without CUDA the distributed backend switches to gloo, so
+``bash tools/dist_train.sh CONFIG 2`` also runs on a CPU machine.
+"""
+import argparse
+import datetime
+import os
+import os.path as osp
+import sys
+
+# the repo root first on sys.path, so `projects.cico` imports without install
+REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+if REPO_ROOT not in sys.path:
+    sys.path.insert(0, REPO_ROOT)
+
+import torch  # noqa: E402
+from mmengine.config import Config, ConfigDict, DictAction  # noqa: E402
+from mmengine.registry import RUNNERS  # noqa: E402
+from mmengine.runner import Runner  # noqa: E402
+
+# registers CiCo modules and the trusted-checkpoint loader (torch >= 2.6)
+import projects.cico  # noqa: E402,F401
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description='Train a CiCo VIS model')
+    parser.add_argument('config', help='train config file path')
+    parser.add_argument(
+        '--work-dir',
+        help='directory for logs and checkpoints (default: work_dir of the '
+        'config, else ./work_dirs/<config name>)')
+    parser.add_argument(
+        '--amp',
+        action='store_true',
+        default=False,
+        help='automatic mixed precision (AmpOptimWrapper, dynamic loss '
+        'scale); needs CUDA')
+    parser.add_argument(
+        '--auto-scale-lr',
+        action='store_true',
+        help='scale the lr by (total batch size) / '
+        'auto_scale_lr.base_batch_size of the config')
+    parser.add_argument(
+        '--resume',
+        nargs='?',
+        type=str,
+        const='auto',
+        help='resume from this checkpoint; without a path, resume from the '
+        'latest checkpoint in the work dir')
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='override config settings, key=value pairs merged into the '
+        'config, e.g. train_cfg.max_iters=10 or key="[a,b]" for lists '
+        '(quotes needed, no white space)')
+    parser.add_argument(
+        '--launcher',
+        choices=['none', 'pytorch', 'slurm', 'mpi'],
+        default='none',
+        help='job launcher')
+    # torch.distributed.launch passes --local-rank (torch >= 2.0);
+    # torchrun sets the LOCAL_RANK environment variable instead
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    args = parser.parse_args(argv)
+    if 'LOCAL_RANK' not in os.environ:
+        os.environ['LOCAL_RANK'] = str(args.local_rank)
+    return args
+
+
+def setup_cpu_distributed(cfg: Config, launcher: str) -> None:
+    """Make the distributed run work without CUDA: gloo backend, the process
+    group started here (mmengine's ``init_dist`` calls
+    ``torch.cuda.set_device``) and DDP without ``device_ids`` (mmengine
+    passes ``[LOCAL_RANK]``, which DDP rejects for CPU modules)."""
+    if torch.cuda.is_available():
+        return
+    env_cfg = cfg.setdefault('env_cfg', ConfigDict())
+    dist_cfg = env_cfg.setdefault('dist_cfg', ConfigDict())
+    if dist_cfg.get('backend') != 'gloo':
+        print(f'[cico] CUDA is not available: distributed backend '
+              f'{dist_cfg.get("backend")!r} -> \'gloo\'')
+        dist_cfg['backend'] = 'gloo'
+    if launcher == 'none':
+        return
+    if launcher != 'pytorch':
+        sys.exit(f'--launcher {launcher} needs CUDA (mmengine selects a GPU '
+                 'per process); on a CPU machine use --launcher pytorch, '
+                 'i.e. torchrun (tools/dist_train.sh, tools/dist_test.sh)')
+    import torch.distributed as torch_dist
+    if not torch_dist.is_initialized():
+        kwargs = {k: v for k, v in dist_cfg.items() if k != 'backend'}
+        if kwargs.get('timeout') is not None:
+            kwargs['timeout'] = datetime.timedelta(
+                seconds=kwargs['timeout'])
+        # rank, world size and master from the torchrun environment
+        torch_dist.init_process_group(backend='gloo', **kwargs)
+    wrapper = cfg.get('model_wrapper_cfg', None)
+    if wrapper is None:
+        cfg.model_wrapper_cfg = ConfigDict(
+            type='MMDistributedDataParallel',
+            device_ids=None,
+            broadcast_buffers=False,
+            find_unused_parameters=cfg.get('find_unused_parameters', False))
+    else:
+        wrapper.setdefault('device_ids', None)
+
+
+def main(argv=None) -> None:
+    args = parse_args(argv)
+    if not osp.isfile(args.config):
+        sys.exit(f'config file not found: {args.config}')
+
+    try:  # fewer dynamo recompilations (mmdet tools do the same)
+        from mmdet.utils import setup_cache_size_limit_of_dynamo
+        setup_cache_size_limit_of_dynamo()
+    except ImportError:
+        pass
+
+    cfg = Config.fromfile(args.config)
+    cfg.launcher = args.launcher
+    if args.cfg_options is not None:
+        cfg.merge_from_dict(args.cfg_options)
+
+    # work_dir priority: CLI > config > ./work_dirs/<config name>
+    if args.work_dir is not None:
+        cfg.work_dir = args.work_dir
+    elif cfg.get('work_dir', None) is None:
+        cfg.work_dir = osp.join('./work_dirs',
+                                osp.splitext(osp.basename(args.config))[0])
+
+    if args.amp:
+        if not torch.cuda.is_available():
+            sys.exit('--amp needs CUDA (mmengine AmpOptimWrapper uses a CUDA '
+                     'GradScaler); CUDA is not available on this machine. '
+                     'Train without --amp.')
+        if cfg.optim_wrapper.get('type', 'OptimWrapper') == 'AmpOptimWrapper':
+            print('[cico] AMP is already enabled in the config')
+        else:
+            cfg.optim_wrapper.type = 'AmpOptimWrapper'
+            cfg.optim_wrapper.loss_scale = 'dynamic'
+
+    if args.auto_scale_lr:
+        auto_scale_lr = cfg.get('auto_scale_lr', None)
+        if not auto_scale_lr or 'base_batch_size' not in auto_scale_lr:
+            sys.exit('--auto-scale-lr needs auto_scale_lr.base_batch_size in '
+                     'the config, e.g. auto_scale_lr = dict(enable=False, '
+                     'base_batch_size=24)')
+        cfg.auto_scale_lr.enable = True
+
+    # resume: an explicit checkpoint, or 'auto' = latest in work_dir
+    if args.resume == 'auto':
+        cfg.resume = True
+        cfg.load_from = None
+    elif args.resume is not None:
+        if not osp.isfile(args.resume):
+            sys.exit(f'--resume checkpoint not found: {args.resume}')
+        cfg.resume = True
+        cfg.load_from = args.resume
+
+    setup_cpu_distributed(cfg, args.launcher)
+    if 'runner_type' not in cfg:
+        runner = Runner.from_cfg(cfg)
+    else:
+        runner = RUNNERS.build(cfg)
+    runner.train()
+
+
+if __name__ == '__main__':
+    main()
