@@ -115,7 +115,14 @@ def setup_cpu_distributed(cfg: Config, launcher: str) -> None:
             broadcast_buffers=False,
             find_unused_parameters=cfg.get('find_unused_parameters', False))
     else:
-        wrapper.setdefault('device_ids', None)
+        from mmengine.registry import MODEL_WRAPPERS
+        from torch.nn.parallel import DistributedDataParallel
+        wrapper_type = wrapper.get('type', 'MMDistributedDataParallel')
+        if isinstance(wrapper_type, str):
+            wrapper_type = MODEL_WRAPPERS.get(wrapper_type)
+        if isinstance(wrapper_type, type) and issubclass(
+                wrapper_type, DistributedDataParallel):
+            wrapper.setdefault('device_ids', None)
 
 
 def evaluator_cfgs(evaluator) -> list:
@@ -213,7 +220,7 @@ def main(argv=None) -> None:
                 print(f'  {key}: {value}')
         else:
             print('[cico] test finished (no metrics: format-only export)')
-        if args.format_only or args.outfile_prefix is not None:
+        if args.format_only:
             prefixes = sorted({
                 m['outfile_prefix']
                 for m in evaluator_cfgs(cfg.test_evaluator)

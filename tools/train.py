@@ -108,7 +108,14 @@ def setup_cpu_distributed(cfg: Config, launcher: str) -> None:
             broadcast_buffers=False,
             find_unused_parameters=cfg.get('find_unused_parameters', False))
     else:
-        wrapper.setdefault('device_ids', None)
+        from mmengine.registry import MODEL_WRAPPERS
+        from torch.nn.parallel import DistributedDataParallel
+        wrapper_type = wrapper.get('type', 'MMDistributedDataParallel')
+        if isinstance(wrapper_type, str):
+            wrapper_type = MODEL_WRAPPERS.get(wrapper_type)
+        if isinstance(wrapper_type, type) and issubclass(
+                wrapper_type, DistributedDataParallel):
+            wrapper.setdefault('device_ids', None)
 
 
 def main(argv=None) -> None:
