@@ -1,5 +1,5 @@
-# CPU-sized CiCo-Yolact on SynthVIS: ResNet-18 from scratch, 64-channel FPN and
-# heads, the generated 192x320 frames. Learns SynthVIS in minutes on 2 cores:
+# CPU-sized CiCo-Yolact on SynthVIS: ResNet-18 from scratch, 32-channel FPN and
+# heads, frames resized to 128x213. Learns SynthVIS in minutes on 2 cores:
 #   python tools/dataset_converters/make_synthvis.py --out data/synthvis
 #   python tools/train.py configs/cico_yolact_r18_synthvis.py
 _base_ = [
@@ -7,7 +7,7 @@ _base_ = [
     './_base_/schedules/schedule_12e.py', './_base_/default_runtime.py'
 ]
 num_classes = 6  # SynthVIS shapes
-channels = 64
+channels = 32
 model = dict(
     backbone=dict(depth=18, init_cfg=None),  # no pretrained weights offline
     neck=dict(in_channels=[64, 128, 256, 512], out_channels=channels),
@@ -20,7 +20,7 @@ model = dict(
         proto_channels=channels))
 
 # iteration-based CPU schedule: one clip per video and step, 4 clips per batch
-max_iters = 1500
+max_iters = 600
 train_dataloader = dict(
     batch_size=4,
     num_workers=2,
@@ -30,15 +30,15 @@ train_cfg = dict(
     _delete_=True,
     type='IterBasedTrainLoop',
     max_iters=max_iters,
-    val_interval=500)
+    val_interval=200)
 param_scheduler = [
-    dict(type='LinearLR', start_factor=0.1, by_epoch=False, begin=0, end=100),
+    dict(type='LinearLR', start_factor=0.1, by_epoch=False, begin=0, end=50),
     dict(
         type='MultiStepLR',
         begin=0,
         end=max_iters,
         by_epoch=False,
-        milestones=[1000, 1250],
+        milestones=[400, 520],
         gamma=0.1)
 ]
 # from scratch on 4 clips: a larger lr than the paper's fine-tuning 1e-3
@@ -47,5 +47,5 @@ optim_wrapper = dict(
 auto_scale_lr = dict(base_batch_size=4)
 default_hooks = dict(
     logger=dict(interval=20),
-    checkpoint=dict(by_epoch=False, interval=500, max_keep_ckpts=2))
+    checkpoint=dict(by_epoch=False, interval=200, max_keep_ckpts=2))
 log_processor = dict(by_epoch=False)

@@ -14,7 +14,6 @@ pipeline; their ground truth (kept in the frame meta) is drawn rescaled to the
 resized frames. Prints the written paths.
 """
 import argparse
-import colorsys
 import os
 import os.path as osp
 import random
@@ -33,13 +32,8 @@ from pycocotools import mask as mask_utils  # noqa: E402
 
 import projects.cico  # noqa: E402,F401
 from mmdet.registry import DATASETS  # noqa: E402
+from projects.cico.visualization import draw_frame, id_color  # noqa: E402,F401
 
-MASK_ALPHA = 0.5  # mask opacity
-BOX_THICKNESS = 1
-FONT = cv2.FONT_HERSHEY_SIMPLEX
-FONT_SCALE = 0.35
-FONT_THICKNESS = 1
-GOLDEN_RATIO = 0.618033988749895  # hue step: well separated id colours
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -73,13 +67,6 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     if args.num_clips < 1:
         parser.error(f'--num-clips must be >= 1, got {args.num_clips}')
     return args
-
-
-def id_color(instance_id: int) -> Tuple[int, int, int]:
-    """A bright BGR colour that depends on the instance id only."""
-    hue = (int(instance_id) * GOLDEN_RATIO) % 1.0
-    r, g, b = colorsys.hsv_to_rgb(hue, 0.85, 1.0)
-    return int(b * 255), int(g * 255), int(r * 255)
 
 
 def to_bgr_frames(inputs) -> np.ndarray:
@@ -151,34 +138,6 @@ def frame_annotations(frame_sample) -> Tuple[np.ndarray, np.ndarray,
         m = _decode_mask(inst['mask'], ori_h, ori_w)
         masks[k] = cv2.resize(m, (w, h), interpolation=cv2.INTER_NEAREST) > 0
     return bboxes, labels, ids, masks
-
-
-def draw_frame(img: np.ndarray, bboxes: np.ndarray, labels: np.ndarray,
-               ids: np.ndarray, masks: np.ndarray,
-               classes: Sequence[str]) -> np.ndarray:
-    """Draw masks, boxes and ``id:<id> <class>`` on a BGR uint8 frame."""
-    out = img.copy()
-    for k in range(len(bboxes)):
-        color = np.array(id_color(ids[k]), np.float32)
-        m = masks[k] if k < len(masks) else None
-        if m is not None and m.shape == out.shape[:2] and m.any():
-            out[m] = (out[m] * (1 - MASK_ALPHA) +
-                      color * MASK_ALPHA).astype(np.uint8)
-    for k in range(len(bboxes)):
-        color = id_color(ids[k])
-        x1, y1, x2, y2 = [int(round(float(v))) for v in bboxes[k]]
-        cv2.rectangle(out, (x1, y1), (x2, y2), color, BOX_THICKNESS)
-        label = int(labels[k])
-        name = classes[label] if 0 <= label < len(classes) else str(label)
-        text = f'id:{int(ids[k])} {name}'
-        (tw, th), base = cv2.getTextSize(text, FONT, FONT_SCALE,
-                                         FONT_THICKNESS)
-        tx = min(max(x1, 0), max(out.shape[1] - tw, 0))
-        ty = max(y1, th + base)
-        cv2.rectangle(out, (tx, ty - th - base), (tx + tw, ty), color, -1)
-        cv2.putText(out, text, (tx, ty - base), FONT, FONT_SCALE, (0, 0, 0),
-                    FONT_THICKNESS, cv2.LINE_AA)
-    return out
 
 
 def draw_clip(item: dict, classes: Sequence[str]) -> np.ndarray:

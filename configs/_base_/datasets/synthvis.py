@@ -4,7 +4,7 @@
 _base_ = './youtube_vis_2019.py'
 dataset_type = 'SynthVISDataset'
 data_root = 'data/synthvis/'
-img_scale = (320, 192)  # (w, h): the generated frame size
+img_scale = (224, 128)  # (w, h): CPU-sized (frames are generated at 320x192)
 backend_args = None
 train_pipeline = [
     dict(type='ClipFrameSample'),

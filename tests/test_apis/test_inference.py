@@ -1,0 +1,167 @@
+"""init_model + VideoInferencer on mp4 / frame folder; the demo tool; the
+streaming test equals a whole-video reference run; the show-dir hook."""
+import os.path as osp
+import subprocess
+import sys
+
+import cv2
+import numpy as np
+import pytest
+import torch
+from mmengine.config import Config
+from mmengine.dataset import pseudo_collate
+from mmengine.runner import save_checkpoint
+
+from mmdet.registry import DATASETS
+from projects.cico.apis import VideoInferencer, init_model, open_source
+from projects.cico.datasets.synthvis import generate_synthvis
+
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+CONFIG = osp.join(ROOT, 'configs', 'cico_yolact_r18_synthvis.py')
+
+
+@pytest.fixture(scope='module')
+def setup(tmp_path_factory):
+    """A tiny SynthVIS, a config pointing at it (score threshold 0 so the
+    random model emits instances) and a random-weight checkpoint."""
+    tmp = tmp_path_factory.mktemp('apis')
+    root = str(tmp / 'synthvis')
+    generate_synthvis(root, train_videos=1, val_videos=2, frames=(7, 8),
+                      size=(64, 96), seed=1)
+    cfg = Config.fromfile(CONFIG)
+    for key in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        cfg[key].dataset.data_root = root
+    cfg.model.test_cfg.score_thr = 0.0
+    cfg.model.test_cfg.min_mask_area = 0
+    cfg.model.test_cfg.nms.max_per_clip = 5
+    cfg_path = str(tmp / 'cfg.py')
+    cfg.dump(cfg_path)
+    torch.manual_seed(0)
+    model = init_model(cfg_path)
+    ckpt = str(tmp / 'model.pth')
+    save_checkpoint(
+        dict(
+            state_dict=model.state_dict(),
+            meta=dict(dataset_meta=dict(classes=('a', ) * 6))), ckpt)
+    video_dir = osp.join(root, 'valid', 'JPEGImages', 'synth_valid_0001')
+    mp4 = str(tmp / 'in.mp4')
+    files = sorted(f for f in __import__('os').listdir(video_dir))
+    first = cv2.imread(osp.join(video_dir, files[0]))
+    writer = cv2.VideoWriter(mp4, cv2.VideoWriter_fourcc(*'mp4v'), 5.0,
+                             (first.shape[1], first.shape[0]))
+    for f in files:
+        writer.write(cv2.imread(osp.join(video_dir, f)))
+    writer.release()
+    return dict(
+        cfg=cfg_path, ckpt=ckpt, root=root, video_dir=video_dir, mp4=mp4,
+        n_frames=len(files), tmp=tmp)
+
+
+def test_open_source_errors(tmp_path):
+    with pytest.raises(FileNotFoundError, match='does not exist'):
+        open_source(str(tmp_path / 'missing.mp4'))
+    bad = tmp_path / 'bad.mp4'
+    bad.write_bytes(b'not a video')
+    with pytest.raises(IOError, match='cannot read video'):
+        open_source(str(bad))
+    with pytest.raises(IOError, match='no image'):
+        open_source(str(tmp_path))
+
+
+def test_inferencer_streams_every_frame_once(setup):
+    model = init_model(setup['cfg'], setup['ckpt'])
+    assert model.dataset_meta['classes'][0] == 'a'
+    results = list(VideoInferencer(model).stream(setup['video_dir']))
+    assert [r.frame_index for r in results] == list(range(setup['n_frames']))
+    r = results[0]
+    assert r.instances.masks.dtype == torch.bool
+    assert r.instances.masks.shape[1:] == r.image.shape[:2]
+    assert len(r.instances) > 0
+
+
+def test_streaming_test_equals_reference_runs(setup):
+    """The runner's path (dataset clips + VideoClipSampler order + feature
+    reuse) and the VideoInferencer on the frame folder give the same
+    per-frame results; recomputing every clip from scratch (no reuse) too."""
+    cfg = Config.fromfile(setup['cfg'])
+    model = init_model(setup['cfg'], setup['ckpt'])
+    model.test_cfg['encode_masks'] = False
+    ds = DATASETS.build(cfg.test_dataloader.dataset)
+    v = [i for i in range(len(ds))
+         if ds.get_data_info(i)['video_name'] == 'synth_valid_0001'][0]
+
+    def run_dataset(reuse):
+        out = {}
+        for c in range(ds.num_clips(v)):
+            if not reuse:
+                model._stream = {}  # forget cached overlap features
+            data = pseudo_collate([ds[(v, c)]])
+            with torch.no_grad():
+                for f in model.test_step(data)[0]:
+                    if f.metainfo['is_output_frame']:
+                        out[f.metainfo['frame_id']] = f.pred_track_instances
+        return out
+
+    streamed = run_dataset(reuse=True)
+    recomputed = run_dataset(reuse=False)
+    inferred = {
+        r.frame_index: r.instances
+        for r in VideoInferencer(model).stream(setup['video_dir'])
+    }
+    assert sorted(streamed) == sorted(inferred) == list(
+        range(setup['n_frames']))
+    for f in streamed:
+        for other in (recomputed[f], inferred[f]):
+            a = streamed[f]
+            assert a.instances_id.tolist() == other.instances_id.tolist()
+            assert torch.allclose(a.scores, other.scores, atol=1e-5)
+            assert torch.allclose(a.bboxes, other.bboxes, atol=1e-3)
+            if len(a):
+                assert (a.masks != other.masks).float().mean() < 1e-3
+    assert sum(len(streamed[f]) for f in streamed) > 0
+
+
+def test_demo_writes_a_readable_video(setup):
+    out = str(setup['tmp'] / 'demo.mp4')
+    proc = subprocess.run(
+        [sys.executable, osp.join(ROOT, 'tools', 'demo', 'video_demo.py'),
+         setup['mp4'], setup['cfg'], setup['ckpt'], '--out', out,
+         '--score-thr', '0'],
+        capture_output=True, text=True, cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    cap = cv2.VideoCapture(out)
+    n = 0
+    while cap.read()[0]:
+        n += 1
+    assert n == setup['n_frames']
+    assert cap.get(cv2.CAP_PROP_FPS) == pytest.approx(5.0)
+
+
+def test_demo_unreadable_input(setup):
+    proc = subprocess.run(
+        [sys.executable, osp.join(ROOT, 'tools', 'demo', 'video_demo.py'),
+         str(setup['tmp'] / 'nope.mp4'), setup['cfg'], setup['ckpt'],
+         '--out', str(setup['tmp'] / 'x.mp4')],
+        capture_output=True, text=True, cwd=ROOT)
+    assert proc.returncode != 0
+    assert 'nope.mp4' in proc.stderr
+
+
+def test_show_dir_writes_frames_per_video(setup):
+    out = setup['tmp'] / 'show'
+    proc = subprocess.run(
+        [sys.executable, osp.join(ROOT, 'tools', 'test.py'), setup['cfg'],
+         setup['ckpt'], '--show-dir', str(out), '--work-dir',
+         str(setup['tmp'] / 'work'), '--cfg-options',
+         'test_dataloader.num_workers=0',
+         'test_dataloader.persistent_workers=False'],
+        capture_output=True, text=True, cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    videos = sorted(p.name for p in out.iterdir())
+    assert videos == ['synth_valid_0001', 'synth_valid_0002']
+    frames = sorted(p.name for p in (out / 'synth_valid_0001').iterdir())
+    assert len(frames) == setup['n_frames']
+    img = cv2.imread(str(out / 'synth_valid_0001' / frames[0]))
+    src = cv2.imread(osp.join(setup['video_dir'], frames[0]))
+    assert img.shape == src.shape and np.abs(
+        img.astype(int) - src.astype(int)).sum() > 0  # something drawn

@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# CiCo end to end on a CPU with no data and no weights:
+#   install -> generate SynthVIS -> browse -> train CiCo-Yolact (R18, ~10 min on
+#   2 cores) -> test (AP) -> CodaLab-style export -> demo video.
+#   bash tools/quickstart.sh            # idempotent: finished steps are skipped
+#   FORCE=1 bash tools/quickstart.sh    # redo everything
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+CONFIG=configs/cico_yolact_r18_synthvis.py
+DATA=data/synthvis
+WORK=work_dirs/quickstart
+say() { echo "[quickstart] $*"; }
+
+bash tools/setup_env.sh
+PY="$ROOT/.venv/bin/python"
+[ "${FORCE:-0}" = 1 ] && rm -rf "$DATA" "$WORK"
+
+if [ ! -f "$DATA/annotations/valid.json" ]; then
+  say "1/6 generate SynthVIS into $DATA"
+  "$PY" tools/dataset_converters/make_synthvis.py --out "$DATA" \
+    --train-videos 100 --val-videos 20 --frames 10 30 --size 192 320 --seed 0
+else
+  say "1/6 SynthVIS already in $DATA"
+fi
+
+say "2/6 browse training clips -> $WORK/browse"
+"$PY" tools/analysis_tools/browse_dataset.py "$CONFIG" \
+  --output-dir "$WORK/browse" --num-clips 4
+
+CKPT="$WORK/iter_600.pth"
+if [ ! -f "$CKPT" ]; then
+  say "3/6 train $CONFIG (resumes if interrupted)"
+  RESUME=()
+  [ -f "$WORK/last_checkpoint" ] && RESUME=(--resume)
+  "$PY" tools/train.py "$CONFIG" --work-dir "$WORK" "${RESUME[@]}"
+else
+  say "3/6 already trained: $CKPT"
+fi
+
+say "4/6 test: YouTube-VIS AP on the SynthVIS valid split"
+"$PY" tools/test.py "$CONFIG" "$CKPT" --work-dir "$WORK/test"
+
+say "5/6 export a submission (results.json + zip)"
+"$PY" tools/test.py "$CONFIG" "$CKPT" --work-dir "$WORK/test" \
+  --format-only --outfile-prefix "$WORK/synthvis_valid"
+
+VIDEO="$DATA/valid/JPEGImages/$(ls "$DATA/valid/JPEGImages" | head -n 1)"
+say "6/6 demo on $VIDEO -> $WORK/demo.mp4"
+"$PY" tools/demo/video_demo.py "$VIDEO" "$CONFIG" "$CKPT" \
+  --out "$WORK/demo.mp4" --score-thr 0.3
+
+say "done: $WORK/{browse/,synthvis_valid.submission_file.zip,demo.mp4}"
