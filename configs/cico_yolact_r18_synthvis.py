@@ -41,9 +41,11 @@ param_scheduler = [
         milestones=[400, 520],
         gamma=0.1)
 ]
-# from scratch on 4 clips: a larger lr than the paper's fine-tuning 1e-3
+# From scratch (no COCO weights offline) on 4 clips per step, AdamW learns
+# SynthVIS far faster than the paper's SGD 1e-3 (a fine-tuning recipe).
 optim_wrapper = dict(
-    optimizer=dict(lr=0.01), clip_grad=dict(max_norm=35, norm_type=2))
+    optimizer=dict(_delete_=True, type='AdamW', lr=1e-3, weight_decay=0.05),
+    clip_grad=dict(max_norm=35, norm_type=2))
 auto_scale_lr = dict(base_batch_size=4)
 default_hooks = dict(
     logger=dict(interval=20),

@@ -26,7 +26,11 @@ def test_config_inventory():
 
 @pytest.mark.parametrize(
     'path', CONFIGS, ids=[osp.relpath(c, ROOT) for c in CONFIGS])
-def test_config_builds_and_trains_one_step(path, clip_factory):
+def test_config_builds_and_trains_one_step(path, clip_factory, monkeypatch):
+    if osp.basename(osp.dirname(path)) == 'ablations':
+        # ablations on the CPU-sized base (the R50 base is covered above)
+        monkeypatch.setenv('CICO_ABLATION_BASE',
+                           '../cico_yolact_r18_synthvis.py')
     cfg = Config.fromfile(path)
     model_cfg = cfg.model
     t = model_cfg.clip_len

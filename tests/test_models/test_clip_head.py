@@ -167,3 +167,36 @@ def test_predict_pools_candidates_over_the_clip():
     assert torch.equal(res.bboxes, circ)
     assert set(res.frame_inds.tolist()) <= {0, 1, 2}
     assert (res.scores[:-1] >= res.scores[1:]).all()
+
+
+def test_frame_level_box_head_regresses_its_own_frame(clip_factory):
+    """regress_clip_boxes=False (Table 1a): 4 deltas per anchor, targets
+    from the anchor's own frame, the box repeated over the clip."""
+    t = 3
+    head = make_head(t=t, regress_clip_boxes=False)
+    assert head.conv_reg.out_channels == 3 * 4
+    boxes = [(8, 8, 40, 40), (20, 8, 52, 40), (32, 8, 64, 40)]
+    gt = build_clip_instances(
+        clip_factory(t, objects=[dict(id=1, label=0, boxes=boxes)])
+        ['data_samples'])
+    x = feats(t)
+    outs = list(head(x))
+    sizes = [f.shape[-2:] for f in x]
+    anchors = head.prior_generator.grid_priors(sizes, device='cpu')
+    reg = []
+    for lvl, anc in enumerate(anchors):
+        h, w = sizes[lvl]
+        per_frame = [
+            head.bbox_coder.encode(
+                anc,
+                torch.tensor(b, dtype=torch.float).expand_as(anc)).reshape(
+                    h, w, 3 * 4).permute(2, 0, 1) for b in boxes
+        ]
+        reg.append(torch.stack(per_frame))  # frame k predicts its own box
+    outs[1] = reg
+    losses = head.loss_by_feat(*outs, [gt], metas(t))
+    assert losses['loss_bbox'].item() == pytest.approx(0, abs=1e-5)
+    res = head.predict_by_feat(
+        *outs, frame_metas=metas(t), cfg=ConfigDict(score_thr=0., nms_pre=9))
+    fb = res[0].frame_bboxes
+    assert torch.equal(fb[:, 0], fb[:, 1]) and torch.equal(fb[:, 1], fb[:, 2])

@@ -46,6 +46,7 @@ model = dict(
         num_params=32,  # Yolact: K = 32 coefficients [2.1]
         embed_dim=64,  # [1.3] TRACK_DIM
         with_quality=True,  # [4] box-quality ("centerness") branch
+        regress_clip_boxes=True,  # 4T deltas per anchor (paper Sec. 3.3)
         anchor_generator=dict(  # [1.4] side 3 x stride, ratios 1, 1:2, 2:1
             type='AnchorGenerator',
             octave_base_scale=3,

@@ -44,6 +44,10 @@ class CiCoClipHead(YOLACTHead):
         embed_dim (int): tracking embedding size (64).
         with_quality (bool): predict the box-quality (DIoU) score used for
             rescoring (REFERENCE_FACTS 4, "center").
+        regress_clip_boxes (bool): each anchor regresses the boxes of all T
+            frames (4T deltas, CiCo). ``False`` regresses only the anchor's
+            own frame (4 deltas), the frame-level head of Table 1a; its box
+            is then used for every frame of the clip.
         loss_cls, loss_bbox (dict): class loss (focal, or CE with ``use_ohem``)
             and SmoothL1 on the 4T deltas.
         loss_diou (dict, optional): 1 - DIoU on decoded boxes.
@@ -68,6 +72,7 @@ class CiCoClipHead(YOLACTHead):
                  num_params: int = 32,
                  embed_dim: int = 64,
                  with_quality: bool = True,
+                 regress_clip_boxes: bool = True,
                  anchor_generator: ConfigType = dict(
                      type='AnchorGenerator',
                      octave_base_scale=3,
@@ -113,6 +118,7 @@ class CiCoClipHead(YOLACTHead):
         self.tower_norm_cfg = tower_norm_cfg
         self.embed_dim = embed_dim
         self.with_quality = with_quality
+        self.regress_clip_boxes = regress_clip_boxes
         super().__init__(
             num_classes=num_classes,
             in_channels=in_channels,
@@ -140,6 +146,11 @@ class CiCoClipHead(YOLACTHead):
         self.loss_track = MODELS.build(loss_track) if loss_track else None
 
     @property
+    def num_box_frames(self) -> int:
+        """Frames whose box each anchor regresses (T, or 1)."""
+        return self.clip_len if self.regress_clip_boxes else 1
+
+    @property
     def num_params(self) -> int:
         """Mask parameters per anchor (M)."""
         return self.num_protos
@@ -162,7 +173,8 @@ class CiCoClipHead(YOLACTHead):
         self.box_tower = tower('box')
         self.track_tower = tower('track')
         self.conv_cls = nn.Conv2d(chn, a * self.cls_out_channels, 3, padding=1)
-        self.conv_reg = nn.Conv2d(chn, a * 4 * self.clip_len, 3, padding=1)
+        self.conv_reg = nn.Conv2d(chn, a * 4 * self.num_box_frames, 3,
+                                  padding=1)
         self.conv_coeff = nn.Conv2d(chn, a * self.num_protos, 3, padding=1)
         self.conv_quality = nn.Conv2d(
             chn, a, 3, padding=1) if self.with_quality else None
@@ -272,7 +284,8 @@ class CiCoClipHead(YOLACTHead):
         avg = max(num_pos, 1)
 
         scores = self._flat(cls_scores, self.cls_out_channels)
-        deltas = self._flat(bbox_preds, 4 * t)
+        nb = self.num_box_frames
+        deltas = self._flat(bbox_preds, 4 * nb)
         coeffs = self._flat(coeff_preds, self.num_protos)
         embeds = self._flat(embed_preds, self.embed_dim)
         quality = self._flat(quality_preds, 1)[..., 0] \
@@ -304,24 +317,27 @@ class CiCoClipHead(YOLACTHead):
         clip_idx = torch.div(img_idx, t, rounding_mode='floor')
         frame_idx = img_idx % t
 
-        pos_deltas = deltas[img_idx, anc_idx].view(-1, t, 4)
+        pos_deltas = deltas[img_idx, anc_idx].view(-1, nb, 4)
         pos_anchors = torch.stack(anchors)[img_idx, anc_idx]
         gt_boxes = self._gather_gt(clip_gts, clip_idx, gt_idx, 'frame_bboxes',
                                    (t, 4), pos_deltas)
-        anc_t = pos_anchors[:, None].expand(-1, t, 4).reshape(-1, 4)
+        if nb == 1:  # frame-level head: the anchor's own frame only
+            gt_boxes = gt_boxes[torch.arange(len(frame_idx)), frame_idx, None]
+        anc_t = pos_anchors[:, None].expand(-1, nb, 4).reshape(-1, 4)
         targets = self.bbox_coder.encode(anc_t, gt_boxes.reshape(-1, 4))
         losses['loss_bbox'] = self.loss_bbox(
-            pos_deltas.reshape(-1, 4), targets, avg_factor=max(num_pos * t, 1))
+            pos_deltas.reshape(-1, 4), targets,
+            avg_factor=max(num_pos * nb, 1))
         if self.loss_diou is not None or self.loss_quality is not None:
             decoded = self.bbox_coder.decode(anc_t, pos_deltas.reshape(-1, 4))
             gt_flat = gt_boxes.reshape(-1, 4)
             if self.loss_diou is not None:
                 losses['loss_diou'] = self.loss_diou(
-                    decoded, gt_flat, avg_factor=max(num_pos * t, 1))
+                    decoded, gt_flat, avg_factor=max(num_pos * nb, 1))
             if self.loss_quality is not None:
                 with torch.no_grad():
                     dious = 1 - diou_loss(
-                        decoded, gt_flat, reduction='none').view(-1, t)
+                        decoded, gt_flat, reduction='none').view(-1, nb)
                     q_target = dious.mean(1).clamp(0, 1)
                 losses['loss_quality'] = self.loss_quality(
                     quality[img_idx, anc_idx],
@@ -423,7 +439,8 @@ class CiCoClipHead(YOLACTHead):
         scores = self._flat(cls_scores, self.cls_out_channels)
         scores = scores.sigmoid() if self.use_sigmoid_cls else scores.softmax(
             -1)[..., :self.num_classes]
-        deltas = self._flat(bbox_preds, 4 * t)
+        nb = self.num_box_frames
+        deltas = self._flat(bbox_preds, 4 * nb)
         coeffs = self._flat(coeff_preds, self.num_protos)
         embeds = self._flat(embed_preds, self.embed_dim)
         quality = self._flat(quality_preds, 1)[..., 0].sigmoid() \
@@ -441,12 +458,12 @@ class CiCoClipHead(YOLACTHead):
                 keep = keep[best[keep].topk(nms_pre)[1]]
             frame = torch.div(keep, num_anchors, rounding_mode='floor')
             anchor = keep % num_anchors
-            d = deltas[sl].reshape(-1, 4 * t)[keep].view(-1, t, 4)
-            p = priors[anchor][:, None].expand(-1, t, 4)
+            d = deltas[sl].reshape(-1, 4 * nb)[keep].view(-1, nb, 4)
+            p = priors[anchor][:, None].expand(-1, nb, 4)
             meta = frame_metas[c * t]
             boxes = self.bbox_coder.decode(
                 p.reshape(-1, 4), d.reshape(-1, 4),
-                max_shape=meta['img_shape']).view(-1, t, 4)
+                max_shape=meta['img_shape']).view(-1, nb, 4).expand(-1, t, 4)
             res = InstanceData()
             res.scores = best[keep]
             res.labels = label[keep]

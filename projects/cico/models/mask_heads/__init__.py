@@ -1,4 +1,4 @@
-from .clip_dynamic_mask import ClipLincombMask
+from .clip_dynamic_mask import ClipCondInstFCN, ClipLincombMask
 from .clip_protonet import ClipProtoNet
 
-__all__ = ['ClipLincombMask', 'ClipProtoNet']
+__all__ = ['ClipCondInstFCN', 'ClipLincombMask', 'ClipProtoNet']

@@ -1,0 +1,7 @@
+# Table 1c: sample matcher with circumscribed boxes off (window 0), T = 7.
+_base_ = './table1c_circ_off_t3.py'
+clip_len = 7
+model = dict(clip_len=clip_len)
+train_dataloader = dict(dataset=dict(clip_len=clip_len))
+val_dataloader = dict(dataset=dict(clip_len=clip_len))
+test_dataloader = dict(dataset=dict(clip_len=clip_len))

@@ -1,0 +1,15 @@
+# CPU-sized CiCo-CondInst on SynthVIS: the CiCo-Yolact SynthVIS config with
+# the CondInst mask FCN (Eq. 6).
+_base_ = './cico_yolact_r18_synthvis.py'
+model = dict(
+    bbox_head=dict(num_params=169),
+    mask_head=dict(
+        num_protos=8,
+        mask_fcn=dict(
+            _delete_=True,
+            type='ClipCondInstFCN',
+            num_protos=8,
+            channels=8,
+            num_layers=3,
+            rel_coords='offset'),
+        test_crop_expand=1.5))

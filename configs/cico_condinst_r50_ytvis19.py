@@ -1,0 +1,8 @@
+# CiCo-CondInst R50 on YouTube-VIS 2019 (paper Table 3: 37.3 mask AP).
+_base_ = [
+    './_base_/models/cico_condinst_r50_fpn.py',
+    './_base_/datasets/youtube_vis_2019.py',
+    './_base_/schedules/schedule_12e.py', './_base_/default_runtime.py'
+]
+# COCO-pretrained CondInst (mmdet): backbone and FPN load, heads are new
+load_from = 'https://download.openmmlab.com/mmdetection/v3.0/condinst/condinst_r50_fpn_ms-poly-90k_coco_instance/condinst_r50_fpn_ms-poly-90k_coco_instance_20221129_125223-4c186406.pth'  # noqa: E501
