@@ -23,6 +23,7 @@ from mmdet.models.utils import multi_apply
 from mmdet.registry import MODELS
 from mmdet.utils import ConfigType, InstanceList, OptConfigType, OptMultiConfig
 from ..layers import ClipConvTower
+from ..layers.sparse_tower import sparse_tower_outputs, supports_sparse
 
 
 @MODELS.register_module()
@@ -414,17 +415,152 @@ class CiCoClipHead(YOLACTHead):
 
         Keeps anchors whose best class score exceeds ``cfg.score_thr``, the
         ``cfg.nms_pre`` best of them per clip, and decodes their 4T boxes.
+        With ``cfg.sparse_towers`` (default True) only the class tower runs
+        on the whole map; the box tower runs at the candidates' locations
+        and the track tower is left to :meth:`add_embeddings` (call it after
+        NMS), both exactly equal to the dense computation.
 
         Returns:
             list[InstanceData]: per clip ``scores`` (k,), ``labels`` (k,),
             ``cls_scores`` (k, C), ``frame_bboxes`` (k, T, 4) in the input
             (resized) frame, ``bboxes`` (k, 4) circumscribed, ``quality``
             (k,) in [0, 1] (1 without the quality branch), ``coeffs`` (k, M),
-            ``embeds`` (k, E), ``frame_inds`` (k,) frame of the anchor.
+            ``frame_inds`` (k,) frame of the anchor, ``levels``/``locs``/
+            ``anchor_inds`` (where the anchor sits), and ``embeds`` (k, E)
+            in dense mode.
         """
         cfg = self.test_cfg if cfg is None else cfg
-        outs = self(x)
-        return self.predict_by_feat(*outs, frame_metas=frame_metas, cfg=cfg)
+        if not (cfg.get('sparse_towers', True)
+                and supports_sparse(self.box_tower)
+                and supports_sparse(self.track_tower)):
+            outs = self(x)
+            return self.predict_by_feat(
+                *outs, frame_metas=frame_metas, cfg=cfg)
+        t = self.clip_len
+        cls_scores = [self.conv_cls(self.cls_tower(lvl, t)) for lvl in x]
+        sizes = [s.shape[-2:] for s in cls_scores]
+        priors = torch.cat(
+            self.prior_generator.grid_priors(sizes, device=x[0].device))
+        results = []
+        for c in range(cls_scores[0].shape[0] // t):
+            res = self._candidates(cls_scores, sizes, priors, c, cfg)
+            outs = self._box_outputs_at(x, res, c)
+            self._decode(res, *outs, priors, frame_metas[c * t])
+            results.append(res)
+        return results
+
+    def _score_map(self, cls_scores: List[Tensor], c: int) -> Tensor:
+        t = self.clip_len
+        flat = self._flat([s[c * t:(c + 1) * t] for s in cls_scores],
+                          self.cls_out_channels)
+        flat = flat.sigmoid() if self.use_sigmoid_cls else flat.softmax(
+            -1)[..., :self.num_classes]
+        return flat  # (T, A_all, C)
+
+    def _candidates(self, cls_scores: List[Tensor], sizes: list,
+                    priors: Tensor, c: int, cfg: ConfigType) -> InstanceData:
+        """Score threshold and top-k over the T frames of clip ``c``, and
+        where each kept anchor sits (level, (y, x), anchor, frame)."""
+        s = self._score_map(cls_scores, c).reshape(-1, self.num_classes)
+        best, label = s.max(1)
+        keep = (best > cfg.get('score_thr', 0.1)).nonzero()[:, 0]
+        nms_pre = cfg.get('nms_pre', 300)
+        if keep.numel() > nms_pre:
+            keep = keep[best[keep].topk(nms_pre)[1]]
+        num_anchors = priors.shape[0]
+        a = self.num_base_priors
+        anchor = keep % num_anchors
+        starts = torch.tensor([0] + [int(h * w * a) for h, w in sizes],
+                              device=keep.device).cumsum(0)
+        level = torch.searchsorted(starts[1:], anchor, right=True)
+        in_level = anchor - starts[level]
+        widths = torch.tensor([int(w) for _, w in sizes],
+                              device=keep.device)[level]
+        loc = torch.div(in_level, a, rounding_mode='floor')
+        res = InstanceData()
+        res.scores = best[keep]
+        res.labels = label[keep]
+        res.cls_scores = s[keep]
+        res.frame_inds = torch.div(keep, num_anchors, rounding_mode='floor')
+        res.flat_anchors = anchor
+        res.levels = level
+        res.locs = torch.stack(
+            [torch.div(loc, widths, rounding_mode='floor'), loc % widths], 1)
+        res.anchor_inds = in_level % a
+        return res
+
+    def _gather_at(self, tower: ClipConvTower, preds: List[nn.Conv2d],
+                   x: Tuple[Tensor], res: InstanceData, c: int,
+                   dims: List[int]) -> List[Tensor]:
+        """Outputs of ``preds(tower(.))`` for the candidates of clip ``c``:
+        per prediction conv (k, dim) at each candidate's frame and anchor.
+        Per level, the towers run densely when the candidates' patches
+        would cost more than the whole map."""
+        t, a = self.clip_len, self.num_base_priors
+        k = len(res)
+        outs = [x[0].new_zeros(k, d) for d in dims]
+        radius = len(tower.convs) + 1
+        for lvl, feat in enumerate(x):
+            sel = (res.levels == lvl).nonzero()[:, 0]
+            if sel.numel() == 0:
+                continue
+            clip_feat = feat[c * t:(c + 1) * t]
+            locs, inv = res.locs[sel].unique(dim=0, return_inverse=True)
+            h, w = clip_feat.shape[-2:]
+            patch_cost = locs.shape[0] * sum(
+                (2 * r + 1)**2 for r in range(1, radius))
+            if patch_cost < h * w * max(len(tower.convs), 1):
+                vals = sparse_tower_outputs(tower, preds, clip_feat, locs, t)
+                rows = [v[inv, res.frame_inds[sel]] for v in vals]
+            else:
+                dense = tower(clip_feat, t)
+                rows = [
+                    p(dense)[res.frame_inds[sel], :, res.locs[sel, 0],
+                             res.locs[sel, 1]] for p in preds
+                ]
+            ai = res.anchor_inds[sel]
+            for out, row, d in zip(outs, rows, dims):
+                out[sel] = row.view(len(sel), a, d)[torch.arange(len(sel)),
+                                                    ai]
+        return outs
+
+    def _box_outputs_at(self, x: Tuple[Tensor], res: InstanceData,
+                        c: int) -> List[Tensor]:
+        preds = [self.conv_reg, self.conv_coeff]
+        dims = [4 * self.num_box_frames, self.num_protos]
+        if self.with_quality:
+            preds.append(self.conv_quality)
+            dims.append(1)
+        outs = self._gather_at(self.box_tower, preds, x, res, c, dims)
+        quality = outs[2][:, 0].sigmoid() if self.with_quality else None
+        return outs[0], outs[1].tanh(), quality
+
+    def _decode(self, res: InstanceData, deltas: Tensor, coeffs: Tensor,
+                quality: Optional[Tensor], priors: Tensor,
+                meta: dict) -> None:
+        t, nb = self.clip_len, self.num_box_frames
+        d = deltas.view(-1, nb, 4)
+        p = priors[res.flat_anchors][:, None].expand(-1, nb, 4)
+        boxes = self.bbox_coder.decode(
+            p.reshape(-1, 4), d.reshape(-1, 4),
+            max_shape=meta['img_shape']).view(-1, nb, 4).expand(-1, t, 4)
+        res.frame_bboxes = boxes
+        res.bboxes = torch.cat(
+            [boxes[..., :2].min(1)[0], boxes[..., 2:].max(1)[0]], -1)
+        res.quality = quality if quality is not None else torch.ones_like(
+            res.scores)
+        res.coeffs = coeffs
+
+    def add_embeddings(self, x: Tuple[Tensor], res: InstanceData,
+                       c: int = 0) -> InstanceData:
+        """Tracking embeddings (L2-normalised) of the detections of clip
+        ``c``, computed at their locations only (no-op if present)."""
+        if 'embeds' in res:
+            return res
+        e = self._gather_at(self.track_tower, [self.conv_track], x, res, c,
+                            [self.embed_dim])[0]
+        res.embeds = F.normalize(e, dim=1)
+        return res
 
     def predict_by_feat(self, cls_scores: List[Tensor],
                         bbox_preds: List[Tensor], coeff_preds: List[Tensor],
@@ -437,44 +573,20 @@ class CiCoClipHead(YOLACTHead):
         priors = torch.cat(
             self.prior_generator.grid_priors(featmap_sizes, device=device))
         scores = self._flat(cls_scores, self.cls_out_channels)
-        scores = scores.sigmoid() if self.use_sigmoid_cls else scores.softmax(
-            -1)[..., :self.num_classes]
         nb = self.num_box_frames
         deltas = self._flat(bbox_preds, 4 * nb)
         coeffs = self._flat(coeff_preds, self.num_protos)
         embeds = self._flat(embed_preds, self.embed_dim)
         quality = self._flat(quality_preds, 1)[..., 0].sigmoid() \
             if self.with_quality else None
-        num_clips = scores.shape[0] // t
-        num_anchors = priors.shape[0]
         results = []
-        for c in range(num_clips):
+        for c in range(scores.shape[0] // t):
+            res = self._candidates(cls_scores, featmap_sizes, priors, c, cfg)
             sl = slice(c * t, (c + 1) * t)
-            s = scores[sl].reshape(-1, self.num_classes)  # (T*A_all, C)
-            best, label = s.max(1)
-            keep = (best > cfg.get('score_thr', 0.1)).nonzero()[:, 0]
-            nms_pre = cfg.get('nms_pre', 300)
-            if keep.numel() > nms_pre:
-                keep = keep[best[keep].topk(nms_pre)[1]]
-            frame = torch.div(keep, num_anchors, rounding_mode='floor')
-            anchor = keep % num_anchors
-            d = deltas[sl].reshape(-1, 4 * nb)[keep].view(-1, nb, 4)
-            p = priors[anchor][:, None].expand(-1, nb, 4)
-            meta = frame_metas[c * t]
-            boxes = self.bbox_coder.decode(
-                p.reshape(-1, 4), d.reshape(-1, 4),
-                max_shape=meta['img_shape']).view(-1, nb, 4).expand(-1, t, 4)
-            res = InstanceData()
-            res.scores = best[keep]
-            res.labels = label[keep]
-            res.cls_scores = s[keep]
-            res.frame_bboxes = boxes
-            res.bboxes = torch.cat(
-                [boxes[..., :2].min(1)[0], boxes[..., 2:].max(1)[0]], -1)
-            res.quality = quality[sl].reshape(-1)[keep] \
-                if quality is not None else torch.ones_like(res.scores)
-            res.coeffs = coeffs[sl].reshape(-1, self.num_protos)[keep]
-            res.embeds = embeds[sl].reshape(-1, self.embed_dim)[keep]
-            res.frame_inds = frame
+            idx = (res.frame_inds, res.flat_anchors)
+            self._decode(res, deltas[sl][idx], coeffs[sl][idx],
+                         quality[sl][idx] if quality is not None else None,
+                         priors, frame_metas[c * t])
+            res.embeds = embeds[sl][idx]
             results.append(res)
         return results

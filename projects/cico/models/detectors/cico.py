@@ -190,6 +190,8 @@ class CiCo(BaseMOTModel):
         resolution and ``masks`` (their binarisation)."""
         cfg = self.test_cfg
         dets = self.bbox_head.predict_clip(x, metas, cfg)[0]
+        if len(dets) == 0:  # nothing to segment: skip the mask head
+            return self._empty_dets(dets, x)
         protos = self.mask_head(x)
         dets = self.mask_head.predict_by_feat(protos, [dets], metas)[0]
         if cfg.get('rescore_with_quality', True):
@@ -202,7 +204,17 @@ class CiCo(BaseMOTModel):
         area = dets.masks[:, real].flatten(2).sum(-1)  # (k, T_real)
         keep = (area > cfg.get('min_mask_area', 5)).any(1) \
             if len(dets) else area.new_zeros(0, dtype=torch.bool)
-        return dets[keep]
+        # embeddings of the survivors only (sparse track tower)
+        return self.bbox_head.add_embeddings(x, dets[keep])
+
+    def _empty_dets(self, dets: InstanceData,
+                    x: Tuple[Tensor]) -> InstanceData:
+        t = self.clip_len
+        h, w = [s * 2 for s in x[0].shape[-2:]]  # prototype resolution
+        dets.mask_probs = x[0].new_zeros(0, t, h, w)
+        dets.masks = dets.mask_probs.bool()
+        dets.embeds = x[0].new_zeros(0, self.bbox_head.embed_dim)
+        return dets
 
     def _frame_results(self, dets: InstanceData, t: int, meta: dict,
                        rescale: bool) -> InstanceData:
