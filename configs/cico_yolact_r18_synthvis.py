@@ -24,7 +24,7 @@ max_iters = 600
 train_dataloader = dict(
     batch_size=4,
     num_workers=2,
-    sampler=dict(_delete_=True, type='DefaultSampler', shuffle=True),
+    sampler=dict(_delete_=True, type='InfiniteSampler', shuffle=True),
     batch_sampler=None)
 train_cfg = dict(
     _delete_=True,

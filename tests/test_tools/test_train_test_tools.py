@@ -545,3 +545,35 @@ def test_browse_draw_clip_colours_follow_instance_ids():
     canvas_f = browse.draw_clip(
         dict(inputs=inputs.float(), data_samples=track), ('a', 'b'))
     assert np.array_equal(canvas, canvas_f)
+
+
+def test_r50_ytvis19_config_trains_one_iteration_on_cpu(tmp_path):
+    """The real R50 YouTube-VIS 2019 config with a tiny data override runs
+    one training iteration on CPU (no downloads: pretrained init and
+    load_from switched off; SynthVIS stands in for the data)."""
+    root = tmp_path / 'data'
+    generate_synthvis(str(root), train_videos=1, val_videos=1, frames=(1, 1),
+                      size=(64, 96), seed=0)
+    work_dir = tmp_path / 'work'
+    data = []
+    for loader, split in (('train', 'train'), ('val', 'valid'),
+                          ('test', 'valid')):
+        ds = f'{loader}_dataloader.dataset.'
+        data += [
+            f'{ds}type=SynthVISDataset', f'{ds}data_root={root}',
+            f'{ds}ann_file=annotations/{split}.json',
+            f'{ds}data_prefix.img_path={split}/JPEGImages'
+        ]
+    proc = run_tool([
+        sys.executable, TRAIN, 'configs/cico_yolact_r50_ytvis19.py',
+        '--work-dir', str(work_dir), '--cfg-options', *data,
+        'model.bbox_head.num_classes=6', 'model.mask_head.num_classes=6',
+        'model.backbone.init_cfg=None', 'load_from=None',
+        'train_dataloader.batch_size=1', 'train_dataloader.num_workers=0',
+        'train_dataloader.persistent_workers=False', 'train_cfg.max_epochs=1',
+        'default_hooks.logger.interval=1'
+    ])
+    assert_ok(proc)
+    logs = '\n'.join(run_logs(work_dir))
+    assert 'Epoch(train) [1][1/1]' in logs and 'loss_mask' in logs
+    assert (work_dir / 'epoch_1.pth').is_file()

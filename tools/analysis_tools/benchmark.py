@@ -1,8 +1,14 @@
-"""Inference speed of a CiCo config (and of another model, in the same run).
+"""Speed and memory of a CiCo config, next to another model in the same run.
 
     python tools/analysis_tools/benchmark.py CONFIG [CHECKPOINT]
         [--num-clips 12] [--warmup 2] [--input-size 360 640]
         [--with-loading] [--compare OTHER_CONFIG] [--channels-last]
+        [--train] [--cfg-options ...]
+
+Each model runs in its own subprocess, so its peak memory is its own.
+--train times one training step (forward, backward, SGD) on one T-frame clip
+(CiCo) or on the same T frames as a batch of images (a frame-level mmdet
+model) with random ground truth, instead of inference.
 
 Without loading: a synthetic video (random frames of --input-size) goes through
 the clip loop exactly as in testing (T, T_o and padding of the config's test
@@ -20,7 +26,6 @@ Random weights change how much post-processing runs: compare within one run.
 Peak memory: peak RSS of the process on CPU, max allocated on CUDA.
 """
 import argparse
-import os
 import os.path as osp
 import resource
 import sys
@@ -59,7 +64,12 @@ def parse_args():
                    help='run both models in channels_last memory format')
     p.add_argument('--device', default='cuda' if torch.cuda.is_available()
                    else 'cpu')
+    p.add_argument('--clip-len', type=int, default=3,
+                   help=argparse.SUPPRESS)
+    p.add_argument('--train', action='store_true',
+                   help='time training steps instead of inference')
     p.add_argument('--cfg-options', nargs='+', action=DictAction)
+    p.add_argument('--worker', action='store_true', help=argparse.SUPPRESS)
     return p.parse_args()
 
 
@@ -211,46 +221,155 @@ def is_cico(cfg):
     return cfg.model.get('type') == 'CiCo'
 
 
-def run(name, cfg, checkpoint, frames, args):
-    model = build_model(cfg, checkpoint, args.device, args.channels_last)
+def random_gt(t, h, w, num_objects=3, seed=0):
+    """T frames of random boxes with box-shaped masks, consistent ids."""
+    from mmengine.structures import InstanceData
+
+    from mmdet.structures.mask import BitmapMasks
+    g = torch.Generator().manual_seed(seed)
+    wh = torch.randint(h // 8, h // 3, (num_objects, 2), generator=g)
+    xy = torch.randint(0, h // 2, (num_objects, 2), generator=g)
+    samples = []
+    for k in range(t):
+        boxes = torch.cat([xy + 4 * k, xy + 4 * k + wh], 1).float()
+        masks = np.zeros((num_objects, h, w), np.uint8)
+        for j, b in enumerate(boxes.long().tolist()):
+            masks[j, b[1]:b[3], b[0]:b[2]] = 1
+        s = DetDataSample()
+        s.set_metainfo(frame_meta(h, w, k, 0, t))
+        s.gt_instances = InstanceData(
+            bboxes=boxes,
+            labels=torch.arange(num_objects) % 2,
+            masks=BitmapMasks(masks, h, w),
+            instances_ids=torch.arange(num_objects))
+        samples.append(s)
+    return samples
+
+
+def time_train(model, cfg, t, h, w, steps, warmup):
+    """Seconds per training step (SGD, lr 1e-4) on one clip / T frames."""
+    model.train()
+    opt = torch.optim.SGD(model.parameters(), lr=1e-4, momentum=0.9)
+    frames = torch.randint(0, 256, (t, 3, h, w), dtype=torch.uint8)
+    samples = random_gt(t, h, w)
     if is_cico(cfg):
-        sec, n = time_cico(model, cfg, frames, args.warmup, args.device)
-        what = 'output frames'
+        track = TrackDataSample()
+        track.video_data_samples = samples
+        data = dict(inputs=[frames], data_samples=[track])
     else:
-        video = 'detector' in cfg.model or cfg.model.get(
-            'type', '').endswith(('RCNN', 'Video'))
-        sec, n = time_frame_model(model, frames, args.warmup, args.device,
-                                  video)
-        what = 'frames'
-    print(f'{name}: {sec * 1000:.0f} ms per frame ({1 / sec:.2f} frames/s) '
-          f'over {n} {what}, without data loading; peak memory '
-          f'{peak_memory_mib(args.device):.0f} MiB')
-    if args.with_loading and is_cico(cfg):
-        sec_l, n_l = time_with_loading(model, cfg, args.num_clips,
-                                       args.device)
-        print(f'{name}: {sec_l * 1000:.0f} ms per frame ({1 / sec_l:.2f} '
-              f'frames/s) over {n_l} output frames, with data loading')
+        data = dict(inputs=list(frames), data_samples=samples)
+    times = []
+    for i in range(warmup + steps):
+        t0 = time.perf_counter()
+        batch = model.data_preprocessor(data, training=True)
+        losses = model.loss(**batch)
+        loss = sum(v.sum() if torch.is_tensor(v) else sum(x.sum() for x in v)
+                   for v in losses.values())
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        if i >= warmup:
+            times.append(time.perf_counter() - t0)
+    return float(np.median(times))
+
+
+def worker(args):
+    """Measure one model; print one JSON line."""
+    import json
+    torch.manual_seed(0)
+    cfg = load_cfg(args.config, args.cfg_options)
+    h, w = args.input_size
+    model = build_model(cfg, args.checkpoint, args.device, args.channels_last)
+    params = sum(p.numel() for p in model.parameters())
+    out = dict(params=params)
+    if args.train:
+        t_len = cfg.model.clip_len if is_cico(cfg) else args.clip_len
+        out['sec_per_step'] = time_train(model, cfg, t_len, h, w,
+                                         args.num_clips, args.warmup)
+        out['frames'] = t_len
+    else:
+        t_len, overlap = cico_clip_loop(cfg) if is_cico(cfg) else (1, 0)
+        step = t_len - overlap
+        length = t_len + step * (args.warmup + args.num_clips - 1)
+        frames = torch.randint(0, 256, (length, 3, h, w), dtype=torch.uint8)
+        if is_cico(cfg):
+            sec, n = time_cico(model, cfg, frames, args.warmup, args.device)
+        else:
+            video = 'detector' in cfg.model or cfg.model.get(
+                'type', '').endswith(('RCNN', 'Video'))
+            sec, n = time_frame_model(model, frames, args.warmup, args.device,
+                                      video)
+        out.update(sec_per_frame=sec, frames=n)
+        if args.with_loading and is_cico(cfg):
+            out['sec_per_frame_loading'], _ = time_with_loading(
+                model, cfg, args.num_clips, args.device)
+    out['peak_mib'] = peak_memory_mib(args.device)
+    print('BENCHMARK ' + json.dumps(out), flush=True)
+
+
+def measure(config, checkpoint, args, clip_len=None):
+    """Run :func:`worker` for one config in a fresh process."""
+    import json
+    import subprocess
+    cmd = [sys.executable, osp.abspath(__file__), config, '--worker',
+           '--num-clips', str(args.num_clips), '--warmup', str(args.warmup),
+           '--input-size', *map(str, args.input_size), '--device',
+           args.device]
+    if checkpoint:
+        cmd.insert(3, checkpoint)
+    if args.train:
+        cmd += ['--train', '--clip-len', str(clip_len or 1)]
+    if args.channels_last:
+        cmd.append('--channels-last')
+    if args.with_loading:
+        cmd.append('--with-loading')
+    if args.cfg_options and config == args.config:
+        cmd += ['--cfg-options'] + [f'{k}={v}' for k, v in
+                                    args.cfg_options.items()]
+    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
+    lines = [ln for ln in proc.stdout.splitlines()
+             if ln.startswith('BENCHMARK ')]
+    if proc.returncode or not lines:
+        raise SystemExit(f'benchmark of {config} failed:\n'
+                         f'{proc.stderr[-3000:]}')
+    return json.loads(lines[-1][len('BENCHMARK '):])
+
+
+def report(name, res, args):
+    mem = f'peak memory {res["peak_mib"]:.0f} MiB'
+    params = f'{res["params"] / 1e6:.2f} M parameters'
+    if args.train:
+        print(f'{name}: {res["sec_per_step"]:.2f} s per training step on '
+              f'{res["frames"]} frames of {args.input_size[0]}x'
+              f'{args.input_size[1]}; {mem}; {params}')
+        return res['sec_per_step']
+    sec = res['sec_per_frame']
+    print(f'{name}: {sec * 1000:.0f} ms per output frame ({1 / sec:.2f} '
+          f'frames/s) over {res["frames"]} frames, without data loading; '
+          f'{mem}; {params}')
+    if 'sec_per_frame_loading' in res:
+        sl = res['sec_per_frame_loading']
+        print(f'{name}: {sl * 1000:.0f} ms per output frame with data '
+              'loading')
     return sec
 
 
 def main():
     args = parse_args()
-    torch.manual_seed(0)
+    if args.worker:
+        return worker(args)
     cfg = load_cfg(args.config, args.cfg_options)
-    h, w = args.input_size
-    t_len, overlap = cico_clip_loop(cfg) if is_cico(cfg) else (1, 0)
-    step = t_len - overlap
-    length = t_len + step * (args.warmup + args.num_clips - 1)
-    frames = torch.randint(0, 256, (length, 3, h, w), dtype=torch.uint8)
     name = osp.splitext(osp.basename(args.config))[0]
-    sec = run(name, cfg, args.checkpoint, frames, args)
+    t_len = cfg.model.clip_len if is_cico(cfg) else 1
+    sec = report(name, measure(args.config, args.checkpoint, args), args)
     if args.compare:
-        other_cfg = load_cfg(args.compare)
         other = osp.splitext(osp.basename(args.compare))[0]
-        sec_o = run(other, other_cfg, None, frames, args)
-        print(f'ratio {name} / {other}: {sec / sec_o:.2f}x time per frame')
+        sec_o = report(other,
+                       measure(args.compare, None, args, clip_len=t_len),
+                       args)
+        what = 'training step' if args.train else 'output frame'
+        print(f'ratio {name} / {other}: {sec / sec_o:.2f}x time per {what}')
 
 
 if __name__ == '__main__':
-    os.environ.setdefault('OMP_NUM_THREADS', str(os.cpu_count()))
     main()
