@@ -126,8 +126,8 @@ def test_overfits_two_synthvis_clips(synthvis):
 
 def test_streaming_reuses_overlap_features(synthvis):
     """T=3, T_o=1 on a 6-frame video: clips [0,1,2], [2,3,4], [4,5,5]; the
-    backbone sees every frame exactly once (no recomputation, the padding
-    repeat is free)."""
+    backbone and the (2D) class tower see every frame exactly once (no
+    recomputation, the padding repeat is free)."""
     model = MODELS.build(tiny_model_cfg(3))
     model.eval()
     seen = []
@@ -138,6 +138,10 @@ def test_streaming_reuses_overlap_features(synthvis):
         return orig(frames)
 
     model.extract_feat = counting
+    cls_frames = []
+    tower = model.bbox_head.cls_tower
+    tower.register_forward_hook(
+        lambda m, inp, out: cls_frames.append(inp[0].shape[0]))
     test = build_dataset(synthvis, 'valid', 3, True)
     assert test.num_clips(0) == 3
     with torch.no_grad():
@@ -146,4 +150,6 @@ def test_streaming_reuses_overlap_features(synthvis):
                 pseudo_collate([test[(0, c)]]), training=False)
             model.predict(**d)
     assert seen == [3, 2, 1]
+    # the 2D class tower runs once per frame too (x 5 FPN levels)
+    assert cls_frames == [3] * 5 + [2] * 5 + [1] * 5
     assert model._stream == {}  # state freed after the last clip

@@ -409,8 +409,11 @@ class CiCoClipHead(YOLACTHead):
         return InstanceData(metainfo=dict(num_clips=num_clips), **info)
 
     # ------------------------------------------------------------- test
-    def predict_clip(self, x: Tuple[Tensor], frame_metas: List[dict],
-                     cfg: OptConfigType = None) -> InstanceList:
+    def predict_clip(self,
+                     x: Tuple[Tensor],
+                     frame_metas: List[dict],
+                     cfg: OptConfigType = None,
+                     cls_cache: Optional[dict] = None) -> InstanceList:
         """Candidates of each clip, pooled over its T frames.
 
         Keeps anchors whose best class score exceeds ``cfg.score_thr``, the
@@ -428,6 +431,10 @@ class CiCoClipHead(YOLACTHead):
             ``frame_inds`` (k,) frame of the anchor, ``levels``/``locs``/
             ``anchor_inds`` (where the anchor sits), and ``embeds`` (k, E)
             in dense mode.
+
+        ``cls_cache`` (streaming test, one clip per call): a dict that keeps
+        the class maps of each ``frame_id``; with a 2D class tower a frame
+        shared with the previous clip is not computed again.
         """
         cfg = self.test_cfg if cfg is None else cfg
         if not (cfg.get('sparse_towers', True)
@@ -437,7 +444,7 @@ class CiCoClipHead(YOLACTHead):
             return self.predict_by_feat(
                 *outs, frame_metas=frame_metas, cfg=cfg)
         t = self.clip_len
-        cls_scores = [self.conv_cls(self.cls_tower(lvl, t)) for lvl in x]
+        cls_scores = self._class_maps(x, frame_metas, cls_cache)
         sizes = [s.shape[-2:] for s in cls_scores]
         priors = torch.cat(
             self.prior_generator.grid_priors(sizes, device=x[0].device))
@@ -448,6 +455,29 @@ class CiCoClipHead(YOLACTHead):
             self._decode(res, *outs, priors, frame_metas[c * t])
             results.append(res)
         return results
+
+    def _class_maps(self, x: Tuple[Tensor], frame_metas: List[dict],
+                    cache: Optional[dict]) -> List[Tensor]:
+        """Class logits per level (N*T, A*C', h, w); per-frame cached when
+        the class tower is 2D (frames are independent then)."""
+        t = self.clip_len
+        if cache is None or self.cls_tower.is_3d or x[0].shape[0] != t:
+            return [self.conv_cls(self.cls_tower(lvl, t)) for lvl in x]
+        ids = [m.get('frame_id', k) for k, m in enumerate(frame_metas)]
+        todo = [k for k, f in enumerate(ids) if f not in cache]
+        todo = [k for k in todo if ids.index(ids[k]) == k]  # distinct
+        if todo:
+            maps = [
+                self.conv_cls(self.cls_tower(lvl[todo], t)) for lvl in x
+            ]
+            for j, k in enumerate(todo):
+                cache[ids[k]] = [m[j:j + 1] for m in maps]
+        maps = [
+            torch.cat([cache[f][lvl] for f in ids]) for lvl in range(len(x))
+        ]
+        for f in [f for f in cache if f not in ids]:
+            cache.pop(f)  # only the current clip's frames are kept
+        return maps
 
     def _score_map(self, cls_scores: List[Tensor], c: int) -> Tensor:
         t = self.clip_len

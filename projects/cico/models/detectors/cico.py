@@ -121,9 +121,11 @@ class CiCo(BaseMOTModel):
         state = self._stream
         video_id, clip_index = metas[0].get('video_id'), metas[0].get(
             'clip_index', 0)
-        cache = state.get('feats', {}) if (
-            state.get('video_id') == video_id
-            and state.get('clip_index') == clip_index - 1) else {}
+        continues = state.get('video_id') == video_id and state.get(
+            'clip_index') == clip_index - 1
+        cache = state.get('feats', {}) if continues else {}
+        if not continues:
+            state.pop('cls', None)  # class maps of another video
         frame_ids = [m.get('frame_id', k) for k, m in enumerate(metas)]
         todo = sorted({f for f in frame_ids if f not in cache})
         if todo:
@@ -189,7 +191,8 @@ class CiCo(BaseMOTModel):
         ``embeds``, ``mask_probs`` (k, T, h, w) at the prototype
         resolution and ``masks`` (their binarisation)."""
         cfg = self.test_cfg
-        dets = self.bbox_head.predict_clip(x, metas, cfg)[0]
+        dets = self.bbox_head.predict_clip(
+            x, metas, cfg, cls_cache=self._stream.setdefault('cls', {}))[0]
         if len(dets) == 0:  # nothing to segment: skip the mask head
             return self._empty_dets(dets, x)
         protos = self.mask_head(x)
