@@ -8,7 +8,6 @@ Without CUDA the distributed backend switches to gloo, so
 ``bash tools/dist_train.sh CONFIG 2`` also runs on a CPU machine.
 """
 import argparse
-import datetime
 import os
 import os.path as osp
 import sys
@@ -19,12 +18,13 @@ if REPO_ROOT not in sys.path:
     sys.path.insert(0, REPO_ROOT)
 
 import torch  # noqa: E402
-from mmengine.config import Config, ConfigDict, DictAction  # noqa: E402
+from mmengine.config import Config, DictAction  # noqa: E402
 from mmengine.registry import RUNNERS  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
 # registers CiCo modules and the trusted-checkpoint loader (torch >= 2.6)
 import projects.cico  # noqa: E402,F401
+from projects.cico.utils import setup_cpu_distributed  # noqa: E402
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -71,51 +71,6 @@ def parse_args(argv=None) -> argparse.Namespace:
     if 'LOCAL_RANK' not in os.environ:
         os.environ['LOCAL_RANK'] = str(args.local_rank)
     return args
-
-
-def setup_cpu_distributed(cfg: Config, launcher: str) -> None:
-    """Make the distributed run work without CUDA: gloo backend, the process
-    group started here (mmengine's ``init_dist`` calls
-    ``torch.cuda.set_device``) and DDP without ``device_ids`` (mmengine
-    passes ``[LOCAL_RANK]``, which DDP rejects for CPU modules)."""
-    if torch.cuda.is_available():
-        return
-    env_cfg = cfg.setdefault('env_cfg', ConfigDict())
-    dist_cfg = env_cfg.setdefault('dist_cfg', ConfigDict())
-    if dist_cfg.get('backend') != 'gloo':
-        print(f'[cico] CUDA is not available: distributed backend '
-              f'{dist_cfg.get("backend")!r} -> \'gloo\'')
-        dist_cfg['backend'] = 'gloo'
-    if launcher == 'none':
-        return
-    if launcher != 'pytorch':
-        sys.exit(f'--launcher {launcher} needs CUDA (mmengine selects a GPU '
-                 'per process); on a CPU machine use --launcher pytorch, '
-                 'i.e. torchrun (tools/dist_train.sh, tools/dist_test.sh)')
-    import torch.distributed as torch_dist
-    if not torch_dist.is_initialized():
-        kwargs = {k: v for k, v in dist_cfg.items() if k != 'backend'}
-        if kwargs.get('timeout') is not None:
-            kwargs['timeout'] = datetime.timedelta(
-                seconds=kwargs['timeout'])
-        # rank, world size and master from the torchrun environment
-        torch_dist.init_process_group(backend='gloo', **kwargs)
-    wrapper = cfg.get('model_wrapper_cfg', None)
-    if wrapper is None:
-        cfg.model_wrapper_cfg = ConfigDict(
-            type='MMDistributedDataParallel',
-            device_ids=None,
-            broadcast_buffers=False,
-            find_unused_parameters=cfg.get('find_unused_parameters', False))
-    else:
-        from mmengine.registry import MODEL_WRAPPERS
-        from torch.nn.parallel import DistributedDataParallel
-        wrapper_type = wrapper.get('type', 'MMDistributedDataParallel')
-        if isinstance(wrapper_type, str):
-            wrapper_type = MODEL_WRAPPERS.get(wrapper_type)
-        if isinstance(wrapper_type, type) and issubclass(
-                wrapper_type, DistributedDataParallel):
-            wrapper.setdefault('device_ids', None)
 
 
 def main(argv=None) -> None:

@@ -250,7 +250,8 @@ def test_crop_is_shared_and_keeps_ids_aligned(cfg, synth):
             # box is the cropped mask's box (recompute_bbox=True)
             inside = masks_a.reshape(len(masks_a), -1).any(1)
             np.testing.assert_array_equal(ids_b, ids_a[inside])
-            np.testing.assert_array_equal(b['gt_bboxes_labels'][t], a['gt_bboxes_labels'][t][inside])
+            np.testing.assert_array_equal(b['gt_bboxes_labels'][t],
+                                          a['gt_bboxes_labels'][t][inside])
             np.testing.assert_array_equal(b['gt_masks'][t].masks, masks_a[inside])
             expect_boxes = np.array([mask_box(m) for m in masks_a[inside]],
                                     np.float32).reshape(-1, 4)

@@ -5,7 +5,6 @@ videos per rank (DESIGN.md sec. 3, Test).
 """
 import json
 import os
-import os.path as osp
 import random
 
 import cv2

@@ -7,11 +7,9 @@ A tiny dataset is written by hand in both the official YouTube-VIS layout (``vid
 found in the wild: uncompressed RLE (``counts`` a list, column-major runs starting with zeros),
 compressed RLE (``counts`` a str) and polygons.
 """
-import copy
 import json
 import os
 import os.path as osp
-import shutil
 from pathlib import Path
 
 import cv2
@@ -505,7 +503,8 @@ def test_class_lists():
 def test_ovis_names_match_case_insensitively(tmp_path):
     """The OVIS json capitalises names ('Giant_panda'); mapping is by name, ids official."""
     write_frames(str(tmp_path / 'train'))
-    cats = [dict(id=i + 1, name=n.capitalize()) for i, n in enumerate(OVISDataset.METAINFO['classes'])]
+    cats = [dict(id=i + 1, name=n.capitalize())
+            for i, n in enumerate(OVISDataset.METAINFO['classes'])]
     cats = cats[::-1]  # order in the file does not matter
     data = official_json(categories=cats)
     for ann in data['annotations']:
@@ -560,8 +559,10 @@ def test_data_root_relocation(tmp_path, name):
         assert val.test_mode and not train.test_mode
         f_tr = train.get_data_info(0)['images'][1]
         f_va = val.get_data_info(1)['images'][0]
-        assert osp.normpath(f_tr['img_path']) == osp.normpath(osp.join(r, tr_pre, 'vid_a/00001.jpg'))
-        assert osp.normpath(f_va['img_path']) == osp.normpath(osp.join(r, va_pre, 'vid_b/00000.jpg'))
+        assert osp.normpath(f_tr['img_path']) == osp.normpath(
+            osp.join(r, tr_pre, 'vid_a/00001.jpg'))
+        assert osp.normpath(f_va['img_path']) == osp.normpath(
+            osp.join(r, va_pre, 'vid_b/00000.jpg'))
         # the config's own pipelines run on the relocated data
         out = train[(0, 2)]
         assert out['inputs'].shape[0] == 3

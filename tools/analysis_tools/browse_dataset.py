@@ -35,7 +35,6 @@ from mmdet.registry import DATASETS  # noqa: E402
 from projects.cico.visualization import draw_frame, id_color  # noqa: E402,F401
 
 
-
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description='Draw dataset clips after the pipeline (one PNG per clip)')

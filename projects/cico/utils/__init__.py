@@ -1,4 +1,8 @@
+from .cpu_distributed import setup_cpu_distributed
 from .trusted_checkpoint import (load_from_local_trusted,
                                  register_trusted_local_loader)
 
-__all__ = ['load_from_local_trusted', 'register_trusted_local_loader']
+__all__ = [
+    'load_from_local_trusted', 'register_trusted_local_loader',
+    'setup_cpu_distributed'
+]

@@ -10,7 +10,7 @@ links them to the video's tracks (Eq. 11), and the frames no later clip covers
 are emitted with masks at the original frame size (RLE by default). All
 per-video state is dropped after the video's last clip.
 """
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, List, Tuple
 
 import numpy as np
 import torch

@@ -23,15 +23,13 @@ def supports_sparse(tower: ClipConvTower) -> bool:
     """Point-wise layers only (no norm, or BatchNorm in eval mode): a
     patch is then computed exactly as in the full map."""
     for m in tower.convs:
-        norm = getattr(m, 'norm', None) if getattr(m, 'with_norm',
-                                                   False) else None
-        if norm is not None and not (isinstance(norm, nn.modules.batchnorm.
-                                                _BatchNorm)
-                                     and not norm.training):
+        norm = m.norm if getattr(m, 'with_norm', False) else None
+        is_bn = isinstance(norm, nn.modules.batchnorm._BatchNorm)
+        if norm is not None and not (is_bn and not norm.training):
             return False
         k = m.conv.kernel_size
-        if k[-1] != 3 or k[-2] != 3 or m.conv.stride not in ((1, 1),
-                                                            (1, 1, 1)):
+        unit_stride = all(st == 1 for st in m.conv.stride)
+        if k[-1] != 3 or k[-2] != 3 or not unit_stride:
             return False
     return True
 

@@ -121,10 +121,9 @@ class ClipCondInstFCN(nn.Module):
                 [dx.expand(-1, h, w), dy.expand(-1, h, w)], 1)
         sigma = (wh * self.gaussian_sigma_ratio).clamp(min=1)
         ctr = ctr.floor() + 0.5  # the rounded centre pixel
-        dx = (xs[None, None, :] - ctr[:, 0, None, None]) / sigma[:, 0, None,
-                                                                  None]
-        dy = (ys[None, :, None] - ctr[:, 1, None, None]) / sigma[:, 1, None,
-                                                                  None]
+        sx, sy = sigma[:, 0, None, None], sigma[:, 1, None, None]
+        dx = (xs[None, None, :] - ctr[:, 0, None, None]) / sx
+        dy = (ys[None, :, None] - ctr[:, 1, None, None]) / sy
         return torch.exp(-0.5 * (dx**2 + dy**2))[:, None]
 
     def split_params(self, params: Tensor) -> tuple:

@@ -25,7 +25,7 @@ from mmdet.models.dense_heads import YOLACTProtonet
 from mmdet.models.utils import aligned_bilinear
 from mmdet.registry import MODELS
 from mmdet.utils import ConfigType, InstanceList, OptConfigType
-from ..layers import ClipConvTower, fold, unfold
+from ..layers import ClipConvTower, fold
 
 
 def expand_boxes(boxes: Tensor, ratio: float, min_size: Tuple[float, float]

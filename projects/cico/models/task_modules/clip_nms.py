@@ -13,7 +13,6 @@ similarity with any higher-ranked detection of the same class exceeds
 """
 from typing import Optional
 
-import torch
 from mmengine.structures import InstanceData
 from torch import Tensor
 
