@@ -20,7 +20,7 @@ model = dict(
         proto_channels=channels))
 
 # iteration-based CPU schedule: one clip per video and step, 4 clips per batch
-max_iters = 600
+max_iters = 800
 train_dataloader = dict(
     batch_size=4,
     num_workers=2,
@@ -30,7 +30,7 @@ train_cfg = dict(
     _delete_=True,
     type='IterBasedTrainLoop',
     max_iters=max_iters,
-    val_interval=200)
+    val_interval=400)
 param_scheduler = [
     dict(type='LinearLR', start_factor=0.1, by_epoch=False, begin=0, end=50),
     dict(
@@ -38,7 +38,7 @@ param_scheduler = [
         begin=0,
         end=max_iters,
         by_epoch=False,
-        milestones=[400, 520],
+        milestones=[550, 700],
         gamma=0.1)
 ]
 # From scratch (no COCO weights offline) on 4 clips per step, AdamW learns
@@ -49,5 +49,5 @@ optim_wrapper = dict(
 auto_scale_lr = dict(base_batch_size=4)
 default_hooks = dict(
     logger=dict(interval=20),
-    checkpoint=dict(by_epoch=False, interval=200, max_keep_ckpts=2))
+    checkpoint=dict(by_epoch=False, interval=400, max_keep_ckpts=2))
 log_processor = dict(by_epoch=False)

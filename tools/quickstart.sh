@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # CiCo end to end on a CPU with no data and no weights:
-#   install -> generate SynthVIS -> browse -> train CiCo-Yolact (R18, ~10 min on
+#   install -> generate SynthVIS -> browse -> train CiCo-Yolact (R18, ~15 min on
 #   2 cores) -> test (AP) -> CodaLab-style export -> demo video.
 #   bash tools/quickstart.sh            # idempotent: finished steps are skipped
 #   FORCE=1 bash tools/quickstart.sh    # redo everything
@@ -28,7 +28,7 @@ say "2/6 browse training clips -> $WORK/browse"
 "$PY" tools/analysis_tools/browse_dataset.py "$CONFIG" \
   --output-dir "$WORK/browse" --num-clips 4
 
-CKPT="$WORK/iter_600.pth"
+CKPT="$WORK/iter_800.pth"
 if [ ! -f "$CKPT" ]; then
   say "3/6 train $CONFIG (resumes if interrupted)"
   RESUME=()

@@ -68,7 +68,11 @@ def parse_args():
                    help=argparse.SUPPRESS)
     p.add_argument('--train', action='store_true',
                    help='time training steps instead of inference')
-    p.add_argument('--cfg-options', nargs='+', action=DictAction)
+    p.add_argument('--cfg-options', nargs='+', action=DictAction,
+                   help='overrides for CONFIG')
+    p.add_argument('--compare-cfg-options', nargs='+', action=DictAction,
+                   help='overrides for the --compare config, e.g. the same '
+                   'number of candidates: model.test_cfg.nms_pre=50')
     p.add_argument('--worker', action='store_true', help=argparse.SUPPRESS)
     return p.parse_args()
 
@@ -102,6 +106,8 @@ def build_model(cfg, checkpoint, device, channels_last):
     model = MODELS.build(strip_pretrained(cfg.model.copy()))
     if checkpoint:
         load_checkpoint(model, checkpoint, map_location='cpu')
+    else:  # the model's own init (class priors), random otherwise
+        model.init_weights()
     model = model.to(device).eval()
     if channels_last:
         model = model.to(memory_format=torch.channels_last)
@@ -262,7 +268,7 @@ def time_train(model, cfg, t, h, w, steps, warmup):
     for i in range(warmup + steps):
         t0 = time.perf_counter()
         batch = model.data_preprocessor(data, training=True)
-        losses = model.loss(**batch)
+        losses = model(**batch, mode='loss')
         loss = sum(v.sum() if torch.is_tensor(v) else sum(x.sum() for x in v)
                    for v in losses.values())
         opt.zero_grad()
@@ -323,9 +329,10 @@ def measure(config, checkpoint, args, clip_len=None):
         cmd.append('--channels-last')
     if args.with_loading:
         cmd.append('--with-loading')
-    if args.cfg_options and config == args.config:
-        cmd += ['--cfg-options'] + [f'{k}={v}' for k, v in
-                                    args.cfg_options.items()]
+    options = args.cfg_options if config == args.config else \
+        args.compare_cfg_options
+    if options:
+        cmd += ['--cfg-options'] + [f'{k}={v}' for k, v in options.items()]
     proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
     lines = [ln for ln in proc.stdout.splitlines()
              if ln.startswith('BENCHMARK ')]
