@@ -577,3 +577,36 @@ def test_r50_ytvis19_config_trains_one_iteration_on_cpu(tmp_path):
     logs = '\n'.join(run_logs(work_dir))
     assert 'Epoch(train) [1][1/1]' in logs and 'loss_mask' in logs
     assert (work_dir / 'epoch_1.pth').is_file()
+
+
+def test_quickstart_end_to_end_small(tmp_path):
+    """tools/quickstart.sh with a tiny SynthVIS and a 2-iteration schedule:
+    every step runs and leaves its output; a second run skips the work."""
+    data, work = tmp_path / 'data', tmp_path / 'work'
+    opts = ' '.join([
+        'train_cfg.max_iters=2', 'train_cfg.val_interval=2',
+        'default_hooks.checkpoint.interval=2', 'model.test_cfg.score_thr=0.0',
+        'train_dataloader.num_workers=0', 'val_dataloader.num_workers=0',
+        'test_dataloader.num_workers=0',
+        'train_dataloader.persistent_workers=False',
+        'val_dataloader.persistent_workers=False',
+        'test_dataloader.persistent_workers=False'
+    ])
+    env = dict(
+        CICO_DATA=str(data),
+        CICO_WORK=str(work),
+        CICO_SYNTHVIS_ARGS='--train-videos 2 --val-videos 1 --frames 4 5 '
+        '--size 64 96 --seed 0',
+        CICO_OPTIONS=opts)
+    proc = run_tool(['bash', 'tools/quickstart.sh'], env=env, timeout=900)
+    assert_ok(proc)
+    for step in range(1, 7):
+        assert f'[quickstart] {step}/6' in proc.stdout
+    assert len(list((work / 'browse').glob('*.png'))) == 4
+    assert (work / 'synthvis_valid.submission_file.zip').is_file()
+    assert (work / 'demo.mp4').stat().st_size > 0
+    assert 'youtube_vis/segm_mAP' in proc.stdout
+    again = run_tool(['bash', 'tools/quickstart.sh'], env=env, timeout=900)
+    assert_ok(again)
+    assert 'SynthVIS already in' in again.stdout
+    assert 'already trained' in again.stdout
