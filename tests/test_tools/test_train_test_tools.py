@@ -281,6 +281,17 @@ def test_resume_auto_continues_from_latest(trained, synthvis, tmp_path):
     ckpt = torch.load(
         str(work_dir / 'iter_3.pth'), map_location='cpu', weights_only=False)
     assert ckpt['meta']['iter'] == 3
+    # the lr schedule continues: iteration 3 has the lr of an uninterrupted
+    # 3-iteration run (the warm-up is not restarted)
+    fresh = tmp_path / 'fresh'
+    assert_ok(train(fresh, synthvis['root'], max_iters=3, val_interval=10))
+
+    def lr_at_iter3(text):
+        line = [ln for ln in text.splitlines() if 'Iter(train) [3/3]' in ln]
+        return float(line[0].split('lr: ')[1].split()[0])
+
+    assert lr_at_iter3(log) == pytest.approx(lr_at_iter3(run_logs(fresh)[-1]))
+    assert lr_at_iter3(log) > 0
 
 
 def test_resume_from_explicit_checkpoint(trained, synthvis, tmp_path):
