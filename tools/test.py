@@ -26,6 +26,7 @@ from mmengine.runner import Runner  # noqa: E402
 
 # registers CiCo modules and the trusted-checkpoint loader (torch >= 2.6)
 import projects.cico  # noqa: E402,F401
+from projects.cico.utils import load_tool_config  # noqa: E402
 from projects.cico.utils import setup_cpu_distributed  # noqa: E402
 
 
@@ -137,23 +138,8 @@ def main(argv=None) -> None:
               'passed to the evaluator, which writes files only in '
               'format-only mode')
 
-    try:  # fewer dynamo recompilations (mmdet tools do the same)
-        from mmdet.utils import setup_cache_size_limit_of_dynamo
-        setup_cache_size_limit_of_dynamo()
-    except ImportError:
-        pass
-
-    cfg = Config.fromfile(args.config)
-    cfg.launcher = args.launcher
-    if args.cfg_options is not None:
-        cfg.merge_from_dict(args.cfg_options)
-
-    # work_dir priority: CLI > config > ./work_dirs/<config name>
-    if args.work_dir is not None:
-        cfg.work_dir = args.work_dir
-    elif cfg.get('work_dir', None) is None:
-        cfg.work_dir = osp.join('./work_dirs',
-                                osp.splitext(osp.basename(args.config))[0])
+    cfg = load_tool_config(args.config, args.cfg_options, args.launcher,
+                           args.work_dir)
 
     cfg.load_from = args.checkpoint
     if args.format_only or args.outfile_prefix is not None:

@@ -18,12 +18,13 @@ if REPO_ROOT not in sys.path:
     sys.path.insert(0, REPO_ROOT)
 
 import torch  # noqa: E402
-from mmengine.config import Config, DictAction  # noqa: E402
+from mmengine.config import DictAction  # noqa: E402
 from mmengine.registry import RUNNERS  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
 # registers CiCo modules and the trusted-checkpoint loader (torch >= 2.6)
 import projects.cico  # noqa: E402,F401
+from projects.cico.utils import load_tool_config  # noqa: E402
 from projects.cico.utils import setup_cpu_distributed  # noqa: E402
 
 
@@ -78,23 +79,8 @@ def main(argv=None) -> None:
     if not osp.isfile(args.config):
         sys.exit(f'config file not found: {args.config}')
 
-    try:  # fewer dynamo recompilations (mmdet tools do the same)
-        from mmdet.utils import setup_cache_size_limit_of_dynamo
-        setup_cache_size_limit_of_dynamo()
-    except ImportError:
-        pass
-
-    cfg = Config.fromfile(args.config)
-    cfg.launcher = args.launcher
-    if args.cfg_options is not None:
-        cfg.merge_from_dict(args.cfg_options)
-
-    # work_dir priority: CLI > config > ./work_dirs/<config name>
-    if args.work_dir is not None:
-        cfg.work_dir = args.work_dir
-    elif cfg.get('work_dir', None) is None:
-        cfg.work_dir = osp.join('./work_dirs',
-                                osp.splitext(osp.basename(args.config))[0])
+    cfg = load_tool_config(args.config, args.cfg_options, args.launcher,
+                           args.work_dir)
 
     if args.amp:
         if not torch.cuda.is_available():

@@ -1,8 +1,9 @@
 from .cpu_distributed import setup_cpu_distributed
+from .tool_config import load_tool_config
 from .trusted_checkpoint import (load_from_local_trusted,
                                  register_trusted_local_loader)
 
 __all__ = [
     'load_from_local_trusted', 'register_trusted_local_loader',
-    'setup_cpu_distributed'
+    'setup_cpu_distributed', 'load_tool_config'
 ]
