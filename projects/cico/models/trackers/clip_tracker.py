@@ -13,6 +13,11 @@ detection's first frame. Assignment is one-to-one (Hungarian on ``s``); a
 detection whose best admissible score does not beat the new-track score
 starts a new track, so no detection is dropped. A track unmatched for more
 than ``num_clips_retain`` clips is forgotten.
+
+The reference also adds ``0.1 * detection score`` to every column, the
+new-track column included (REFERENCE_FACTS 6.4): it cannot change which
+track a detection takes, only the reference's greedy order, so the one-to-one
+assignment here has no use for it.
 """
 from typing import Dict, List, Optional
 
