@@ -110,7 +110,7 @@ def test_train_sample_structure(cfg, synth):
             # the packed clip is uint8 (see test_flip_is_applied_to_every_frame)
             assert inputs.dtype in (torch.uint8, torch.float32)
             h, w = inputs.shape[-2:]
-            assert h <= 192 and w <= 320  # RandomCrop to img_scale (w, h) = (320, 192)
+            assert h <= 128 and w <= 224  # RandomCrop to img_scale (w, h) = (224, 128)
             frames = sample.video_data_samples
             assert sample.key_frames_inds == [[f.frame_id for f in frames].index(key)]
             fids = [f.frame_id for f in frames]
@@ -322,8 +322,8 @@ def test_test_pipeline_clips(cfg, synth):
         assert length == raw['videos'][v]['length']
         expected = clip_frame_indices(length, c, 3, 1)
         out = ds[(v, c)]
-        # Resize (320, 192) keep_ratio on 64x96: scale 3
-        assert tuple(out['inputs'].shape) == (T, 3, 192, 288)
+        # Resize (w, h) = (224, 128) keep_ratio on 64x96: factor min(224 / 96, 128 / 64) = 2
+        assert tuple(out['inputs'].shape) == (T, 3, 128, 192)
         frames = out['data_samples'].video_data_samples
         assert len(frames) == T
         for k, f in enumerate(frames):
@@ -337,7 +337,7 @@ def test_test_pipeline_clips(cfg, synth):
             assert f.ori_video_length == length
             assert f.video_length == T
             assert f.video_id == raw['videos'][v]['id']
-            assert f.ori_shape == (FRAME_H, FRAME_W) and f.img_shape == (192, 288)
+            assert f.ori_shape == (FRAME_H, FRAME_W) and f.img_shape == (128, 192)
             assert f.img_path == osp.join(synth, 'valid/JPEGImages',
                                           raw['videos'][v]['file_names'][f.frame_id])
             # raw ground truth for the metric, in the metainfo
