@@ -1,4 +1,4 @@
-# CiCo-Yolact R50 on OVIS (paper: 17.4 mask AP). 25 classes; softmax CE with
+# CiCo-Yolact R50 on OVIS (paper: 17.2 mask AP). 25 classes; softmax CE with
 # 3:1 OHEM instead of the focal loss (REFERENCE_FACTS 0 and 3).
 _base_ = [
     './_base_/models/cico_yolact_r50_fpn.py', './_base_/datasets/ovis.py',

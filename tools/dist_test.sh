@@ -1,39 +1,15 @@
 #!/usr/bin/env bash
-# Distributed test with torchrun, one process per GPU:
+# Distributed test with torchrun, one process per GPU (whole videos per rank):
 #   bash tools/dist_test.sh CONFIG CHECKPOINT GPUS [tools/test.py options]
-# Environment: NNODES (1), NODE_RANK (0), PORT (29500), MASTER_ADDR (127.0.0.1),
-#   PYTHON (python of the active environment; when set, it runs
-#   `$PYTHON -m torch.distributed.run`, else `torchrun` from PATH).
-# Without CUDA, tools/test.py switches to the gloo backend.
+# Environment: NNODES, NODE_RANK, PORT, MASTER_ADDR, PYTHON (see
+# tools/torchrun_launch.sh). Without CUDA, tools/test.py switches to the gloo
+# backend.
 set -e
 
 if [ $# -lt 3 ]; then
   echo "usage: bash $0 CONFIG CHECKPOINT GPUS [tools/test.py options]" >&2
   exit 2
 fi
-CONFIG=$1
-CHECKPOINT=$2
-GPUS=$3
-NNODES=${NNODES:-1}
-NODE_RANK=${NODE_RANK:-0}
-PORT=${PORT:-29500}
-MASTER_ADDR=${MASTER_ADDR:-"127.0.0.1"}
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-
-if [ -z "${PYTHON:-}" ] && command -v torchrun >/dev/null 2>&1; then
-  LAUNCH=(torchrun)
-else
-  LAUNCH=("${PYTHON:-python}" -m torch.distributed.run)
-fi
-
-PYTHONPATH="$ROOT${PYTHONPATH:+:$PYTHONPATH}" \
-"${LAUNCH[@]}" \
-    --nnodes="$NNODES" \
-    --node_rank="$NODE_RANK" \
-    --master_addr="$MASTER_ADDR" \
-    --nproc_per_node="$GPUS" \
-    --master_port="$PORT" \
-    "$ROOT/tools/test.py" \
-    "$CONFIG" \
-    "$CHECKPOINT" \
+TOOLS="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+exec bash "$TOOLS/torchrun_launch.sh" "$3" "$TOOLS/test.py" "$1" "$2" \
     --launcher pytorch "${@:4}"

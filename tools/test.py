@@ -8,7 +8,6 @@
 Without CUDA the distributed backend switches to gloo.
 """
 import argparse
-import os
 import os.path as osp
 import sys
 
@@ -18,15 +17,16 @@ if REPO_ROOT not in sys.path:
     sys.path.insert(0, REPO_ROOT)
 
 import mmengine  # noqa: E402
-
-from mmengine.config import Config, ConfigDict, DictAction  # noqa: E402
+from mmengine.config import Config, ConfigDict  # noqa: E402
 from mmengine.dist import is_main_process  # noqa: E402
 from mmengine.registry import RUNNERS  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
 # registers CiCo modules and the trusted-checkpoint loader (torch >= 2.6)
 import projects.cico  # noqa: E402,F401
+from projects.cico.utils import add_runner_args  # noqa: E402
 from projects.cico.utils import load_tool_config  # noqa: E402
+from projects.cico.utils import parse_tool_args  # noqa: E402
 from projects.cico.utils import setup_cpu_distributed  # noqa: E402
 
 
@@ -60,25 +60,8 @@ def parse_args(argv=None) -> argparse.Namespace:
         help='prefix P of the exported files P.json and '
         'P.submission_file.zip (default with --format-only: '
         '<work_dir>/results)')
-    parser.add_argument(
-        '--cfg-options',
-        nargs='+',
-        action=DictAction,
-        help='override config settings, key=value pairs merged into the '
-        'config, e.g. test_dataloader.num_workers=0 or key="[a,b]" for '
-        'lists (quotes needed, no white space)')
-    parser.add_argument(
-        '--launcher',
-        choices=['none', 'pytorch', 'slurm', 'mpi'],
-        default='none',
-        help='job launcher')
-    # torch.distributed.launch passes --local-rank (torch >= 2.0);
-    # torchrun sets the LOCAL_RANK environment variable instead
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    args = parser.parse_args(argv)
-    if 'LOCAL_RANK' not in os.environ:
-        os.environ['LOCAL_RANK'] = str(args.local_rank)
-    return args
+    add_runner_args(parser, example='test_dataloader.num_workers=0')
+    return parse_tool_args(parser, argv)
 
 
 def evaluator_cfgs(evaluator) -> list:
@@ -93,7 +76,8 @@ def evaluator_cfgs(evaluator) -> list:
     return [evaluator]
 
 
-def setup_export(cfg: Config, format_only: bool,
+def setup_export(cfg: Config,
+                 format_only: bool,
                  outfile_prefix: str = None) -> None:
     """Apply --format-only / --outfile-prefix to every test metric."""
     if format_only and outfile_prefix is None:

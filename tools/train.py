@@ -8,7 +8,6 @@ Without CUDA the distributed backend switches to gloo, so
 ``bash tools/dist_train.sh CONFIG 2`` also runs on a CPU machine.
 """
 import argparse
-import os
 import os.path as osp
 import sys
 
@@ -18,13 +17,14 @@ if REPO_ROOT not in sys.path:
     sys.path.insert(0, REPO_ROOT)
 
 import torch  # noqa: E402
-from mmengine.config import DictAction  # noqa: E402
 from mmengine.registry import RUNNERS  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
 # registers CiCo modules and the trusted-checkpoint loader (torch >= 2.6)
 import projects.cico  # noqa: E402,F401
+from projects.cico.utils import add_runner_args  # noqa: E402
 from projects.cico.utils import load_tool_config  # noqa: E402
+from projects.cico.utils import parse_tool_args  # noqa: E402
 from projects.cico.utils import setup_cpu_distributed  # noqa: E402
 
 
@@ -53,25 +53,8 @@ def parse_args(argv=None) -> argparse.Namespace:
         const='auto',
         help='resume from this checkpoint; without a path, resume from the '
         'latest checkpoint in the work dir')
-    parser.add_argument(
-        '--cfg-options',
-        nargs='+',
-        action=DictAction,
-        help='override config settings, key=value pairs merged into the '
-        'config, e.g. train_cfg.max_iters=10 or key="[a,b]" for lists '
-        '(quotes needed, no white space)')
-    parser.add_argument(
-        '--launcher',
-        choices=['none', 'pytorch', 'slurm', 'mpi'],
-        default='none',
-        help='job launcher')
-    # torch.distributed.launch passes --local-rank (torch >= 2.0);
-    # torchrun sets the LOCAL_RANK environment variable instead
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    args = parser.parse_args(argv)
-    if 'LOCAL_RANK' not in os.environ:
-        os.environ['LOCAL_RANK'] = str(args.local_rank)
-    return args
+    add_runner_args(parser, example='train_cfg.max_iters=10')
+    return parse_tool_args(parser, argv)
 
 
 def main(argv=None) -> None:

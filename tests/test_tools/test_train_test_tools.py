@@ -460,19 +460,23 @@ def test_dist_test_two_gloo_processes(trained, exported, synthvis, tmp_path):
 
 
 def test_dist_scripts_are_executable_and_use_torchrun():
-    for name in ('dist_train.sh', 'dist_test.sh', 'slurm_train.sh'):
+    for name in ('dist_train.sh', 'dist_test.sh', 'slurm_train.sh', 'torchrun_launch.sh'):
         path = REPO_ROOT / 'tools' / name
         assert os.access(path, os.X_OK), f'{path} is not executable'
         proc = run_tool(['bash', '-n', str(path)])
         assert_ok(proc)
-    for name in ('dist_train.sh', 'dist_test.sh'):
+    launcher = (REPO_ROOT / 'tools' / 'torchrun_launch.sh').read_text()
+    assert 'torchrun' in launcher and 'torch.distributed.launch' not in launcher
+    for name, script in (('dist_train.sh', 'train.py'), ('dist_test.sh', 'test.py')):
         text = (REPO_ROOT / 'tools' / name).read_text()
-        assert 'torchrun' in text and 'torch.distributed.launch' not in text
+        assert 'torchrun_launch.sh' in text and f'/{script}' in text
         assert '--launcher pytorch' in text
     assert '--launcher="slurm"' in (REPO_ROOT / 'tools' /
                                     'slurm_train.sh').read_text()
     # usage message, non-zero exit, when arguments are missing
     proc = run_tool(['bash', 'tools/dist_train.sh', CONFIG])
+    assert proc.returncode != 0 and 'usage' in proc.stderr
+    proc = run_tool(['bash', 'tools/dist_test.sh', CONFIG, 'ckpt.pth'])
     assert proc.returncode != 0 and 'usage' in proc.stderr
 
 

@@ -36,8 +36,7 @@ def setup_cpu_distributed(cfg: Config, launcher: str) -> None:
     if not torch_dist.is_initialized():
         kwargs = {k: v for k, v in dist_cfg.items() if k != 'backend'}
         if kwargs.get('timeout') is not None:
-            kwargs['timeout'] = datetime.timedelta(
-                seconds=kwargs['timeout'])
+            kwargs['timeout'] = datetime.timedelta(seconds=kwargs['timeout'])
         # rank, world size and master from the torchrun environment
         torch_dist.init_process_group(backend='gloo', **kwargs)
     wrapper = cfg.get('model_wrapper_cfg', None)

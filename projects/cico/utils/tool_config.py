@@ -1,10 +1,12 @@
-"""Config loading shared by ``tools/train.py`` and ``tools/test.py``."""
+"""Command line and config loading shared by ``tools/train.py`` and
+``tools/test.py``."""
+import argparse
+import os
 import os.path as osp
-from typing import Optional
-
-from mmengine.config import Config
+from typing import Optional, Sequence
 
 from mmdet.utils import setup_cache_size_limit_of_dynamo
+from mmengine.config import Config, DictAction
 
 
 def load_tool_config(config: str,
@@ -24,3 +26,34 @@ def load_tool_config(config: str,
         cfg.work_dir = osp.join('./work_dirs',
                                 osp.splitext(osp.basename(config))[0])
     return cfg
+
+
+def add_runner_args(parser: argparse.ArgumentParser, example: str) -> None:
+    """``--cfg-options``, ``--launcher`` and ``--local-rank``, as in mmdet's
+    tools. ``example`` is a ``key=value`` shown in the help."""
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='override config settings, key=value pairs merged into the '
+        f'config, e.g. {example} or key="[a,b]" for lists (quotes needed, '
+        'no white space)')
+    parser.add_argument(
+        '--launcher',
+        choices=['none', 'pytorch', 'slurm', 'mpi'],
+        default='none',
+        help='job launcher')
+    # torch.distributed.launch passes --local-rank (torch >= 2.0);
+    # torchrun sets the LOCAL_RANK environment variable instead
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+
+
+def parse_tool_args(
+        parser: argparse.ArgumentParser,
+        argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
+    """Parse, and export ``LOCAL_RANK`` when the launcher passed it as an
+    argument rather than in the environment."""
+    args = parser.parse_args(argv)
+    if 'LOCAL_RANK' not in os.environ:
+        os.environ['LOCAL_RANK'] = str(args.local_rank)
+    return args
