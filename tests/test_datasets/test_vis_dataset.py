@@ -436,6 +436,18 @@ def test_short_video_train_and_test(root):
     assert [f.ori_video_length for f in frames] == [2] * 3
 
 
+def test_clip_overlap_default_and_bounds(root):
+    # the paper's T_o = 1 by default; frame by frame (T = 1) defaults to T_o = 0
+    assert build(root, clip_len=3).clip_overlap == 1
+    fifo = build(root, test_mode=True, pipeline=TEST_PIPELINE, clip_len=1)
+    assert fifo.clip_overlap == 0
+    assert [fifo.num_clips(0), fifo.num_clips(1)] == [5, 2]  # one clip per frame
+    assert build(root, clip_len=1).clip_overlap == 0  # training a T = 1 model
+    for clip_len, overlap in ((1, 1), (3, 3), (3, -1)):
+        with pytest.raises(ValueError, match=f'got {overlap} and {clip_len}'):
+            build(root, clip_len=clip_len, clip_overlap=overlap)
+
+
 @pytest.mark.parametrize('categories', [CATEGORIES, None])
 def test_split_without_annotations(tmp_path, categories):
     write_frames(str(tmp_path / 'valid/JPEGImages'))

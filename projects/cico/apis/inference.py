@@ -138,8 +138,11 @@ class VideoInferencer:
         cfg = model.cfg
         test_ds = cfg.test_dataloader.dataset
         self.clip_len = model.clip_len
-        self.clip_overlap = test_ds.get('clip_overlap', 0) \
-            if clip_overlap is None else clip_overlap
+        if clip_overlap is None:  # the test dataset's, with its default
+            clip_overlap = test_ds.get('clip_overlap', None)
+        if clip_overlap is None:
+            clip_overlap = min(1, self.clip_len - 1)
+        self.clip_overlap = clip_overlap
         if not 0 <= self.clip_overlap < self.clip_len:
             raise ValueError(f'clip_overlap must be in [0, {self.clip_len})')
         self.score_thr = score_thr

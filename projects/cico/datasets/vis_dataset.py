@@ -72,7 +72,9 @@ class VISDataset(BaseVideoDataset):
 
     Args:
         clip_len (int): T, frames per clip (train sampling and test clips).
-        clip_overlap (int): T_o, frames shared by consecutive test clips.
+        clip_overlap (int, optional): T_o, frames shared by consecutive
+            test clips, ``0 <= T_o < T``. Default: 1 (the paper's), or 0
+            when ``clip_len`` is 1 (frame by frame).
         frame_stride (int): temporal stride between the frames of a training
             clip (in annotated frames).
         *args, **kwargs: ``mmengine.dataset.BaseDataset`` arguments
@@ -88,11 +90,13 @@ class VISDataset(BaseVideoDataset):
     def __init__(self,
                  *args,
                  clip_len: int = 3,
-                 clip_overlap: int = 1,
+                 clip_overlap: Optional[int] = None,
                  frame_stride: int = 1,
                  **kwargs) -> None:
         if clip_len < 1:
             raise ValueError(f'clip_len must be >= 1, got {clip_len}')
+        if clip_overlap is None:
+            clip_overlap = min(1, clip_len - 1)
         if not 0 <= clip_overlap < clip_len:
             raise ValueError('clip_overlap must satisfy 0 <= clip_overlap < '
                              f'clip_len, got {clip_overlap} and {clip_len}')
