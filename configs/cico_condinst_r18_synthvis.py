@@ -5,6 +5,9 @@ model = dict(
     bbox_head=dict(num_params=169),
     mask_head=dict(
         num_protos=8,
+        # from scratch, the ReLU on the 8 prototypes died (99.5% zeros after
+        # 800 iterations, AP 0.0): keep the raw prototypes here
+        proto_relu=False,
         mask_fcn=dict(
             _delete_=True,
             type='ClipCondInstFCN',

@@ -35,6 +35,17 @@ def test_prototype_shape(t):
     assert (protos >= 0).all()  # final ReLU
 
 
+def test_prototype_relu_switch():
+    net = make_protonet()
+    plain = make_protonet(proto_relu=False)
+    plain.load_state_dict(net.state_dict())
+    net.eval(), plain.eval()
+    with torch.no_grad():
+        with_relu, without = net(fpn(3)), plain(fpn(3))
+    assert (without < 0).any()  # the raw 1x1 conv output
+    assert torch.equal(with_relu, without.clamp(min=0))
+
+
 def test_2d_3d_switch():
     assert isinstance(make_protonet().proto_tower.convs[0].conv, nn.Conv3d)
     assert isinstance(

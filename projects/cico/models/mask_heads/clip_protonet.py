@@ -63,6 +63,9 @@ class ClipProtoNet(YOLACTProtonet):
         crop_min_size (float): minimal crop side, fraction of the frame (0.1).
         max_masks_to_train (int): at most this many positives per clip in
             the mask loss (random subset); -1 keeps all (reference).
+        proto_relu (bool): ReLU on the K output prototypes (reference: yes,
+            REFERENCE_FACTS 2.1). Trained from scratch with K=8 (CondInst),
+            the ReLU can die: the SynthVIS CondInst config turns it off.
     """
 
     def __init__(self,
@@ -82,6 +85,7 @@ class ClipProtoNet(YOLACTProtonet):
                  test_crop_expand: float = 1.1,
                  crop_min_size: float = 0.1,
                  max_masks_to_train: int = -1,
+                 proto_relu: bool = True,
                  train_cfg: OptConfigType = None,
                  test_cfg: OptConfigType = None,
                  init_cfg=dict(
@@ -95,6 +99,7 @@ class ClipProtoNet(YOLACTProtonet):
         self.num_refine_levels = num_refine_levels
         self.temporal_kernel_size = temporal_kernel_size
         self.norm_cfg = norm_cfg
+        self.proto_relu = proto_relu
         mask_fcn = dict(mask_fcn)
         mask_fcn.setdefault('num_protos', num_protos)
         self.mask_fcn_cfg = mask_fcn
@@ -144,7 +149,9 @@ class ClipProtoNet(YOLACTProtonet):
         feat = self.proto_tower(feat, self.clip_len)
         feat = F.interpolate(
             feat, scale_factor=2, mode='bilinear', align_corners=False)
-        protos = F.relu(self.proto_out(self.proto_conv(feat)))
+        protos = self.proto_out(self.proto_conv(feat))
+        if self.proto_relu:
+            protos = F.relu(protos)
         return fold(protos, self.clip_len)
 
     # ------------------------------------------------------------ helpers
