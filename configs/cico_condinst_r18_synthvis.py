@@ -1,12 +1,14 @@
 # CPU-sized CiCo-CondInst on SynthVIS: the CiCo-Yolact SynthVIS config with
 # the CondInst mask FCN (Eq. 6).
 _base_ = './cico_yolact_r18_synthvis.py'
+# Trained from scratch, the reference's tanh on the filters and ReLU on the
+# 8 prototypes stalled the FCN (the ReLU died: 99.5% zero prototypes; without
+# it, 94% of the filters saturated at +-1; AP 0.0 either way). Here: the
+# original CondInst's linear controller and raw mask features.
 model = dict(
-    bbox_head=dict(num_params=169),
+    bbox_head=dict(num_params=169, param_act=None),
     mask_head=dict(
         num_protos=8,
-        # from scratch, the ReLU on the 8 prototypes died (99.5% zeros after
-        # 800 iterations, AP 0.0): keep the raw prototypes here
         proto_relu=False,
         mask_fcn=dict(
             _delete_=True,

@@ -71,6 +71,21 @@ def test_output_shapes(t):
     assert torch.allclose(e.norm(dim=2), torch.ones(2 * t, a, 8, 12))
 
 
+def test_mask_parameter_activation_switch():
+    head = make_head()
+    linear = make_head(param_act=None)
+    linear.load_state_dict(head.state_dict())
+    with torch.no_grad():
+        for h in (head, linear):
+            h.conv_coeff.weight.mul_(100)  # outputs well beyond tanh's range
+        coeff = head(feats(3))[2][0]
+        raw = linear(feats(3))[2][0]
+    assert raw.abs().max() > 1
+    assert torch.allclose(coeff, raw.tanh())
+    with pytest.raises(ValueError, match="param_act must be 'tanh' or None"):
+        make_head(param_act='relu')
+
+
 def metas(n_frames, h=64, w=96):
     return [
         dict(img_shape=(h, w), pad_shape=(h, w), batch_input_shape=(h, w))

@@ -43,6 +43,9 @@ class CiCoClipHead(YOLACTHead):
         num_params (int): mask parameters per anchor (Yolact: K=32
             coefficients; CondInst: weights+biases of the dynamic FCN).
         embed_dim (int): tracking embedding size (64).
+        param_act (str, optional): activation of the mask parameters:
+            'tanh' (reference, Yolact coefficients and CondInst filters) or
+            None (linear, as the original CondInst controller).
         with_quality (bool): predict the box-quality (DIoU) score used for
             rescoring (REFERENCE_FACTS 4, "center").
         regress_clip_boxes (bool): each anchor regresses the boxes of all T
@@ -72,6 +75,7 @@ class CiCoClipHead(YOLACTHead):
                  tower_norm_cfg: OptConfigType = None,
                  num_params: int = 32,
                  embed_dim: int = 64,
+                 param_act: Optional[str] = 'tanh',
                  with_quality: bool = True,
                  regress_clip_boxes: bool = True,
                  anchor_generator: ConfigType = dict(
@@ -118,6 +122,10 @@ class CiCoClipHead(YOLACTHead):
         self.temporal_kernel_size = temporal_kernel_size
         self.tower_norm_cfg = tower_norm_cfg
         self.embed_dim = embed_dim
+        if param_act not in ('tanh', None):
+            raise ValueError(
+                f"param_act must be 'tanh' or None, got {param_act!r}")
+        self.param_act = param_act
         self.with_quality = with_quality
         self.regress_clip_boxes = regress_clip_boxes
         super().__init__(
@@ -214,7 +222,7 @@ class CiCoClipHead(YOLACTHead):
         track_feat = self.track_tower(x, t)
         cls_score = self.conv_cls(cls_feat)
         bbox_pred = self.conv_reg(box_feat)
-        coeff_pred = self.conv_coeff(box_feat).tanh()
+        coeff_pred = self._param_act(self.conv_coeff(box_feat))
         quality = self.conv_quality(box_feat) if self.with_quality else None
         embed = self.conv_track(track_feat)
         nt, _, h, w = embed.shape
@@ -222,6 +230,9 @@ class CiCoClipHead(YOLACTHead):
             embed.view(nt, self.num_base_priors, self.embed_dim, h, w),
             dim=2).view(nt, -1, h, w)
         return cls_score, bbox_pred, coeff_pred, quality, embed
+
+    def _param_act(self, params: Tensor) -> Tensor:
+        return params.tanh() if self.param_act == 'tanh' else params
 
     def _flat(self, maps: Sequence[Tensor], dim: int) -> Tensor:
         """Per-level (N*T, A*dim, h, w) -> (N*T, sum_l h*w*A, dim), anchor
@@ -563,7 +574,7 @@ class CiCoClipHead(YOLACTHead):
             dims.append(1)
         outs = self._gather_at(self.box_tower, preds, x, res, c, dims)
         quality = outs[2][:, 0].sigmoid() if self.with_quality else None
-        return outs[0], outs[1].tanh(), quality
+        return outs[0], self._param_act(outs[1]), quality
 
     def _decode(self, res: InstanceData, deltas: Tensor, coeffs: Tensor,
                 quality: Optional[Tensor], priors: Tensor,
