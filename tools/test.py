@@ -28,6 +28,7 @@ from projects.cico.utils import add_runner_args  # noqa: E402
 from projects.cico.utils import load_tool_config  # noqa: E402
 from projects.cico.utils import parse_tool_args  # noqa: E402
 from projects.cico.utils import setup_cpu_distributed  # noqa: E402
+from projects.cico.utils import teardown_distributed  # noqa: E402
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -157,6 +158,7 @@ def main(argv=None) -> None:
         if args.out is not None:
             mmengine.dump(dict(metrics or {}), args.out)
             print(f'[cico] metrics written to {args.out}')
+    teardown_distributed()
 
 
 if __name__ == '__main__':

@@ -26,6 +26,7 @@ from projects.cico.utils import add_runner_args  # noqa: E402
 from projects.cico.utils import load_tool_config  # noqa: E402
 from projects.cico.utils import parse_tool_args  # noqa: E402
 from projects.cico.utils import setup_cpu_distributed  # noqa: E402
+from projects.cico.utils import teardown_distributed  # noqa: E402
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -100,6 +101,7 @@ def main(argv=None) -> None:
     else:
         runner = RUNNERS.build(cfg)
     runner.train()
+    teardown_distributed()
 
 
 if __name__ == '__main__':

@@ -55,3 +55,14 @@ def setup_cpu_distributed(cfg: Config, launcher: str) -> None:
         if isinstance(wrapper_type, type) and issubclass(
                 wrapper_type, DistributedDataParallel):
             wrapper.setdefault('device_ids', None)
+
+
+def teardown_distributed() -> None:
+    """End a distributed run cleanly: all ranks meet, then the process group
+    is destroyed. Without it a rank can exit while the others' gloo threads
+    still talk to it, and they abort ("terminate called without an active
+    exception") after the work is done."""
+    import torch.distributed as torch_dist
+    if torch_dist.is_available() and torch_dist.is_initialized():
+        torch_dist.barrier()
+        torch_dist.destroy_process_group()
