@@ -10,7 +10,8 @@ import random
 import pytest
 
 from projects.cico.datasets.transforms import ClipFrameSample
-from projects.cico.datasets.transforms.clip_sampling import (clip_frame_indices, num_clips,
+from projects.cico.datasets.transforms.clip_sampling import (clip_frame_indices,
+                                                             default_clip_overlap, num_clips,
                                                              train_clip_indices)
 
 
@@ -176,6 +177,11 @@ def test_clip_frame_indices_by_hand(length, overlap):
 ])
 def test_num_clips(length, clip_len, overlap, expected):
     assert num_clips(length, clip_len, overlap) == expected
+
+
+def test_default_clip_overlap():
+    # the paper's T_o = 1; a frame-by-frame model (T = 1) cannot overlap
+    assert [default_clip_overlap(t) for t in (1, 2, 3, 5)] == [0, 1, 1, 1]
 
 
 def test_clip_coverage_invariants():

@@ -313,8 +313,9 @@ def worker(args):
     print('BENCHMARK ' + json.dumps(out), flush=True)
 
 
-def measure(config, checkpoint, args, clip_len=None):
-    """Run :func:`worker` for one config in a fresh process."""
+def measure(config, checkpoint, options, args, clip_len=None):
+    """Run :func:`worker` for one config (with its ``--cfg-options``) in a
+    fresh process."""
     import json
     import subprocess
     cmd = [sys.executable, osp.abspath(__file__), config, '--worker',
@@ -329,8 +330,6 @@ def measure(config, checkpoint, args, clip_len=None):
         cmd.append('--channels-last')
     if args.with_loading:
         cmd.append('--with-loading')
-    options = args.cfg_options if config == args.config else \
-        args.compare_cfg_options
     if options:
         cmd += ['--cfg-options'] + [f'{k}={v}' for k, v in options.items()]
     proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
@@ -368,11 +367,14 @@ def main():
     cfg = load_cfg(args.config, args.cfg_options)
     name = osp.splitext(osp.basename(args.config))[0]
     t_len = cfg.model.clip_len if is_cico(cfg) else 1
-    sec = report(name, measure(args.config, args.checkpoint, args), args)
+    sec = report(name,
+                 measure(args.config, args.checkpoint, args.cfg_options, args),
+                 args)
     if args.compare:
         other = osp.splitext(osp.basename(args.compare))[0]
         sec_o = report(other,
-                       measure(args.compare, None, args, clip_len=t_len),
+                       measure(args.compare, None, args.compare_cfg_options,
+                               args, clip_len=t_len),
                        args)
         what = 'training step' if args.train else 'output frame'
         print(f'ratio {name} / {other}: {sec / sec_o:.2f}x time per {what}')

@@ -17,12 +17,18 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 
 def load(path):
-    train, val = [], []
+    """Training records, and (iteration, segm_mAP) of each validation: a
+    validation record follows the training record of its iteration."""
+    train, ap = [], []
     with open(path) as f:
         for line in f:
             rec = json.loads(line)
-            (train if 'loss' in rec else val).append(rec)
-    return train, val
+            if 'loss' in rec:
+                train.append(rec)
+                continue
+            step = train[-1].get('iter', train[-1].get('step')) if train else 0
+            ap += [(step, v) for k, v in rec.items() if k.endswith('segm_mAP')]
+    return train, ap
 
 
 def main(argv=None):
@@ -34,7 +40,7 @@ def main(argv=None):
     args = p.parse_args(argv)
     if not osp.isfile(args.log):
         raise SystemExit(f'log {args.log} not found')
-    train, val = load(args.log)
+    train, ap = load(args.log)
     if not train:
         raise SystemExit(f'no training record in {args.log}')
     x = 'iter' if 'iter' in train[0] else 'step'
@@ -44,16 +50,6 @@ def main(argv=None):
         if rec[x] % args.every == 0 or rec is train[-1]:
             print(f'| {rec[x]} | ' + ' | '.join(
                 f'{rec.get(k, float("nan")):.3f}' for k in args.keys) + ' |')
-    # a validation record follows the training record of its iteration
-    ap, last = [], 0
-    with open(args.log) as f:
-        for line in f:
-            rec = json.loads(line)
-            if 'loss' in rec:
-                last = rec[x]
-            for k, v in rec.items():
-                if k.endswith('segm_mAP'):
-                    ap.append((last, v))
     for step, v in ap:
         print(f'validation at {step}: segm_mAP {v:.3f}')
     if args.out:

@@ -27,6 +27,7 @@ from mmengine.runner import load_checkpoint
 from mmengine.structures import InstanceData
 
 from mmdet.registry import MODELS
+from ..datasets.transforms import default_clip_overlap
 
 IMG_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp', '.webp')
 
@@ -139,9 +140,9 @@ class VideoInferencer:
         test_ds = cfg.test_dataloader.dataset
         self.clip_len = model.clip_len
         if clip_overlap is None:  # the test dataset's, with its default
-            clip_overlap = test_ds.get('clip_overlap', None)
+            clip_overlap = test_ds.get('clip_overlap')
         if clip_overlap is None:
-            clip_overlap = min(1, self.clip_len - 1)
+            clip_overlap = default_clip_overlap(self.clip_len)
         self.clip_overlap = clip_overlap
         if not 0 <= self.clip_overlap < self.clip_len:
             raise ValueError(f'clip_overlap must be in [0, {self.clip_len})')

@@ -27,7 +27,8 @@ from pycocotools import mask as mask_utils
 from mmdet.datasets import BaseVideoDataset, YouTubeVISDataset
 from mmdet.registry import DATASETS
 from .synthvis import SYNTHVIS_CLASSES
-from .transforms.clip_sampling import clip_frame_indices, num_clips
+from .transforms.clip_sampling import (clip_frame_indices,
+                                       default_clip_overlap, num_clips)
 
 OVIS_CLASSES = ('person', 'bird', 'cat', 'dog', 'horse', 'sheep', 'cow',
                 'elephant', 'bear', 'zebra', 'giraffe', 'poultry',
@@ -96,7 +97,7 @@ class VISDataset(BaseVideoDataset):
         if clip_len < 1:
             raise ValueError(f'clip_len must be >= 1, got {clip_len}')
         if clip_overlap is None:
-            clip_overlap = min(1, clip_len - 1)
+            clip_overlap = default_clip_overlap(clip_len)
         if not 0 <= clip_overlap < clip_len:
             raise ValueError('clip_overlap must satisfy 0 <= clip_overlap < '
                              f'clip_len, got {clip_overlap} and {clip_len}')

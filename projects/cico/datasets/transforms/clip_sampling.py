@@ -46,6 +46,11 @@ def train_clip_indices(length: int, key: int, clip_len: int,
     raise AssertionError('unreachable: stride 1 always fits')
 
 
+def default_clip_overlap(clip_len: int) -> int:
+    """T_o when none is given: the paper's 1, or 0 for frame-by-frame T=1."""
+    return min(1, clip_len - 1)
+
+
 def num_clips(length: int, clip_len: int, clip_overlap: int) -> int:
     """Number of test clips of a video with ``length`` frames."""
     step = clip_len - clip_overlap
