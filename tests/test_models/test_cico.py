@@ -7,7 +7,7 @@ from mmengine.config import Config
 from mmengine.dataset import pseudo_collate
 
 from mmdet.registry import DATASETS, MODELS
-from projects.cico.datasets.synthvis import generate_synthvis
+from tools.dataset_converters.synthvis_generator import generate_synthvis
 
 CONFIG = 'configs/cico_yolact_r18_synthvis.py'
 
@@ -40,16 +40,13 @@ def build_dataset(root, split, t, test_mode, overlap=1):
     if test_mode:
         pipeline = [
             dict(type='TransformBroadcaster', transforms=load),
-            dict(
-                type='PackTrackInputs',
-                meta_keys=('clip_index', 'is_last_clip', 'is_new_frame',
-                           'is_output_frame', 'is_pad_frame'))
+            dict(type='PackClipInputs')
         ]
     else:
         pipeline = [
             dict(type='ClipFrameSample'),
             dict(type='TransformBroadcaster', transforms=load),
-            dict(type='PackTrackInputs')
+            dict(type='PackClipInputs')
         ]
     return DATASETS.build(
         dict(
@@ -152,4 +149,28 @@ def test_streaming_reuses_overlap_features(synthvis):
     assert seen == [3, 2, 1]
     # the 2D class tower runs once per frame too (x 5 FPN levels)
     assert cls_frames == [3] * 5 + [2] * 5 + [1] * 5
-    assert model._stream == {}  # state freed after the last clip
+    assert model.stream.is_empty  # state freed after the last clip
+
+
+def test_new_video_resets_the_tracker(synthvis):
+    """Each video's track ids start at 0: the stream starts a new video and
+    the detector resets the tracker (the tracker has no reset rule of its
+    own)."""
+    torch.manual_seed(0)
+    model = MODELS.build(tiny_model_cfg(3))
+    model.eval()
+    model.test_cfg.score_thr = 0.0  # random weights: keep candidates
+    test = build_dataset(synthvis, 'valid', 3, True)
+    first_ids = []
+    with torch.no_grad():
+        for v in range(2):
+            ids = []
+            for c in range(test.num_clips(v)):
+                d = model.data_preprocessor(
+                    pseudo_collate([test[(v, c)]]), training=False)
+                for f in model.predict(**d)[0]:
+                    ids += f.pred_track_instances.instances_id.tolist()
+            assert ids, 'random weights kept no detection'
+            first_ids.append(min(ids))
+        assert model.tracker.num_tracks > 0
+    assert first_ids == [0, 0]

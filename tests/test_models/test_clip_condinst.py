@@ -88,7 +88,6 @@ def test_hand_set_parameters_give_a_known_mask():
 
 
 def test_condinst_protonet_end_to_end(clip_factory):
-    from projects.cico.models.utils import build_clip_instances
     from mmengine.structures import InstanceData
     net = MODELS.build(
         dict(
@@ -100,17 +99,16 @@ def test_condinst_protonet_end_to_end(clip_factory):
             mask_fcn=dict(type='ClipCondInstFCN')))
     assert net.num_params == 169
     protos = net(tuple(
-        torch.randn(3, 8, s, s2) for s, s2 in ((8, 12), (4, 6), (2, 3))))
+        torch.randn(3, 8, s, s2) for s, s2 in ((8, 12), (4, 6), (2, 3))))[0]
     assert protos.shape == (1, 8, 3, 16, 24)
-    gt = build_clip_instances(clip_factory(3)['data_samples'])
+    gts = [f.gt_instances for f in clip_factory(3)['data_samples']]
+    params = torch.randn(2, 169, requires_grad=True)
     pos = InstanceData(
-        metainfo=dict(num_clips=1),
-        clip_inds=torch.tensor([0, 0]),
         frame_inds=torch.tensor([0, 2]),
         gt_inds=torch.tensor([0, 0]),
-        coeffs=torch.randn(2, 169, requires_grad=True))
-    loss = net.loss_by_feat(protos, pos, [gt],
-                            [dict(batch_input_shape=(64, 96))] * 3)
+        params=params)
+    loss = net.loss_by_feat(protos, gts,
+                            [dict(batch_input_shape=(64, 96))] * 3, [pos])
     loss['loss_mask'].backward()
     assert torch.isfinite(loss['loss_mask'])
-    assert pos.coeffs.grad.abs().sum() > 0
+    assert params.grad.abs().sum() > 0

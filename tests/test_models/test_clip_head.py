@@ -5,6 +5,8 @@ import torch.nn as nn
 from mmengine.config import ConfigDict
 
 from mmdet.registry import MODELS
+from projects.cico.models.dense_heads.clip_predictor import (
+    add_embeddings, predict_candidates)
 from projects.cico.models.utils import build_clip_instances
 
 TRAIN_CFG = ConfigDict(
@@ -93,6 +95,27 @@ def metas(n_frames, h=64, w=96):
     ]
 
 
+def frame_samples(clip, h=64, w=96):
+    """The T frame ``DetDataSample``s of a packed clip, as the detector
+    hands them to its heads (padded input shape in the metainfo)."""
+    frames = list(clip['data_samples'])
+    for f in frames:
+        f.set_metainfo(
+            dict(img_shape=(h, w), pad_shape=(h, w),
+                 batch_input_shape=(h, w)))
+    return frames
+
+
+def frame_gts(clip):
+    """The T frames' ``gt_instances`` of a packed clip."""
+    return [f.gt_instances for f in clip['data_samples']]
+
+
+def clip_gt(clip):
+    """The clip ground truth of a packed clip (Eq. 4 boxes, masks)."""
+    return build_clip_instances(frame_gts(clip))
+
+
 def test_loss_with_objects_and_4t_targets(clip_factory):
     t = 3
     head = make_head(t=t)
@@ -100,17 +123,19 @@ def test_loss_with_objects_and_4t_targets(clip_factory):
         dict(id=1, label=2, boxes=[(8, 8, 40, 40), (12, 8, 44, 40),
                                    (16, 8, 48, 40)])
     ]
-    gt = build_clip_instances(clip_factory(t, objects=objects)['data_samples'])
-    losses = head.loss(feats(t), [gt], metas(t))
+    clip = clip_factory(t, objects=objects)
+    losses = head.loss(feats(t), frame_samples(clip))  # mmdet's call path
     assert set(losses) == {
         'loss_cls', 'loss_bbox', 'loss_diou', 'loss_quality', 'loss_track'
     }
     assert all(torch.isfinite(v) for v in losses.values())
-    pos = head.get_positive_infos()
+    infos = head.get_positive_infos()
+    assert len(infos) == 1  # one clip
+    pos = infos[0]
     assert len(pos) > 0
     assert set(pos.frame_inds.tolist()) <= {0, 1, 2}
     assert (pos.gt_inds == 0).all() and (pos.clip_inds == 0).all()
-    assert pos.coeffs.shape == (len(pos), 6)
+    assert pos.params.shape == (len(pos), 6)
 
 
 def test_targets_decode_to_the_gt_boxes_of_every_frame(clip_factory):
@@ -119,9 +144,7 @@ def test_targets_decode_to_the_gt_boxes_of_every_frame(clip_factory):
     t = 3
     head = make_head(t=t)
     boxes = [(8, 8, 40, 40), (12, 8, 44, 40), (16, 8, 48, 40)]
-    gt = build_clip_instances(
-        clip_factory(t, objects=[dict(id=1, label=0, boxes=boxes)])
-        ['data_samples'])
+    clip = clip_factory(t, objects=[dict(id=1, label=0, boxes=boxes)])
     x = feats(t)
     outs = list(head(x))
     # replace the box predictions by the exact targets at every anchor
@@ -136,7 +159,7 @@ def test_targets_decode_to_the_gt_boxes_of_every_frame(clip_factory):
         ], 1).reshape(h, w, 3 * 4 * t)  # (h*w*A, T, 4) -> (h, w, A*4T)
         reg.append(tgt.permute(2, 0, 1)[None].expand(t, -1, -1, -1))
     outs[1] = reg
-    losses = head.loss_by_feat(*outs, [gt], metas(t))
+    losses = head.loss_by_feat(*outs, frame_gts(clip), metas(t))
     assert losses['loss_bbox'].item() == pytest.approx(0, abs=1e-5)
     assert losses['loss_diou'].item() == pytest.approx(0, abs=1e-4)
 
@@ -144,36 +167,33 @@ def test_targets_decode_to_the_gt_boxes_of_every_frame(clip_factory):
 def test_no_positive_gives_finite_zero_losses(clip_factory):
     t = 3
     head = make_head(t=t)
-    gt = build_clip_instances(clip_factory(t, objects=[])['data_samples'])
-    losses = head.loss(feats(t), [gt], metas(t))
+    losses = head.loss(feats(t), frame_samples(clip_factory(t, objects=[])))
     for k in ('loss_bbox', 'loss_diou', 'loss_quality', 'loss_track'):
         assert losses[k].item() == 0, k
     assert torch.isfinite(losses['loss_cls']) and losses['loss_cls'] > 0
     total = sum(losses.values())
     total.backward()  # the graph exists
-    assert len(head.get_positive_infos()) == 0
+    assert [len(p) for p in head.get_positive_infos()] == [0]
 
 
 def test_ohem_softmax_variant(clip_factory):
     head = make_head(
-        use_ohem=True,
         loss_cls=dict(
             type='CrossEntropyLoss',
             use_sigmoid=False,
             reduction='none',
             loss_weight=1.0))
     assert head.cls_out_channels == 5  # + background
-    gt = build_clip_instances(clip_factory(3)['data_samples'])
-    losses = head.loss(feats(3), [gt], metas(3))
+    assert head.use_ohem  # softmax CE is trained with OHEM
+    assert not make_head().use_ohem  # the focal loss is not
+    losses = head.loss(feats(3), frame_samples(clip_factory(3)))
     assert torch.isfinite(losses['loss_cls']) and losses['loss_cls'] > 0
-    with pytest.raises(ValueError, match='OHEM'):
-        make_head(use_ohem=True)  # focal + OHEM is refused
 
 
 def test_predict_pools_candidates_over_the_clip():
     t = 3
     head = make_head(t=t, test_cfg=ConfigDict(score_thr=0.0, nms_pre=40))
-    res = head.predict_clip(feats(t), metas(t))[0]
+    res = predict_candidates(head, feats(t), metas(t))[0]
     assert len(res) == 40
     assert res.frame_bboxes.shape == (40, t, 4)
     assert res.bboxes.shape == (40, 4)
@@ -191,9 +211,7 @@ def test_frame_level_box_head_regresses_its_own_frame(clip_factory):
     head = make_head(t=t, regress_clip_boxes=False)
     assert head.conv_reg.out_channels == 3 * 4
     boxes = [(8, 8, 40, 40), (20, 8, 52, 40), (32, 8, 64, 40)]
-    gt = build_clip_instances(
-        clip_factory(t, objects=[dict(id=1, label=0, boxes=boxes)])
-        ['data_samples'])
+    clip = clip_factory(t, objects=[dict(id=1, label=0, boxes=boxes)])
     x = feats(t)
     outs = list(head(x))
     sizes = [f.shape[-2:] for f in x]
@@ -209,9 +227,54 @@ def test_frame_level_box_head_regresses_its_own_frame(clip_factory):
         ]
         reg.append(torch.stack(per_frame))  # frame k predicts its own box
     outs[1] = reg
-    losses = head.loss_by_feat(*outs, [gt], metas(t))
+    losses = head.loss_by_feat(*outs, frame_gts(clip), metas(t))
     assert losses['loss_bbox'].item() == pytest.approx(0, abs=1e-5)
     res = head.predict_by_feat(
-        *outs, frame_metas=metas(t), cfg=ConfigDict(score_thr=0., nms_pre=9))
+        *outs,
+        batch_img_metas=metas(t),
+        cfg=ConfigDict(score_thr=0., nms_pre=9))
     fb = res[0].frame_bboxes
     assert torch.equal(fb[:, 0], fb[:, 1]) and torch.equal(fb[:, 1], fb[:, 2])
+
+
+def test_predict_through_mmdet_call_path(clip_factory):
+    """``AnchorHead.predict`` (mmdet's path: forward + predict_by_feat)
+    gives one result per clip, equal to the streaming predictor's, and
+    ``rescale`` divides the boxes by the frames' scale factor."""
+    t = 3
+    head = make_head(t=t, test_cfg=ConfigDict(score_thr=0.0, nms_pre=20))
+    head.eval()
+    samples = frame_samples(clip_factory(t))
+    for s in samples:
+        s.set_metainfo(dict(scale_factor=(2.0, 2.0)))
+    x = feats(t)
+    with torch.no_grad():
+        res = head.predict(x, samples, rescale=False)
+        scaled = head.predict(x, samples, rescale=True)[0]
+        streamed = predict_candidates(head, x, [s.metainfo for s in samples])
+        streamed = add_embeddings(head, x, streamed[0])
+    assert len(res) == 1 and len(res[0]) == 20
+    res = res[0]
+    assert res.params.shape == (20, 6) and res.embeds.shape == (20, 5)
+    assert torch.allclose(scaled.frame_bboxes * 2, res.frame_bboxes)
+    assert torch.allclose(scaled.bboxes * 2, res.bboxes)
+    for key in ('scores', 'labels', 'frame_bboxes', 'params', 'embeds'):
+        assert torch.allclose(
+            res[key].float(), streamed[key].float(), atol=1e-5), key
+
+
+def test_loss_and_predict_through_mmdet_call_path(clip_factory):
+    t = 3
+    head = make_head(t=t, test_cfg=ConfigDict(score_thr=0.0, nms_pre=7))
+    losses, preds = head.loss_and_predict(feats(t),
+                                          frame_samples(clip_factory(t)))
+    assert torch.isfinite(sum(losses.values()))
+    assert len(preds) == 1 and preds[0].frame_bboxes.shape == (7, t, 4)
+
+
+def test_clip_batch_must_fit_clip_len(clip_factory):
+    head = make_head(t=3)
+    outs = head(feats(3))
+    clip = clip_factory(2)
+    with pytest.raises(ValueError, match='3 frame maps and 2 frame metas'):
+        head.loss_by_feat(*outs, frame_gts(clip), metas(2))

@@ -5,7 +5,8 @@ import torch.nn as nn
 from mmengine.structures import InstanceData
 
 from mmdet.registry import MODELS
-from projects.cico.models.mask_heads.clip_protonet import expand_boxes
+from projects.cico.models.utils import (box_crop_regions,
+                                        build_clip_instances, expand_boxes)
 
 
 def make_protonet(t=3, c=8, k=4, **kwargs):
@@ -30,7 +31,7 @@ def fpn(n, c=8):
 @pytest.mark.parametrize('t', [1, 3, 5])
 def test_prototype_shape(t):
     net = make_protonet(t=t)
-    protos = net(fpn(2 * t))
+    protos = net(fpn(2 * t))[0]
     assert protos.shape == (2, 4, t, 16, 24)  # stride 4 of a 64x96 input
     assert (protos >= 0).all()  # final ReLU
 
@@ -41,7 +42,7 @@ def test_prototype_relu_switch():
     plain.load_state_dict(net.state_dict())
     net.eval(), plain.eval()
     with torch.no_grad():
-        with_relu, without = net(fpn(3)), plain(fpn(3))
+        with_relu, without = net(fpn(3))[0], plain(fpn(3))[0]
     assert (without < 0).any()  # the raw 1x1 conv output
     assert torch.equal(with_relu, without.clamp(min=0))
 
@@ -55,8 +56,7 @@ def test_2d_3d_switch():
 
 
 def test_crop_region_and_expand():
-    net = make_protonet()
-    crop = net._crop_masks(torch.tensor([[4., 4., 8., 10.]]), (16, 24))[0]
+    crop = box_crop_regions(torch.tensor([[4., 4., 8., 10.]]), (16, 24))[0]
     rows, cols = crop.nonzero(as_tuple=True)
     # YOLACT geometry: 1 px padding, [x1 - 1, x2 + 1)
     assert (rows.min(), rows.max(), cols.min(), cols.max()) == (3, 10, 3, 8)
@@ -84,8 +84,8 @@ def test_predict_maps_boxes_with_the_padded_stride():
     # img 60x90 padded to 64x96: prototypes cover 64x96, stride exactly 4
     metas = [dict(img_shape=(60, 90), batch_input_shape=(64, 96))] * 3
     res = InstanceData(
-        bboxes=torch.tensor([[8., 8., 40., 24.]]), coeffs=torch.ones(1, 1))
-    out = net.predict_by_feat(protos, [res], metas)[0]
+        bboxes=torch.tensor([[8., 8., 40., 24.]]), params=torch.ones(1, 1))
+    out = net.predict_by_feat(protos, metas, [res])[0]
     m = out.mask_probs[0, 0] > 0
     rows, cols = m.nonzero(as_tuple=True)
     # box /4 = (2, 2, 10, 6), plus the 1 px crop padding
@@ -93,30 +93,67 @@ def test_predict_maps_boxes_with_the_padded_stride():
 
 
 def test_loss_falls_when_masks_match(clip_factory):
-    from projects.cico.models.utils import build_clip_instances
     net = make_protonet(k=2, train_crop_expand=1.0)
     boxes = [(8, 8, 40, 40)] * 3
-    gt = build_clip_instances(
-        clip_factory(3, objects=[dict(id=1, label=0, boxes=boxes)])
-        ['data_samples'])
+    clip = clip_factory(3, objects=[dict(id=1, label=0, boxes=boxes)])
+    gts = [f.gt_instances for f in clip['data_samples']]
     metas = [dict(batch_input_shape=(64, 96))] * 3
     protos = torch.zeros(1, 2, 3, 16, 24)
     protos[0, 0, :, 2:10, 2:10] = 1.  # exactly the object at stride 4
     protos[0, 1] = 1.
     pos = InstanceData(
-        metainfo=dict(num_clips=1),
-        clip_inds=torch.tensor([0]),
         frame_inds=torch.tensor([1]),
         gt_inds=torch.tensor([0]),
-        coeffs=torch.tensor([[20., -10.]]))  # +10 inside, -10 outside
-    good = net.loss_by_feat(protos, pos, [gt], metas)['loss_mask']
-    pos.coeffs = torch.tensor([[-20., 10.]])  # inverted
-    bad = net.loss_by_feat(protos, pos, [gt], metas)['loss_mask']
+        params=torch.tensor([[20., -10.]]))  # +10 inside, -10 outside
+    good = net.loss_by_feat(protos, gts, metas, [pos])['loss_mask']
+    pos.params = torch.tensor([[-20., 10.]])  # inverted
+    bad = net.loss_by_feat(protos, gts, metas, [pos])['loss_mask']
     assert good.item() < 0.01 and bad.item() > 1000 * good.item()
     empty = InstanceData(
-        metainfo=dict(num_clips=1),
-        clip_inds=torch.zeros(0, dtype=torch.long),
         frame_inds=torch.zeros(0, dtype=torch.long),
         gt_inds=torch.zeros(0, dtype=torch.long),
-        coeffs=torch.zeros(0, 2))
-    assert net.loss_by_feat(protos, empty, [gt], metas)['loss_mask'] == 0
+        params=torch.zeros(0, 2))
+    assert net.loss_by_feat(protos, gts, metas, [empty])['loss_mask'] == 0
+
+
+def test_crop_regions_equal_mmdet_yolact_crop():
+    """The CMH's crop helper selects exactly the pixels of mmdet's
+    ``YOLACTProtonet.crop_single`` (1 px padding), boxes of any order."""
+    from mmdet.models.dense_heads import YOLACTProtonet
+    yolact = YOLACTProtonet(num_classes=1)
+    torch.manual_seed(0)
+    boxes = torch.rand(200, 4) * torch.tensor([30., 20., 30., 20.]) - 3
+    boxes[:100, 2:] = boxes[:100, :2] + torch.rand(100, 2) * 12
+    ours = box_crop_regions(boxes, (16, 24))
+    rel = boxes / torch.tensor([24., 16., 24., 16.])
+    theirs = yolact.crop_single(torch.ones(16, 24, 200), rel,
+                                padding=1).permute(2, 0, 1) > 0
+    assert ours.any() and not ours.all()
+    assert torch.equal(ours, theirs)
+
+
+def test_loss_and_predict_through_mmdet_call_path(clip_factory):
+    """``BaseMaskHead.loss`` with the CPH's positives and
+    ``BaseMaskHead.predict`` with its candidates (mmdet's call path)."""
+    from test_clip_head import frame_samples, make_head
+    cph = make_head(t=3)  # 6 mask parameters per anchor
+    net = make_protonet(k=6)
+    samples = frame_samples(clip_factory(3))
+    x = fpn(3)
+    cph.loss(x, samples)
+    losses = net.loss(x, samples, positive_infos=cph.get_positive_infos())
+    assert losses['loss_mask'] > 0
+    losses['loss_mask'].backward()
+    assert net.proto_out.weight.grad.abs().sum() > 0
+    net.eval(), cph.eval()
+    with torch.no_grad():
+        dets = cph.predict(x, samples)
+        out = net.predict(x, samples, rescale=True, results_list=dets)[0]
+    k = len(out)
+    assert k > 0
+    assert out.mask_probs.shape == (k, 3, 16, 24)
+    assert out.masks.shape == (k, 3, 64, 96) and out.masks.dtype == torch.bool
+    # the original-size masks are the resized probabilities > 0.5
+    probs = torch.nn.functional.interpolate(
+        out.mask_probs[:, 1][None], (64, 96), mode='bilinear')[0]
+    assert torch.equal(out.masks[:, 1], probs > 0.5)

@@ -132,13 +132,16 @@ def test_reference_new_track_threshold():
     assert tracker(match_thr=0.7)._threshold(2.0) == 0.7
 
 
-def test_first_clip_resets_and_memory_is_bounded():
+def test_reset_and_memory_is_bounded():
+    """The detector resets the tracker when its stream starts a new video
+    (tests/test_models/test_cico.py checks that part)."""
     trk = tracker()
     for c in range(20):
         trk.track(clip([det([box_at(10)] * 3, [1., 0.])]), c,
                   torch.arange(2 * c, 2 * c + 3))
         assert len(trk.tracks[0]['masks']) == 1  # only the latest kept
     assert trk.ids == [0]
+    trk.reset()
     out = trk.track(clip([det([box_at(10)] * 3, [0., 1.])]), 0,
                     torch.arange(3))
     assert out.instances_id.tolist() == [0] and trk.num_tracks == 1

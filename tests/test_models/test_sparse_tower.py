@@ -3,6 +3,7 @@ import pytest
 import torch
 from mmengine.config import ConfigDict
 
+from projects.cico.models.dense_heads import clip_predictor
 from projects.cico.models.layers import ClipConvTower
 from projects.cico.models.layers.sparse_tower import sparse_tower_outputs
 from test_clip_head import feats, make_head, metas
@@ -30,19 +31,21 @@ def test_sparse_predict_equals_dense_predict(t):
     # maps, so the sparse path runs (at P3 at least)
     x = feats(t, sizes=((24, 32), (12, 16), (6, 8), (3, 4), (2, 2)))
     cfg = ConfigDict(score_thr=0.0, nms_pre=8, sparse_towers=False)
-    dense = head.predict_clip(x, metas(t, 192, 256), cfg)[0]
+    dense = clip_predictor.predict_candidates(head, x, metas(t, 192, 256),
+                                              cfg=cfg)[0]
     calls = []
-    import projects.cico.models.dense_heads.clip_head as ch
-    orig = ch.sparse_tower_outputs
-    ch.sparse_tower_outputs = lambda *a: calls.append(1) or orig(*a)
+    orig = clip_predictor.sparse_tower_outputs
+    clip_predictor.sparse_tower_outputs = \
+        lambda *a: calls.append(1) or orig(*a)
     try:
-        sparse = head.predict_clip(x, metas(t, 192, 256),
-                                   dict(cfg, sparse_towers=True))[0]
-        sparse = head.add_embeddings(x, sparse)
+        sparse = clip_predictor.predict_candidates(
+            head, x, metas(t, 192, 256),
+            cfg=dict(cfg, sparse_towers=True))[0]
+        sparse = clip_predictor.add_embeddings(head, x, sparse)
     finally:
-        ch.sparse_tower_outputs = orig
+        clip_predictor.sparse_tower_outputs = orig
     assert len(calls) >= 2  # box and track towers went sparse somewhere
     for key in ('scores', 'labels', 'frame_inds', 'frame_bboxes', 'bboxes',
-                'quality', 'coeffs', 'embeds'):
+                'quality', 'params', 'embeds'):
         assert torch.allclose(
             dense[key].float(), sparse[key].float(), atol=1e-4), key

@@ -2,8 +2,10 @@
 # losses, tracker and inference as CiCo-Yolact; the CPH predicts the 169
 # parameters of a dynamic FCN (three 1x1x1 convs, 8 channels) applied to
 # K = 8 clip prototypes plus 2 relative-coordinate channels.
-# Reference variant (REFERENCE_FACTS 2.2): 1 Gaussian coordinate channel, 161
-# parameters: mask_fcn.rel_coords='gaussian' and bbox_head.num_params=161.
+# The authors' variant (docs/reference_implementation.md#condinst-head): 1
+# Gaussian coordinate channel, 161 parameters: mask_fcn.rel_coords='gaussian'
+# (the detector sets bbox_head.num_params from the mask FCN;
+# docs/departures.md#condinst).
 _base_ = './cico_yolact_r50_fpn.py'
 model = dict(
     # neck as mmdet's CondInst, so its COCO checkpoint loads
@@ -11,9 +13,9 @@ model = dict(
         add_extra_convs='on_output',
         relu_before_extra_convs=True,
         upsample_cfg=dict(mode='nearest')),
-    bbox_head=dict(num_params=169),
     mask_head=dict(
-        num_protos=8,  # [2.2] MASK_DIM
+        # K = 8 (docs/reference_implementation.md#architecture)
+        num_protos=8,
         mask_fcn=dict(
             _delete_=True,
             type='ClipCondInstFCN',
@@ -21,4 +23,6 @@ model = dict(
             channels=8,
             num_layers=3,
             rel_coords='offset'),
-        test_crop_expand=1.5))  # [6.2] CondInst
+        # CondInst test crop x1.5:
+        # docs/reference_implementation.md#post-processing
+        test_crop_expand=1.5))

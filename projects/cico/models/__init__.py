@@ -1,5 +1,5 @@
 from .dense_heads import CiCoClipHead
-from .detectors import CiCo
+from .vis import CiCo, ClipStream
 from .layers import ClipConvTower
 from .losses import ClipMaskLoss, TrackEmbedLoss
 from .mask_heads import ClipLincombMask, ClipProtoNet

@@ -21,7 +21,8 @@ class ClipMaskLoss(nn.Module):
     averaged; positives are averaged per clip, clips are averaged.
 
     Args:
-        loss_weight (float): lambda_3 (REFERENCE_FACTS sec. 4: 6.125).
+        loss_weight (float): lambda_3 of Eq. 10 (6.125, scaled by min(T, 5);
+            ``docs/reference_implementation.md#losses``).
         clip_len_scale (bool): multiply by ``min(T, max_clip_len_scale)``
             as the reference does (6.125 x 3 = 18.375 for T = 3).
         max_clip_len_scale (int): cap of that factor (reference: 5).

@@ -16,7 +16,8 @@ class TrackEmbedLoss(nn.Module):
     n x n pairs (diagonal included, as in Eq. 9).
 
     Args:
-        loss_weight (float): lambda_4 (REFERENCE_FACTS sec. 4: 5).
+        loss_weight (float): lambda_4 of Eq. 10 (5;
+            ``docs/reference_implementation.md#losses``).
         eps (float): clamp inside the logs (reference: 1e-10).
     """
 

@@ -57,7 +57,8 @@ class ClipCondInstFCN(nn.Module):
     ``rel_coords='offset'`` (the paper, CondInst): 2 channels, the x and y
     offsets divided by the box's longer side (scale-invariant "size of
     interest"); 169 parameters for K = 8. ``rel_coords='gaussian'`` (the
-    reference, REFERENCE_FACTS 2.2): 1 channel,
+    authors' code, ``docs/reference_implementation.md#condinst-head``): 1
+    channel,
     ``exp(-0.5 ((dx / sx)^2 + (dy / sy)^2))`` with ``s = max(1.5 * box side,
     1)`` around the rounded box centre; 161 parameters. The same map is used
     for every frame of the clip.

@@ -7,13 +7,17 @@ the clip prototypes (N, K, T, H/4, W/4). A dynamic FCN (``mask_fcn``) turns
 them and each instance's mask parameters into a clip mask, cropped by the
 instance's (enlarged) circumscribed box (Eq. 5); ``loss_mask`` is Eq. 8.
 
-Padding: the prototypes cover the padded batch (``batch_input_shape``), so
-boxes are mapped with the prototype stride, not with ``img_shape`` as mmdet's
-YOLACT does (MMDET_NOTES 2.2), and predictions drop the padding before they
-are resized to the original frame.
+The head keeps mmdet's ``BaseMaskHead`` contract (``loss`` with the CPH's
+positives, ``predict`` with its candidates) on the N*T frame images of N
+clips. Padding: the prototypes cover the padded batch
+(``batch_input_shape``), so boxes are mapped with the prototype stride, not
+with ``img_shape`` as mmdet's YOLACT does, and predictions drop the padding
+before they are resized to the original frame
+(``docs/mmdet_traps.md#heads-and-assigner``).
 """
-from typing import List, Optional, Tuple
+from typing import List, Tuple
 
+import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -21,51 +25,51 @@ from mmcv.cnn import ConvModule
 from mmengine.structures import InstanceData
 from torch import Tensor
 
-from mmdet.models.dense_heads import YOLACTProtonet
+from mmdet.models.dense_heads.base_mask_head import BaseMaskHead
 from mmdet.models.utils import aligned_bilinear
 from mmdet.registry import MODELS
-from mmdet.utils import ConfigType, InstanceList, OptConfigType
+from mmdet.utils import ConfigType, InstanceList, OptInstanceList
 from ..layers import ClipConvTower, fold
-
-
-def expand_boxes(boxes: Tensor, ratio: float, min_size: Tuple[float, float]
-                 ) -> Tensor:
-    """Scale (x1, y1, x2, y2) boxes about their centres by ``ratio``; each
-    side at least ``min_size`` (w, h)."""
-    ctr = (boxes[:, :2] + boxes[:, 2:]) / 2
-    wh = (boxes[:, 2:] - boxes[:, :2]) * ratio
-    wh = torch.max(wh, wh.new_tensor(min_size))
-    return torch.cat([ctr - wh / 2, ctr + wh / 2], 1)
+from ..utils import batch_clip_instances, box_crop_regions, expand_boxes
 
 
 @MODELS.register_module()
-class ClipProtoNet(YOLACTProtonet):
+class ClipProtoNet(BaseMaskHead):
     """CMH of CiCo.
 
     Args:
-        num_classes (int): foreground classes (for mmdet's interface).
+        num_classes (int): foreground classes (kept for mmdet's mask-head
+            config interface; the CMH is class-agnostic).
         in_channels (int): FPN channels C.
         proto_channels (int): channels of the prototype convs (256; 192 for
-            the Swin configs, REFERENCE_FACTS 2.1).
+            the Swin configs,
+            ``docs/reference_implementation.md#architecture``).
         num_protos (int): K output channels (Yolact 32, CondInst 8).
-        clip_len (int): T.
+        clip_len (int): T; set by the detector.
         is_3d (bool): 3D convs in the prototype tower (paper: 3D).
         num_proto_convs (int): convs at stride 8 (3).
         num_refine_levels (int): FPN levels refined and summed (P3-P5).
         temporal_kernel_size (int): temporal extent of 3D kernels (3).
         norm_cfg (dict): norm of the refine/prototype convs (BN).
-        mask_fcn (dict): clip mask generator (Eq. 5 or Eq. 6).
+        mask_fcn (dict): clip mask generator (Eq. 5 or Eq. 6); its
+            ``num_params`` is what the CPH predicts per anchor.
         loss_mask (dict): Eq. 8.
         train_crop_expand (float): crop box = circumscribed GT box scaled by
-            this (REFERENCE_FACTS 4.1: 1.5).
+            this (1.5, ``docs/reference_implementation.md#losses``).
         test_crop_expand (float): same with the predicted circumscribed box
-            at test time (REFERENCE_FACTS 6.2: 1.1 Yolact, 1.5 CondInst).
+            at test time (1.1 Yolact, 1.5 CondInst;
+            ``docs/reference_implementation.md#post-processing``).
         crop_min_size (float): minimal crop side, fraction of the frame (0.1).
         max_masks_to_train (int): at most this many positives per clip in
             the mask loss (random subset); -1 keeps all (reference).
-        proto_relu (bool): ReLU on the K output prototypes (reference: yes,
-            REFERENCE_FACTS 2.1). Trained from scratch with K=8 (CondInst),
-            the ReLU can die: the SynthVIS CondInst config turns it off.
+        proto_upsample (dict): ``F.interpolate`` arguments of the x2
+            upsampling to stride 4 (default bilinear, ``align_corners=False``;
+            the authors' model used ``align_corners=True``,
+            ``docs/reference_implementation.md#architecture``).
+        proto_relu (bool): ReLU on the K output prototypes (reference: yes).
+            Trained from scratch with K=8 (CondInst), the ReLU can die: the
+            SynthVIS CondInst config turns it off
+            (``docs/departures.md#condinst``).
     """
 
     def __init__(self,
@@ -85,14 +89,19 @@ class ClipProtoNet(YOLACTProtonet):
                  test_crop_expand: float = 1.1,
                  crop_min_size: float = 0.1,
                  max_masks_to_train: int = -1,
+                 proto_upsample: ConfigType = dict(
+                     mode='bilinear', align_corners=False),
                  proto_relu: bool = True,
-                 train_cfg: OptConfigType = None,
-                 test_cfg: OptConfigType = None,
                  init_cfg=dict(
                      type='Xavier',
                      distribution='uniform',
                      bias=0,
                      layer=['Conv2d', 'Conv3d'])) -> None:
+        super().__init__(init_cfg=init_cfg)
+        self.num_classes = num_classes
+        self.in_channels = in_channels
+        self.proto_channels = proto_channels
+        self.num_protos = num_protos
         self.clip_len = clip_len
         self.is_3d = is_3d
         self.num_proto_convs = num_proto_convs
@@ -100,23 +109,16 @@ class ClipProtoNet(YOLACTProtonet):
         self.temporal_kernel_size = temporal_kernel_size
         self.norm_cfg = norm_cfg
         self.proto_relu = proto_relu
-        mask_fcn = dict(mask_fcn)
-        mask_fcn.setdefault('num_protos', num_protos)
-        self.mask_fcn_cfg = mask_fcn
-        super().__init__(
-            num_classes=num_classes,
-            in_channels=in_channels,
-            proto_channels=proto_channels,
-            num_protos=num_protos,
-            max_masks_to_train=max_masks_to_train,
-            with_seg_branch=False,
-            train_cfg=train_cfg,
-            test_cfg=test_cfg,
-            init_cfg=init_cfg)
-        self.loss_mask = MODELS.build(loss_mask)
+        self.proto_upsample = dict(proto_upsample)
         self.train_crop_expand = train_crop_expand
         self.test_crop_expand = test_crop_expand
         self.crop_min_size = crop_min_size
+        self.max_masks_to_train = max_masks_to_train
+        self._init_layers()
+        mask_fcn = dict(mask_fcn)
+        mask_fcn.setdefault('num_protos', num_protos)
+        self.mask_fcn = MODELS.build(mask_fcn)
+        self.loss_mask = MODELS.build(loss_mask)
 
     def _init_layers(self) -> None:
         c, cp = self.in_channels, self.proto_channels
@@ -131,45 +133,44 @@ class ClipProtoNet(YOLACTProtonet):
             is_3d=self.is_3d and self.clip_len > 1,
             temporal_kernel_size=self.temporal_kernel_size,
             norm_cfg=self.norm_cfg)
-        self.proto_conv = ConvModule(cp, cp, 3, padding=1,
-                                     norm_cfg=self.norm_cfg)
+        self.proto_conv = ConvModule(
+            cp, cp, 3, padding=1, norm_cfg=self.norm_cfg)
         self.proto_out = nn.Conv2d(cp, self.num_protos, 1)
-        self.mask_fcn = MODELS.build(self.mask_fcn_cfg)
 
     @property
     def num_params(self) -> int:
         """Mask parameters per instance the CPH has to predict."""
         return self.mask_fcn.num_params
 
-    def forward(self, x: Tuple[Tensor]) -> Tensor:
-        """FPN levels (N*T, C, h_l, w_l) -> prototypes (N, K, T, H/4, W/4)."""
+    def forward(self,
+                x: Tuple[Tensor],
+                results: OptInstanceList = None) -> Tuple[Tensor]:
+        """FPN levels (N*T, C, h_l, w_l) -> ``(protos,)``, the clip
+        prototypes (N, K, T, H/4, W/4). ``results`` (positives or
+        candidates, passed by ``BaseMaskHead.loss/predict``) do not change
+        the prototypes."""
         feat = self.refine[0](x[0])
         for lvl in range(1, self.num_refine_levels):
             feat = feat + aligned_bilinear(self.refine[lvl](x[lvl]), 2**lvl)
         feat = self.proto_tower(feat, self.clip_len)
-        feat = F.interpolate(
-            feat, scale_factor=2, mode='bilinear', align_corners=False)
+        feat = F.interpolate(feat, scale_factor=2, **self.proto_upsample)
         protos = self.proto_out(self.proto_conv(feat))
         if self.proto_relu:
             protos = F.relu(protos)
-        return fold(protos, self.clip_len)
+        return (fold(protos, self.clip_len), )
 
     # ------------------------------------------------------------ helpers
-    def _crop_masks(self, boxes: Tensor, size: Tuple[int, int]) -> Tensor:
-        """(n, 4) boxes in prototype pixels -> (n, h, w) bool crop regions,
-        with YOLACT's crop geometry (1 px padding)."""
-        h, w = size
-        rel = boxes / boxes.new_tensor([w, h, w, h])
-        ones = boxes.new_ones(h, w, boxes.shape[0])
-        return self.crop_single(ones, rel, padding=1).permute(2, 0, 1) > 0
-
-    def _stride(self, protos: Tensor, meta: dict) -> Tuple[float, float]:
+    @staticmethod
+    def proto_stride(protos: Tensor, meta: dict) -> Tensor:
+        """(4,) pixels of the padded input per prototype pixel (x, y, x,
+        y)."""
         bh, bw = meta['batch_input_shape'][:2]
-        return bw / protos.shape[-1], bh / protos.shape[-2]
+        sx, sy = bw / protos.shape[-1], bh / protos.shape[-2]
+        return protos.new_tensor([sx, sy, sx, sy])
 
     def clip_mask_logits(self, protos: Tensor, params: Tensor, boxes: Tensor,
                          crop_expand: float) -> Tuple[Tensor, Tensor]:
-        """Mask logits and crop regions for instances of one clip.
+        """Mask logits and crop regions for instances of one clip (Eq. 5/6).
 
         Args:
             protos (Tensor): (K, T, h, w).
@@ -185,74 +186,116 @@ class ClipProtoNet(YOLACTProtonet):
         crop_boxes = expand_boxes(
             boxes, crop_expand,
             (self.crop_min_size * w, self.crop_min_size * h))
-        return logits, self._crop_masks(crop_boxes, (h, w))
+        return logits, box_crop_regions(crop_boxes, (h, w))
 
     # ------------------------------------------------------------- train
-    def loss_by_feat(self, protos: Tensor, positive_infos: InstanceData,
-                     clip_gts: InstanceList, frame_metas: List[dict],
+    def loss_by_feat(self,
+                     protos: Tensor,
+                     batch_gt_instances: InstanceList,
+                     batch_img_metas: List[dict],
+                     positive_infos: InstanceList,
+                     batch_gt_instances_ignore: OptInstanceList = None,
                      **kwargs) -> dict:
-        """Eq. 8 over the positives of the batch.
+        """Eq. 8 over the positives of N clips.
 
         Args:
             protos (Tensor): (N, K, T, h, w).
-            positive_infos (InstanceData): from ``CiCoClipHead``:
-                ``clip_inds``, ``frame_inds``, ``gt_inds``, ``coeffs``.
-            clip_gts (list[InstanceData]): clip ground truth with ``masks``
-                (n, T, H, W) at the padded input size and ``bboxes`` (n, 4).
-            frame_metas (list[dict]): N*T frame metainfos.
+            batch_gt_instances (list[InstanceData]): N*T frames'
+                ``gt_instances`` with ``masks`` padded to
+                ``batch_input_shape`` (``BaseMaskHead.loss`` pads them),
+                ``bboxes``, ``labels``, ``instances_ids``.
+            batch_img_metas (list[dict]): N*T frame metainfos.
+            positive_infos (list[InstanceData]): per clip, from the CPH:
+                ``frame_inds``, ``gt_inds``, ``params``.
         """
         t = self.clip_len
+        clip_gts = batch_clip_instances(batch_gt_instances, batch_img_metas,
+                                        t)
+        if len(positive_infos) != len(clip_gts):
+            raise ValueError(f'{len(positive_infos)} positive infos for '
+                             f'{len(clip_gts)} clips')
         h, w = protos.shape[-2:]
-        sx, sy = self._stride(protos, frame_metas[0])
-        scale = protos.new_tensor([sx, sy, sx, sy])
-        logits, targets, crops, areas, frames, clips = [], [], [], [], [], []
-        for c in range(len(clip_gts)):
-            sel = (positive_infos.clip_inds == c).nonzero()[:, 0]
-            if sel.numel() == 0:
+        scale = self.proto_stride(protos, batch_img_metas[0])
+        parts = []
+        for c, (pos, gt) in enumerate(zip(positive_infos, clip_gts)):
+            if len(pos) == 0:
                 continue
-            if 0 < self.max_masks_to_train < sel.numel():
-                sel = sel[torch.randperm(
-                    sel.numel(), device=sel.device)[:self.max_masks_to_train]]
-            gt = clip_gts[c]
-            gt_inds = positive_infos.gt_inds[sel]
+            if 0 < self.max_masks_to_train < len(pos):
+                pos = pos[torch.randperm(
+                    len(pos),
+                    device=pos.gt_inds.device)[:self.max_masks_to_train]]
             gt_masks = F.interpolate(
                 gt.masks.flatten(0, 1)[:, None].float(), (h, w),
                 mode='bilinear',
                 align_corners=False)[:, 0].view(-1, t, h, w) > 0.5
-            boxes = gt.bboxes[gt_inds] / scale
-            lg, crop = self.clip_mask_logits(protos[c],
-                                             positive_infos.coeffs[sel],
-                                             boxes, self.train_crop_expand)
-            logits.append(lg)
-            crops.append(crop)
-            targets.append(gt_masks[gt_inds])
-            areas.append((boxes[:, 2] - boxes[:, 0]).clamp(min=1) *
-                         (boxes[:, 3] - boxes[:, 1]).clamp(min=1))
-            frames.append(positive_infos.frame_inds[sel])
-            clips.append(positive_infos.clip_inds[sel])
-        if not logits:
+            boxes = gt.bboxes[pos.gt_inds] / scale
+            logits, crop = self.clip_mask_logits(protos[c], pos.params,
+                                                 boxes, self.train_crop_expand)
+            area = (boxes[:, 2] - boxes[:, 0]).clamp(min=1) * \
+                (boxes[:, 3] - boxes[:, 1]).clamp(min=1)
+            parts.append((logits, gt_masks[pos.gt_inds], crop, area,
+                          pos.frame_inds, torch.full_like(pos.frame_inds, c)))
+        if not parts:
             return dict(loss_mask=protos.sum() * 0.)
-        loss = self.loss_mask(
-            torch.cat(logits), torch.cat(targets), torch.cat(crops),
-            torch.cat(areas), torch.cat(frames), torch.cat(clips))
+        loss = self.loss_mask(*[torch.cat(p) for p in zip(*parts)])
         return dict(loss_mask=loss)
 
     # -------------------------------------------------------------- test
     def predict_by_feat(self,
                         protos: Tensor,
+                        batch_img_metas: List[dict],
                         results_list: InstanceList,
-                        frame_metas: List[dict],
-                        crop_expand: Optional[float] = None,
+                        rescale: bool = False,
+                        mask_thr: float = 0.5,
                         **kwargs) -> InstanceList:
-        """Adds ``mask_probs`` (k, T, h, w), the cropped sigmoid masks at the
-        prototype resolution (padding included), to each clip's candidates
-        (``coeffs`` and circumscribed ``bboxes`` in input pixels)."""
-        crop_expand = crop_expand or self.test_crop_expand
+        """Clip masks of each clip's candidates.
+
+        Args:
+            protos (Tensor): (N, K, T, h, w).
+            batch_img_metas (list[dict]): N*T frame metainfos.
+            results_list (list[InstanceData]): per clip, ``params`` (k, M)
+                and circumscribed ``bboxes`` (k, 4) in input pixels.
+            rescale (bool): also give ``masks`` (k, T, H, W) bool at the
+                original frame size.
+            mask_thr (float): threshold of the ``masks``.
+
+        Returns:
+            list[InstanceData]: ``results_list`` with ``mask_probs``
+            (k, T, h, w), the cropped sigmoid masks at the prototype
+            resolution (padding included).
+        """
         t = self.clip_len
         for c, res in enumerate(results_list):
-            sx, sy = self._stride(protos, frame_metas[c * t])
-            boxes = res.bboxes / res.bboxes.new_tensor([sx, sy, sx, sy])
-            logits, crop = self.clip_mask_logits(protos[c], res.coeffs, boxes,
-                                                 crop_expand)
+            meta = batch_img_metas[c * t]
+            boxes = res.bboxes / self.proto_stride(protos, meta)
+            logits, crop = self.clip_mask_logits(protos[c], res.params, boxes,
+                                                 self.test_crop_expand)
             res.mask_probs = logits.sigmoid() * crop[:, None]
+            if rescale:
+                res.masks = torch.stack([
+                    self.masks_at_original_size(res.mask_probs[:, k], meta,
+                                                mask_thr)
+                    for k in range(t)
+                ], 1) if len(res) else res.mask_probs.new_zeros(
+                    0, t, *meta['ori_shape'][:2]).bool()
         return results_list
+
+    @staticmethod
+    def masks_at_original_size(mask_probs: Tensor,
+                               meta: dict,
+                               mask_thr: float = 0.5) -> Tensor:
+        """(k, h, w) mask probabilities of one frame at the prototype
+        resolution of the padded input -> (k, H, W) bool masks at the
+        frame's ``ori_shape`` (padding dropped, bilinear resize)."""
+        ori_h, ori_w = meta['ori_shape'][:2]
+        if len(mask_probs) == 0:
+            return mask_probs.new_zeros(0, ori_h, ori_w).bool()
+        img_h, img_w = meta['img_shape'][:2]
+        pad_h, pad_w = meta.get('batch_input_shape', meta['img_shape'])[:2]
+        h, w = mask_probs.shape[-2:]
+        probs = mask_probs[:, :int(np.ceil(img_h * h / pad_h)), :int(
+            np.ceil(img_w * w / pad_w))]
+        probs = F.interpolate(
+            probs[None], (ori_h, ori_w), mode='bilinear',
+            align_corners=False)[0]
+        return probs > mask_thr

@@ -5,7 +5,7 @@ from mmengine.structures import InstanceData
 
 from mmdet.models.task_modules.assigners import AssignResult, MaxIoUAssigner
 from mmdet.registry import TASK_UTILS
-from ..utils.clip_instances import window_circumscribed_boxes
+from ..utils.circumscribed_boxes import window_circumscribed_boxes
 
 
 @TASK_UTILS.register_module()
@@ -16,8 +16,8 @@ class CircumscribedBoxAssigner(MaxIoUAssigner):
     ``window=1`` is the paper's previous/current/next-frame rule; ``window=0``
     matches each frame's own box (the "Circ. x" rows of Table 1c). Objects
     absent from a frame carry the box of their nearest present frame
-    (REFERENCE_FACTS sec. 3), so every object of the clip can be matched in
-    every frame. Everything else is ``MaxIoUAssigner`` (positive IoU >
+    (``docs/reference_implementation.md#sample-matching``), so every object
+    of the clip can be matched in every frame. Everything else is ``MaxIoUAssigner`` (positive IoU >
     ``pos_iou_thr``, negative < ``neg_iou_thr``).
 
     ``gt_instances`` must hold ``frame_bboxes`` (n, T, 4) and ``labels``

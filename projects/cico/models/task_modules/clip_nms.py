@@ -1,7 +1,7 @@
-"""Clip-level post-processing: similarities of clip detections and Fast NMS.
+"""Clip-level Fast NMS (paper Sec. 3.4).
 
 Detections of a clip carry T per-frame boxes and a T-frame mask. Two of them
-are compared by (REFERENCE_FACTS 6.2)::
+are compared by (``docs/reference_implementation.md#post-processing``)::
 
     box_sim  = 0.5 * mean_t IoU(B_i^t, B_j^t) + 0.5 * IoU(circ_i, circ_j)
     mask_sim = mean_t IoU(M_i^t, M_j^t)
@@ -11,59 +11,10 @@ and suppressed YOLACT-style ("Fast NMS"): a detection is dropped when its
 similarity with any higher-ranked detection of the same class exceeds
 ``iou_thr``, all pairs computed at once with an upper-triangular matrix.
 """
-from typing import Optional
-
 from mmengine.structures import InstanceData
-from torch import Tensor
 
-from mmdet.structures.bbox import bbox_overlaps
 from mmdet.utils import ConfigType
-
-
-def clip_box_similarity(frame_boxes: Tensor, circ_boxes: Tensor) -> Tensor:
-    """``0.5 * mean_t IoU + 0.5 * circumscribed IoU``.
-
-    Args:
-        frame_boxes (Tensor): (n, T, 4).
-        circ_boxes (Tensor): (n, 4).
-
-    Returns:
-        Tensor: (n, n).
-    """
-    per_frame = bbox_overlaps(frame_boxes.transpose(0, 1),
-                              frame_boxes.transpose(0, 1))  # (T, n, n)
-    return 0.5 * per_frame.mean(0) + 0.5 * bbox_overlaps(
-        circ_boxes, circ_boxes)
-
-
-def clip_mask_iou(masks_a: Tensor,
-                  masks_b: Optional[Tensor] = None,
-                  min_area: float = 0.) -> Tensor:
-    """Mean over frames of the mask IoU of every pair.
-
-    Frames where either mask has at most ``min_area`` pixels are left out of
-    the mean; a pair with no such frame gets 0.
-
-    Args:
-        masks_a (Tensor): (n, T, h, w) binary.
-        masks_b (Tensor, optional): (m, T, h, w); default ``masks_a``.
-        min_area (float): pixel count a mask needs in a frame to count.
-
-    Returns:
-        Tensor: (n, m).
-    """
-    if masks_b is None:
-        masks_b = masks_a
-    a = masks_a.flatten(2).transpose(0, 1).float()  # (T, n, hw)
-    b = masks_b.flatten(2).transpose(0, 1).float()
-    inter = a @ b.transpose(1, 2)  # (T, n, m)
-    area_a, area_b = a.sum(-1), b.sum(-1)
-    union = area_a[:, :, None] + area_b[:, None, :] - inter
-    iou = inter / union.clamp(min=1)
-    counted = (area_a[:, :, None] > min_area) & (area_b[:, None, :] >
-                                                 min_area)
-    num = counted.sum(0)
-    return (iou * counted).sum(0) / num.clamp(min=1)
+from ..utils.clip_similarity import clip_box_similarity, clip_mask_iou
 
 
 def clip_fast_nms(dets: InstanceData, cfg: ConfigType) -> InstanceData:
@@ -89,7 +40,7 @@ def clip_fast_nms(dets: InstanceData, cfg: ConfigType) -> InstanceData:
     dets = dets[order]
     box_w = cfg.get('box_weight', 0.5)
     mask_w = cfg.get('mask_weight', 0.5)
-    sim = clip_box_similarity(dets.frame_bboxes, dets.bboxes)
+    sim = clip_box_similarity(dets.frame_bboxes)
     if 'mask_probs' in dets and mask_w > 0:
         binary = dets.mask_probs > cfg.get('mask_thr', 0.5)
         mask_sim = clip_mask_iou(binary, min_area=cfg.get('min_mask_area', 5))

@@ -12,14 +12,16 @@ doubles them); otherwise the track's last frame is compared with the
 detection's first frame. Assignment is one-to-one (Hungarian on ``s``); a
 detection whose best admissible score does not beat the new-track score
 starts a new track, so no detection is dropped. A track unmatched for more
-than ``num_clips_retain`` clips is forgotten.
+than ``num_clips_retain`` clips is forgotten. The detector resets the tracker
+when a new video starts (its ``ClipStream`` decides that).
 
 The reference also adds ``0.1 * detection score`` to every column, the
-new-track column included (REFERENCE_FACTS 6.4): it cannot change which
-track a detection takes, only the reference's greedy order, so the one-to-one
-assignment here has no use for it.
+new-track column included (``docs/reference_implementation.md#tracker``):
+it cannot change which track a detection takes, only the reference's greedy
+order, so the one-to-one assignment here has no use for it
+(``docs/departures.md#tracker``).
 """
-from typing import Dict, List, Optional
+from typing import Dict, Optional
 
 import torch
 from mmengine.structures import InstanceData
@@ -28,8 +30,7 @@ from torch import Tensor
 
 from mmdet.models.trackers import BaseTracker
 from mmdet.registry import MODELS
-from mmdet.structures.bbox import bbox_overlaps
-from ..task_modules.clip_nms import clip_mask_iou
+from ..utils.clip_similarity import clip_mask_iou, frame_box_iou
 
 
 @MODELS.register_module()
@@ -38,7 +39,8 @@ class ClipTracker(BaseTracker):
 
     Args:
         match_weights (dict): ``embed``, ``mask``, ``box``, ``label`` weights
-            of the matching score (REFERENCE_FACTS 6.4: 1.0, 0.5, 0.5, 0.3).
+            of the matching score (1.0, 0.5, 0.5, 0.3,
+            ``docs/reference_implementation.md#tracker``).
         overlap_iou_scale (float): IoU weights are multiplied by this when
             the IoUs come from shared (overlapping) frames (reference: 2).
         match_thr (float, optional): a detection joins a track only if their
@@ -65,8 +67,10 @@ class ClipTracker(BaseTracker):
                  min_mask_area: int = 2,
                  num_clips_retain: int = 5,
                  momentums: Optional[dict] = None) -> None:
+        # BaseTracker forgets a track when ``now - last >= retain``
         super().__init__(
-            momentums=momentums, num_frames_retain=num_clips_retain)
+            momentums=momentums, num_frames_retain=num_clips_retain + 1)
+        self.num_clips_retain = num_clips_retain
         unknown = set(match_weights) - {'embed', 'mask', 'box', 'label'}
         if unknown:
             raise KeyError(f'unknown match_weights {sorted(unknown)}')
@@ -79,15 +83,12 @@ class ClipTracker(BaseTracker):
         self.min_mask_area = min_mask_area
 
     def update_track(self, id: int, obj: tuple) -> None:
-        """Keep only the latest value of each item (memory does not grow
-        with the video), or a momentum average."""
-        for k, v in zip(self.memo_items, obj):
-            v = v[None]
-            if self.momentums is not None and k in self.momentums:
-                m = self.momentums[k]
-                self.tracks[id][k] = (1 - m) * self.tracks[id][k] + m * v
-            else:
-                self.tracks[id][k] = [v]
+        """``BaseTracker.update_track``, keeping only the latest value of
+        each item (memory does not grow with the video)."""
+        super().update_track(id, obj)
+        for value in self.tracks[id].values():
+            if isinstance(value, list):
+                del value[:-1]
 
     def _threshold(self, iou_scale: float) -> float:
         if self.match_thr is not None:
@@ -119,13 +120,8 @@ class ClipTracker(BaseTracker):
                 pairs = [(last, first)]
             p_idx = [p for p, _ in pairs]
             d_idx = [d for _, d in pairs]
-            tb = memo['frame_bboxes'][i][p_idx]  # (S, 4)
-            db = dets.frame_bboxes[:, d_idx]  # (n, S, 4)
-            ious = torch.stack([
-                bbox_overlaps(tb[s:s + 1], db[:, s])[0]
-                for s in range(len(pairs))
-            ])  # (S, n)
-            box_iou[i] = ious.mean(0)
+            box_iou[i] = frame_box_iou(memo['frame_bboxes'][i][p_idx],
+                                       dets.frame_bboxes[:, d_idx])
             tm = memo['masks'][i][p_idx][None]  # (1, S, h, w)
             dm = dets.masks[:, d_idx]  # (n, S, h, w)
             mask_iou[i] = clip_mask_iou(tm, dm, self.min_mask_area)[0]
@@ -138,15 +134,14 @@ class ClipTracker(BaseTracker):
         Args:
             dets (InstanceData): ``embeds`` (n, E), ``labels``, ``scores``,
                 ``frame_bboxes`` (n, T, 4), ``masks`` (n, T, h, w) bool.
-            clip_index (int): index of the clip in its video; 0 resets.
+            clip_index (int): index of the clip in its video (the age of
+                a track is counted in clips).
             frame_nums (Tensor): (T,) frame index in the video of each clip
                 frame, -1 for padding frames.
 
         Returns:
             InstanceData: ``dets`` with ``instances_id`` (n,).
         """
-        if clip_index == 0:
-            self.reset()
         n = len(dets)
         ids = torch.full((n, ), -1, dtype=torch.long)
         if n and not self.empty:
@@ -187,21 +182,3 @@ class ClipTracker(BaseTracker):
         else:
             self.pop_invalid_tracks(clip_index)
         return dets
-
-    def pop_invalid_tracks(self, frame_id: int) -> None:
-        """Forget tracks unmatched for more than ``num_clips_retain`` clips
-        (``frame_id`` is a clip index here)."""
-        for k in [
-                k for k, v in self.tracks.items()
-                if frame_id - int(v['frame_ids'][-1]) > self.num_frames_retain
-        ]:
-            self.tracks.pop(k)
-
-    @property
-    def memo(self) -> dict:
-        """Latest value of every item, stacked over tracks (``ids`` first)."""
-        return super().memo
-
-    def track_ids(self) -> List[int]:
-        """Ids of the tracks currently remembered."""
-        return [int(i) for i in self.ids]

@@ -1,24 +1,25 @@
-"""Clip-level ground truth and circumscribed boxes (paper Eq. 4).
+"""Clip-level ground truth.
 
-A training clip arrives as a ``TrackDataSample`` of T ``DetDataSample``s whose
-``gt_instances`` carry per-frame ``bboxes``, ``labels``, ``masks`` and
-``instances_ids``. :func:`build_clip_instances` turns them into one
-``InstanceData`` per clip with one row per object of the clip.
+A training clip reaches the heads as T consecutive frame images, each with
+its ``gt_instances`` (``bboxes``, ``labels``, ``masks``, ``instances_ids``).
+:func:`build_clip_instances` turns them into one ``InstanceData`` per clip
+with one row per object of the clip.
 """
-from typing import Optional
+from typing import List, Optional, Sequence
 
 import numpy as np
 import torch
 from mmengine.structures import InstanceData
 from torch import Tensor
 
-from mmdet.structures import TrackDataSample
+from mmdet.utils import InstanceList
+from .circumscribed_boxes import circumscribed_boxes
 
 
 def supplement_missing_boxes(bboxes: Tensor, valid: Tensor) -> Tensor:
     """Give each frame where an object is absent the box of the temporally
-    nearest frame where it is present (REFERENCE_FACTS sec. 3; the earlier
-    frame wins a tie).
+    nearest frame where it is present (the earlier frame wins a tie; see
+    ``docs/reference_implementation.md#sample-matching``).
 
     Args:
         bboxes (Tensor): (n, T, 4).
@@ -39,106 +40,107 @@ def supplement_missing_boxes(bboxes: Tensor, valid: Tensor) -> Tensor:
     return torch.gather(bboxes, 1, src[..., None].expand(n, t, 4))
 
 
-def circumscribed_boxes(bboxes: Tensor,
-                        valid: Optional[Tensor] = None) -> Tensor:
-    """Eq. 4: the box enclosing an object's boxes over the frames of a clip.
-
-    Args:
-        bboxes (Tensor): (..., T, 4) in (x1, y1, x2, y2).
-        valid (Tensor, optional): (..., T) bool; absent frames are skipped.
-            A row with no valid frame gives (0, 0, 0, 0).
-
-    Returns:
-        Tensor: (..., 4).
-    """
-    if valid is None:
-        return torch.cat(
-            [bboxes[..., :2].min(-2)[0], bboxes[..., 2:].max(-2)[0]], -1)
-    v = valid[..., None]
-    big = torch.finfo(bboxes.dtype).max
-    lo = torch.where(v, bboxes[..., :2], bboxes.new_tensor(big)).min(-2)[0]
-    hi = torch.where(v, bboxes[..., 2:], bboxes.new_tensor(-big)).max(-2)[0]
-    out = torch.cat([lo, hi], -1)
-    any_valid = valid.any(-1, keepdim=True)
-    return torch.where(any_valid, out, torch.zeros_like(out))
+def _mask_tensor(masks, device) -> Tensor:
+    if hasattr(masks, 'to_tensor'):
+        return masks.to_tensor(torch.uint8, device)
+    return torch.as_tensor(masks, device=device).to(torch.uint8)
 
 
-def window_circumscribed_boxes(bboxes: Tensor, window: int) -> Tensor:
-    """Per frame t, the circumscribed box over frames ``t-window..t+window``
-    of the clip (the sample matcher's previous/current/next rule for
-    ``window=1``; ``window=0`` gives each frame's own box).
-
-    Args:
-        bboxes (Tensor): (n, T, 4), missing frames already supplemented.
-        window (int): half-width w >= 0.
-
-    Returns:
-        Tensor: (n, T, 4).
-    """
-    if window < 0:
-        raise ValueError(f'window must be >= 0, got {window}')
-    t = bboxes.shape[1]
-    out = []
-    for i in range(t):
-        lo, hi = max(0, i - window), min(t, i + window + 1)
-        out.append(circumscribed_boxes(bboxes[:, lo:hi]))
-    return torch.stack(out, 1) if out else bboxes.clone()
-
-
-def build_clip_instances(track_sample: TrackDataSample,
+def build_clip_instances(frame_gts: Sequence[InstanceData],
+                         mask_size: Optional[Sequence[int]] = None,
                          with_masks: bool = True) -> InstanceData:
     """One row per object present in at least one frame of the clip.
+
+    Args:
+        frame_gts (list[InstanceData]): the T frames' ``gt_instances``.
+        mask_size (tuple, optional): (H, W) of the masks when no frame
+            has any (default: read from the frames' masks).
+        with_masks (bool): also stack the masks (the CMH needs them, the
+            CPH does not).
 
     Returns:
         InstanceData with ``instances_ids`` (n,), ``labels`` (n,) (majority
         vote over frames, lowest label on ties), ``frame_bboxes`` (n, T, 4)
         (absent frames supplemented by the nearest present frame),
         ``frame_valid`` (n, T) bool, ``bboxes`` (n, 4) circumscribed boxes
-        over the clip, and with ``with_masks`` ``masks`` (n, T, H, W) uint8
-        (zeros where absent; H, W of the padded masks).
+        over the clip (Eq. 4), and with ``with_masks`` ``masks``
+        (n, T, H, W) uint8 (zeros where absent).
     """
-    frames = [track_sample[i] for i in range(len(track_sample))]
-    t = len(frames)
-    gts = [f.gt_instances for f in frames]
-    device = gts[0].bboxes.device if len(gts[0]) else torch.device('cpu')
-    ids = sorted({int(i) for g in gts for i in g.instances_ids.tolist()})
-    n = len(ids)
-    pos = {obj: k for k, obj in enumerate(ids)}
-    bboxes = torch.zeros(n, t, 4, device=device)
-    valid = torch.zeros(n, t, dtype=torch.bool, device=device)
-    votes = [[] for _ in range(n)]
-    masks = None
-    for fi, g in enumerate(gts):
-        if with_masks and masks is None and hasattr(g, 'masks'):
-            h, w = g.masks.height, g.masks.width
-            masks = torch.zeros(n, t, h, w, dtype=torch.uint8, device=device)
-        rows = [pos[int(i)] for i in g.instances_ids.tolist()]
-        if not rows:
-            continue
-        rows_t = torch.as_tensor(rows, device=device)
-        bboxes[rows_t, fi] = g.bboxes.to(device).float()
-        valid[rows_t, fi] = True
-        for r, lab in zip(rows, g.labels.tolist()):
-            votes[r].append(int(lab))
-        if with_masks:
-            m = g.masks
-            m = m.to_tensor(torch.uint8, device) if hasattr(
-                m, 'to_tensor') else torch.as_tensor(m, device=device)
-            masks[rows_t, fi] = m.to(torch.uint8)
-    labels = torch.as_tensor(
+    device = frame_gts[0].bboxes.device if len(frame_gts[0]) else \
+        torch.device('cpu')
+    ids = sorted(
+        {int(i)
+         for g in frame_gts for i in g.instances_ids.tolist()})
+    bboxes, valid, votes = _stack_boxes(frame_gts, ids, device)
+    clip = InstanceData()
+    clip.instances_ids = torch.as_tensor(ids, dtype=torch.long, device=device)
+    clip.labels = torch.as_tensor(
         [int(np.bincount(v).argmax()) for v in votes],
         dtype=torch.long,
         device=device)
-    clip = InstanceData()
-    clip.instances_ids = torch.as_tensor(ids, dtype=torch.long, device=device)
-    clip.labels = labels
     clip.frame_bboxes = supplement_missing_boxes(bboxes, valid)
     clip.frame_valid = valid
     clip.bboxes = circumscribed_boxes(bboxes, valid)
     if with_masks:
-        if masks is None:
-            meta = frames[0].metainfo
-            h, w = meta.get('batch_input_shape', meta['img_shape'])[:2]
-            masks = torch.zeros(n, t, h, w, dtype=torch.uint8, device=device)
-        clip.masks = masks
+        clip.masks = _stack_masks(frame_gts, ids, mask_size, device)
     return clip
+
+
+def _stack_boxes(frame_gts: Sequence[InstanceData], ids: List[int],
+                 device: torch.device) -> tuple:
+    """(n, T, 4) boxes, (n, T) presence and per-object label votes."""
+    t, pos = len(frame_gts), {obj: k for k, obj in enumerate(ids)}
+    bboxes = torch.zeros(len(ids), t, 4, device=device)
+    valid = torch.zeros(len(ids), t, dtype=torch.bool, device=device)
+    votes: List[List[int]] = [[] for _ in ids]
+    for fi, g in enumerate(frame_gts):
+        rows = [pos[int(i)] for i in g.instances_ids.tolist()]
+        if rows:
+            rows_t = torch.as_tensor(rows, device=device)
+            bboxes[rows_t, fi] = g.bboxes.to(device).float()
+            valid[rows_t, fi] = True
+        for r, lab in zip(rows, g.labels.tolist()):
+            votes[r].append(int(lab))
+    return bboxes, valid, votes
+
+
+def _stack_masks(frame_gts: Sequence[InstanceData], ids: List[int],
+                 mask_size: Optional[Sequence[int]],
+                 device: torch.device) -> Tensor:
+    """(n, T, H, W) uint8 masks, zeros where an object is absent."""
+    sizes = [(g.masks.height, g.masks.width) for g in frame_gts
+             if 'masks' in g]
+    if not sizes and mask_size is None:
+        raise ValueError('no frame of the clip has masks: pass mask_size')
+    h, w = sizes[0] if sizes else tuple(mask_size[:2])
+    pos = {obj: k for k, obj in enumerate(ids)}
+    masks = torch.zeros(
+        len(ids), len(frame_gts), h, w, dtype=torch.uint8, device=device)
+    for fi, g in enumerate(frame_gts):
+        rows = [pos[int(i)] for i in g.instances_ids.tolist()]
+        if rows:
+            masks[torch.as_tensor(rows, device=device),
+                  fi] = _mask_tensor(g.masks, device)
+    return masks
+
+
+def batch_clip_instances(batch_gt_instances: InstanceList,
+                         batch_img_metas: List[dict],
+                         clip_len: int,
+                         with_masks: bool = True) -> InstanceList:
+    """Group the N*T frames of a batch (frames of a clip adjacent) into
+    N clip ground truths (:func:`build_clip_instances`)."""
+    num_frames = len(batch_gt_instances)
+    if num_frames % clip_len or len(batch_img_metas) != num_frames:
+        raise ValueError(
+            f'{num_frames} frame ground truths and {len(batch_img_metas)} '
+            f'frame metas do not form clips of clip_len={clip_len}')
+    clips = []
+    for start in range(0, num_frames, clip_len):
+        meta = batch_img_metas[start]
+        clips.append(
+            build_clip_instances(
+                batch_gt_instances[start:start + clip_len],
+                meta.get('batch_input_shape', meta.get('img_shape')),
+                with_masks=with_masks))
+    return clips

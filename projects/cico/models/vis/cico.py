@@ -1,20 +1,20 @@
 """CiCo: clip-in clip-out one-stage video instance segmentation.
 
 Training: a batch of clips (N, T, 3, H, W) -> backbone + FPN per frame ->
-CPH (``bbox_head``) and CMH (``mask_head``) on the folded clip -> losses.
+CPH (``bbox_head``) and CMH (``mask_head``) on the N*T frames, each with
+mmdet's head contract (one ``DetDataSample`` per frame) -> losses.
 
-Testing streams one clip per step (``VideoClipSampler``): backbone features of
-the frames shared with the previous clip are reused, the clip's candidates get
-clip masks (Eq. 5/6) and go through clip-level Fast NMS, the ``ClipTracker``
-links them to the video's tracks (Eq. 11), and the frames no later clip covers
-are emitted with masks at the original frame size (RLE by default). All
-per-video state is dropped after the video's last clip.
+Testing streams one clip per step (``VideoClipSampler``). A
+:class:`ClipStream` keeps the per-video state: features (and 2D class maps)
+of the frames shared with the previous clip are reused. The clip's
+candidates (:mod:`..dense_heads.clip_predictor`) get clip masks (Eq. 5/6)
+and go through clip-level Fast NMS, the ``ClipTracker`` links them to the
+video's tracks (Eq. 11), and the frames no later clip covers are emitted
+with RLE-encoded masks at the original frame size.
 """
-from typing import Dict, List, Tuple
+from typing import List, Tuple
 
-import numpy as np
 import torch
-import torch.nn.functional as F
 from mmengine.structures import InstanceData
 from torch import Tensor
 
@@ -23,8 +23,10 @@ from mmdet.registry import MODELS
 from mmdet.structures import TrackSampleList
 from mmdet.structures.mask import encode_mask_results
 from mmdet.utils import ConfigType, OptConfigType, OptMultiConfig
+from ..dense_heads.clip_predictor import (add_embeddings, class_maps,
+                                          predict_candidates)
 from ..task_modules.clip_nms import clip_fast_nms
-from ..utils.clip_instances import build_clip_instances
+from .clip_stream import ClipStream
 
 
 @MODELS.register_module()
@@ -33,12 +35,16 @@ class CiCo(BaseMOTModel):
 
     Args:
         backbone, neck (dict): per-frame 2D backbone and FPN (P3-P7).
-        bbox_head (dict): CPH (``CiCoClipHead``).
+        bbox_head (dict): CPH (``CiCoClipHead``); its ``clip_len`` and
+            ``num_params`` are set here from ``clip_len`` and the mask head.
         mask_head (dict): CMH (``ClipProtoNet``) with its ``mask_fcn``.
         tracker (dict, optional): ``ClipTracker``; without it each clip's
             detections get fresh ids (no linking across clips).
         clip_len (int): T; must match the datasets' ``clip_len``.
-        train_cfg, test_cfg (dict): passed to both heads.
+        train_cfg (dict): the CPH's (assigner, sampler, OHEM ratio).
+        test_cfg (dict): candidates (``score_thr``, ``nms_pre``), clip NMS
+            (``nms``), ``rescore_with_quality``, ``mask_thr``,
+            ``min_mask_area``.
     """
 
     def __init__(self,
@@ -56,21 +62,24 @@ class CiCo(BaseMOTModel):
         self.clip_len = clip_len
         self.backbone = MODELS.build(backbone)
         self.neck = MODELS.build(neck)
-        self.bbox_head = MODELS.build(
-            dict(bbox_head, clip_len=clip_len, train_cfg=train_cfg,
-                 test_cfg=test_cfg))
-        self.mask_head = MODELS.build(
-            dict(mask_head, clip_len=clip_len, train_cfg=train_cfg,
-                 test_cfg=test_cfg))
-        if self.bbox_head.num_params != self.mask_head.num_params:
+        self.mask_head = MODELS.build(dict(mask_head, clip_len=clip_len))
+        num_params = self.mask_head.num_params
+        if bbox_head.get('num_params', num_params) != num_params:
             raise ValueError(
-                f'bbox_head predicts {self.bbox_head.num_params} mask '
-                f'parameters but mask_head.mask_fcn needs '
-                f'{self.mask_head.num_params}: set bbox_head.num_params')
+                f'bbox_head.num_params={bbox_head["num_params"]} but '
+                f'mask_head.mask_fcn needs {num_params}: remove '
+                'bbox_head.num_params (the detector sets it)')
+        self.bbox_head = MODELS.build(
+            dict(
+                bbox_head,
+                clip_len=clip_len,
+                num_params=num_params,
+                train_cfg=train_cfg,
+                test_cfg=test_cfg))
         self.tracker = MODELS.build(tracker) if tracker else None
         self.train_cfg = train_cfg
         self.test_cfg = test_cfg
-        self._stream: Dict = {}
+        self.stream = ClipStream()
 
     # ------------------------------------------------------------ common
     def extract_feat(self, frames: Tensor) -> Tuple[Tensor]:
@@ -102,48 +111,16 @@ class CiCo(BaseMOTModel):
         """
         self._check_clip(inputs)
         x = self.extract_feat(inputs.flatten(0, 1))
-        frame_metas = [f.metainfo for s in data_samples for f in s]
-        clip_gts = [build_clip_instances(s) for s in data_samples]
-        losses = self.bbox_head.loss(x, clip_gts, frame_metas)
-        positive_infos = self.bbox_head.get_positive_infos()
-        protos = self.mask_head(x)
+        frames = [f for s in data_samples for f in s]
+        losses = self.bbox_head.loss(x, frames)
         losses.update(
-            self.mask_head.loss_by_feat(protos, positive_infos, clip_gts,
-                                        frame_metas))
+            self.mask_head.loss(
+                x,
+                frames,
+                positive_infos=self.bbox_head.get_positive_infos()))
         return losses
 
     # -------------------------------------------------------------- test
-    def _clip_features(self, frames: Tensor,
-                       metas: List[dict]) -> Tuple[Tensor]:
-        """FPN features of one clip, reusing the previous clip's features
-        of shared frames (same video, previous clip index) and computing
-        each distinct frame once (padding repeats a frame)."""
-        state = self._stream
-        video_id, clip_index = metas[0].get('video_id'), metas[0].get(
-            'clip_index', 0)
-        continues = state.get('video_id') == video_id and state.get(
-            'clip_index') == clip_index - 1
-        cache = state.get('feats', {}) if continues else {}
-        if not continues:
-            state.pop('cls', None)  # class maps of another video
-        frame_ids = [m.get('frame_id', k) for k, m in enumerate(metas)]
-        todo = sorted({f for f in frame_ids if f not in cache})
-        if todo:
-            first = {f: frame_ids.index(f) for f in todo}
-            feats = self.extract_feat(frames[[first[f] for f in todo]])
-            for j, f in enumerate(todo):
-                cache[f] = tuple(lvl[j:j + 1] for lvl in feats)
-        x = tuple(
-            torch.cat([cache[f][lvl] for f in frame_ids])
-            for lvl in range(len(cache[frame_ids[0]])))
-        keep = set(frame_ids)  # at most T frames: memory stays flat
-        state.update(
-            video_id=video_id,
-            clip_index=clip_index,
-            feats={f: v
-                   for f, v in cache.items() if f in keep})
-        return x
-
     def predict(self,
                 inputs: Tensor,
                 data_samples: TrackSampleList,
@@ -152,10 +129,9 @@ class CiCo(BaseMOTModel):
         """Detect, segment and track one clip; emit its finished frames.
 
         Every frame's ``DetDataSample`` gets ``pred_track_instances``
-        (``instances_id``, ``labels``, ``scores``, ``bboxes`` and ``masks``
-        at the original frame size, RLE-encoded unless
-        ``test_cfg.encode_masks=False``); frames that a later clip will
-        emit (``is_output_frame=False``) get empty ones.
+        (``instances_id``, ``labels``, ``scores``, ``bboxes`` and ``masks``:
+        a list of RLE dicts at the original frame size); frames that a
+        later clip will emit (``is_output_frame=False``) get empty ones.
         """
         self._check_clip(inputs)
         if inputs.shape[0] != 1:
@@ -163,7 +139,10 @@ class CiCo(BaseMOTModel):
                              f'(batch_size=1), got {inputs.shape[0]}')
         sample = data_samples[0]
         metas = [f.metainfo for f in sample]
-        x = self._clip_features(inputs[0], metas)
+        if self.stream.start_clip(metas) and self.tracker is not None:
+            self.tracker.reset()
+        x = self.stream.per_frame(
+            'feats', lambda idx: self.extract_feat(inputs[0][idx]))
         dets = self.predict_clip(x, metas)
         if self.tracker is not None:
             frame_nums = torch.as_tensor([
@@ -178,10 +157,7 @@ class CiCo(BaseMOTModel):
             emit = frame.metainfo.get('is_output_frame', True)
             frame.pred_track_instances = self._frame_results(
                 dets if emit else dets[:0], t, frame.metainfo, rescale)
-        if metas[0].get('is_last_clip', True):
-            self._stream = {}
-            if self.tracker is not None:
-                self.tracker.reset()
+        self.stream.end_clip(metas)
         return [sample]
 
     def predict_clip(self, x: Tuple[Tensor],
@@ -191,12 +167,17 @@ class CiCo(BaseMOTModel):
         ``embeds``, ``mask_probs`` (k, T, h, w) at the prototype
         resolution and ``masks`` (their binarisation)."""
         cfg = self.test_cfg
-        dets = self.bbox_head.predict_clip(
-            x, metas, cfg, cls_cache=self._stream.setdefault('cls', {}))[0]
+        cls_maps = None
+        if not self.bbox_head.cls_tower.is_3d:  # frames are independent
+            cls_maps = self.stream.per_frame(
+                'cls', lambda idx: class_maps(self.bbox_head,
+                                              [lvl[idx] for lvl in x]))
+        dets = predict_candidates(self.bbox_head, x, metas, cls_maps, cfg)[0]
         if len(dets) == 0:  # nothing to segment: skip the mask head
             return self._empty_dets(dets, x)
-        protos = self.mask_head(x)
-        dets = self.mask_head.predict_by_feat(protos, [dets], metas)[0]
+        protos = self.mask_head(x)[0]
+        dets = self.mask_head.predict_by_feat(
+            protos, batch_img_metas=metas, results_list=[dets])[0]
         if cfg.get('rescore_with_quality', True):
             dets.rank_scores = dets.scores * dets.quality
         dets = clip_fast_nms(dets, cfg.get('nms', {}))
@@ -208,7 +189,7 @@ class CiCo(BaseMOTModel):
         keep = (area > cfg.get('min_mask_area', 5)).any(1) \
             if len(dets) else area.new_zeros(0, dtype=torch.bool)
         # embeddings of the survivors only (sparse track tower)
-        return self.bbox_head.add_embeddings(x, dets[keep])
+        return add_embeddings(self.bbox_head, x, dets[keep])
 
     def _empty_dets(self, dets: InstanceData,
                     x: Tuple[Tensor]) -> InstanceData:
@@ -221,8 +202,8 @@ class CiCo(BaseMOTModel):
 
     def _frame_results(self, dets: InstanceData, t: int, meta: dict,
                        rescale: bool) -> InstanceData:
-        """Frame t of the clip detections at the original frame size."""
-        ori_h, ori_w = meta['ori_shape'][:2]
+        """Frame t of the clip detections, masks RLE-encoded; with
+        ``rescale`` boxes and masks at the original frame size."""
         res = InstanceData()
         res.instances_id = dets.instances_id.cpu()
         res.labels = dets.labels.cpu()
@@ -231,25 +212,14 @@ class CiCo(BaseMOTModel):
             dets.scores.new_zeros(0, 4)
         probs = dets.mask_probs[:, t] if len(dets) else \
             dets.scores.new_zeros(0, 1, 1)
+        mask_thr = self.test_cfg.get('mask_thr', 0.5)
         if rescale:
-            sf = bboxes.new_tensor(meta.get('scale_factor', (1., 1.))).repeat(2)
-            bboxes = bboxes / sf
-            img_h, img_w = meta['img_shape'][:2]
-            pad_h, pad_w = meta.get('batch_input_shape', meta['img_shape'])[:2]
-            h, w = probs.shape[-2:]
-            probs = probs[:, :int(np.ceil(img_h * h / pad_h)), :int(
-                np.ceil(img_w * w / pad_w))]
-            if len(dets):
-                probs = F.interpolate(
-                    probs[None], (ori_h, ori_w),
-                    mode='bilinear',
-                    align_corners=False)[0]
-            else:
-                probs = probs.new_zeros(0, ori_h, ori_w)
-        res.bboxes = bboxes.cpu()
-        masks = (probs > self.test_cfg.get('mask_thr', 0.5)).cpu()
-        if self.test_cfg.get('encode_masks', True):
-            res.masks = encode_mask_results(masks.numpy())
+            sf = bboxes.new_tensor(meta.get('scale_factor', (1., 1.)))
+            bboxes = bboxes / sf.repeat(2)
+            masks = self.mask_head.masks_at_original_size(
+                probs, meta, mask_thr)
         else:
-            res.masks = masks
+            masks = probs > mask_thr
+        res.bboxes = bboxes.cpu()
+        res.masks = encode_mask_results(masks.cpu().numpy())
         return res

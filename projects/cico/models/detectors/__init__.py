@@ -1,3 +1,0 @@
-from .cico import CiCo
-
-__all__ = ['CiCo']
