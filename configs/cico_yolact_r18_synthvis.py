@@ -42,7 +42,8 @@ param_scheduler = [
         gamma=0.1)
 ]
 # From scratch (no COCO weights offline) on 4 clips per step, AdamW learns
-# SynthVIS far faster than the paper's SGD 1e-3 (a fine-tuning recipe).
+# SynthVIS far faster than the paper's SGD 1e-3 (a fine-tuning recipe;
+# docs/departures.md#training-schedule).
 optim_wrapper = dict(
     optimizer=dict(_delete_=True, type='AdamW', lr=1e-3, weight_decay=0.05),
     clip_grad=dict(max_norm=35, norm_type=2))

@@ -5,8 +5,7 @@ import torch.nn as nn
 from mmengine.structures import InstanceData
 
 from mmdet.registry import MODELS
-from projects.cico.models.utils import (box_crop_regions,
-                                        build_clip_instances, expand_boxes)
+from projects.cico.models.utils import box_crop_regions, expand_boxes
 
 
 def make_protonet(t=3, c=8, k=4, **kwargs):

@@ -1,6 +1,8 @@
 # Swin-T for CiCo: mmdet's SwinTransformer with the reference's effective
-# settings (REFERENCE_FACTS 0 and 1.1: embed 96, depths 2-2-6-2, window 7,
-# drop_path 0.2), ImageNet-1k weights. Used by the *_swint_* configs as
+# settings (embed 96, depths 2-2-6-2, window 7, drop_path 0.2:
+# docs/reference_implementation.md#architecture), ImageNet-1k weights
+# (docs/departures.md#neck-and-initialisation). Used by the *_swint_* configs
+# as
 # ``model = dict(backbone=_base_.swint_backbone, ...)``.
 swint_pretrained = 'https://github.com/SwinTransformer/storage/releases/download/v1.0.0/swin_tiny_patch4_window7_224.pth'  # noqa: E501
 swint_backbone = dict(

@@ -1,5 +1,7 @@
 # Paper Sec. 4: SGD, lr 1e-3, 12 epochs, lr x0.1 at epochs 8 and 10, 24 clips
-# per batch (4 GPUs x 6). Warm-up 500 iterations from 1e-4 (REFERENCE_FACTS 5).
+# per batch (4 GPUs x 6). Warm-up 500 iterations from 1e-4
+# (docs/reference_implementation.md#training-schedule; steps as in the paper:
+# docs/departures.md#training-schedule).
 max_epochs = 12
 train_cfg = dict(
     type='EpochBasedTrainLoop',

@@ -36,9 +36,10 @@ from .clip_predictor import (decode_candidates, flatten_anchor_maps,
                              select_candidates)
 
 
-# Defaults of the configs (``docs/reference_implementation.md``): anchors of
-# side 3 x stride with ratios 1, 1:2, 2:1 on P3-P7; the SSD box coder; the
-# sigmoid focal loss (weight 5), SmoothL1 + DIoU on boxes, BCE quality, Eq. 9.
+# Defaults of the configs: anchors of side 3 x stride with ratios 1, 1:2, 2:1
+# on P3-P7 and the SSD box coder (docs/reference_implementation.md#anchors);
+# the sigmoid focal loss (weight 5), SmoothL1 + DIoU on boxes, BCE quality and
+# Eq. 9 (docs/reference_implementation.md#losses).
 ANCHOR_GENERATOR = dict(
     type='AnchorGenerator',
     octave_base_scale=3,

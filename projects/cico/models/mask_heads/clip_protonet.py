@@ -22,7 +22,6 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from mmcv.cnn import ConvModule
-from mmengine.structures import InstanceData
 from torch import Tensor
 
 from mmdet.models.dense_heads.base_mask_head import BaseMaskHead

@@ -17,8 +17,9 @@ class CircumscribedBoxAssigner(MaxIoUAssigner):
     matches each frame's own box (the "Circ. x" rows of Table 1c). Objects
     absent from a frame carry the box of their nearest present frame
     (``docs/reference_implementation.md#sample-matching``), so every object
-    of the clip can be matched in every frame. Everything else is ``MaxIoUAssigner`` (positive IoU >
-    ``pos_iou_thr``, negative < ``neg_iou_thr``).
+    of the clip can be matched in every frame. Everything else is
+    ``MaxIoUAssigner`` (positive IoU > ``pos_iou_thr``, negative <
+    ``neg_iou_thr``).
 
     ``gt_instances`` must hold ``frame_bboxes`` (n, T, 4) and ``labels``
     (n,), and its metainfo ``frame_index`` (the frame t of these anchors).

@@ -2,8 +2,8 @@
 
 The detections of clip l are linked to the tracks in memory by::
 
-    s_ij = w_embed * d(E_i, E_j) + w_mask * MIoU(M_i, M_j) + w_box * BIoU(B_i, B_j)
-           + w_label * [c_i == c_j]
+    s_ij = w_embed * d(E_i, E_j) + w_mask * MIoU(M_i, M_j)
+           + w_box * BIoU(B_i, B_j) + w_label * [c_i == c_j]
 
 with ``d = (cos + 1) / 2``. When clip l shares frames with the clip where the
 track was last seen (overlap T_o > 0), the IoUs are averaged over those shared

@@ -1,0 +1,543 @@
+"""Initialise a CiCo model from a frame-level (2D) checkpoint by inflation.
+
+The paper (Sec. 4, model setup) starts VIS training from
+COCO-trained frame-level models. Their 2D head and prototype convs become
+the 3D convs of the CPH towers and the CMH; the rules are the authors'
+(``docs/reference_implementation.md#initialisation``):
+
+* a tensor whose shape equals the target's is copied (**loaded**);
+* a 2D kernel ``[Co, Ci, k, k]`` under a 3D one ``[Co, Ci, t, k, k]`` is
+  repeated over t and divided by t, except the CMH's t = 3 kernels, which
+  get the temporal weights ``[0.125, 0.75, 0.125]`` (**inflated**); the
+  weights sum to 1, so a static clip gives the 2D layer's output at the
+  centre frame;
+* the box layer's 4 deltas per anchor become 4T, repeated for every frame
+  *within each anchor's block* (the CPH's ``conv_reg`` channels are
+  anchor-major, per anchor frame-major: ``a0: t0 dx dy dw dh, t1 ...``);
+  any other 1-D tensor whose target is a whole multiple longer is tiled
+  (**tiled**). The authors' loader tiled only the box bias and left the box
+  weight random: ``tile_box_weights=False`` does the same;
+* the class layer is skipped when the class count differs, like any other
+  tensor that fits no rule (**skipped**, with the reason); every target
+  tensor without a source keeps its initialisation (**new**: the track
+  tower and layer of a COCO model, for instance).
+
+Sources: CiCo checkpoints (the authors' COCO models converted to this
+project's keys, or our own T = 1 or T = 3 checkpoints), mmdet's COCO YOLACT
+(its head conv feeds the first conv of the class and box towers, its
+protonet the CMH; anchors reordered from mmdet's ratios 0.5, 1, 2) and
+mmdet's COCO CondInst (its FCOS towers where CiCo's towers have the same
+norm). ``InflatedPretrained`` applies it from a config::
+
+    model = dict(init_cfg=dict(type='InflatedPretrained', checkpoint=...))
+"""
+import os.path as osp
+import re
+from collections import Counter, OrderedDict
+from dataclasses import dataclass, field
+from typing import Dict, List, Optional, Sequence, Tuple, Union
+
+import torch
+import torch.nn as nn
+from mmengine.logging import print_log
+from mmengine.model import BaseModule
+from mmengine.model.weight_init import update_init_info
+from mmengine.registry import WEIGHT_INITIALIZERS
+from mmengine.runner.checkpoint import CheckpointLoader
+from torch import Tensor
+
+StateDict = Dict[str, Tensor]
+CMH_TEMPORAL_WEIGHTS = (0.125, 0.75, 0.125)
+STATUSES = ('loaded', 'inflated', 'tiled', 'skipped', 'new')
+CLS_LAYER = 'bbox_head.conv_cls.'
+BOX_LAYER = 'bbox_head.conv_reg.'
+CMH = 'mask_head.'
+# anchor-indexed output channels of the CPH (anchor-major layout)
+ANCHOR_LAYERS = (CLS_LAYER, BOX_LAYER, 'bbox_head.conv_coeff.',
+                 'bbox_head.conv_quality.')
+MMDET_YOLACT_RATIOS = (0.5, 1.0, 2.0)
+# mmdet YOLACT -> CiCo: (source regex, target templates); no target: unused
+MMDET_YOLACT_KEYS = (
+    (r'bbox_head\.head_convs\.(\d+)\.conv\.(.*)',
+     ('bbox_head.cls_tower.convs.{0}.conv.{1}',
+      'bbox_head.box_tower.convs.{0}.conv.{1}')),
+    (r'mask_head\.protonet\.(0|2|4)\.(.*)',
+     ('mask_head.proto_tower.convs.{p}.conv.{1}', )),
+    (r'mask_head\.protonet\.8\.(.*)', ('mask_head.proto_conv.conv.{0}', )),
+    (r'mask_head\.protonet\.10\.(.*)', ('mask_head.proto_out.{0}', )),
+    (r'mask_head\.segm_branch\..*', ()),
+)
+# mmdet CondInst -> CiCo
+MMDET_CONDINST_KEYS = (
+    (r'bbox_head\.cls_convs\.(\d+)\.(.*)',
+     ('bbox_head.cls_tower.convs.{0}.{1}', )),
+    (r'bbox_head\.reg_convs\.(\d+)\.(.*)',
+     ('bbox_head.box_tower.convs.{0}.{1}', )),
+    (r'bbox_head\.(conv_reg|conv_centerness|controller|scales)\..*', ()),
+    (r'mask_head\..*', ()),
+)
+UNUSED_REASONS = {
+    'segm_branch': 'YOLACT semantic-segmentation branch (CiCo has none)',
+    'conv_reg': 'FCOS box distances, not anchor deltas',
+    'conv_centerness': 'FCOS centerness, one point per location',
+    'controller': 'CondInst controller: linear parameters (CiCo: tanh)',
+    'scales': 'FCOS per-level scales (CiCo has none)',
+    'mask_head': 'CondInst mask branch has no CiCo counterpart',
+}
+GN_NOTE = ('trained with GroupNorm; this tower has no GN (set '
+           'bbox_head.tower_norm_cfg to use it)')
+# reported per module, not per tensor
+MODULE_NOTES = set(UNUSED_REASONS.values()) | {GN_NOTE}
+
+
+@dataclass
+class InflationReport:
+    """What :func:`inflate_state_dict` did to every tensor.
+
+    ``rows``: ``(status, key, source_key, note)``; ``key`` is the target
+    tensor (the source tensor for 'skipped').
+    """
+    source: str = ''
+    target: str = ''
+    rows: List[Tuple[str, str, str, str]] = field(default_factory=list)
+
+    def add(self, status: str, key: str, source: str = '',
+            note: str = '') -> None:
+        """Record one tensor."""
+        assert status in STATUSES, status
+        self.rows.append((status, key, source or key, note))
+
+    def keys(self, status: str) -> List[str]:
+        """Keys with this status, in order."""
+        return [r[1] for r in self.rows if r[0] == status]
+
+    def counts(self) -> Dict[str, int]:
+        """Tensors per status."""
+        return {s: len(self.keys(s)) for s in STATUSES}
+
+    def note(self, key: str) -> str:
+        """The note of ``key`` (first row)."""
+        return next(r[3] for r in self.rows if r[1] == key)
+
+
+# ----------------------------------------------------------------- sources
+def load_source_state_dict(checkpoint: str,
+                           map_location: str = 'cpu') -> StateDict:
+    """A checkpoint's trained tensors, through mmengine's loaders (local
+    paths, URLs, ``torchvision://`` ...): ``state_dict`` unwrapped,
+    ``module.`` stripped, and without the tensors the converter of the
+    authors' files initialised itself (``meta.cico_converter.initialised``:
+    the track head of a COCO model), which stay new here."""
+    ckpt = CheckpointLoader.load_checkpoint(checkpoint, map_location)
+    sd = ckpt.get('state_dict', ckpt) if isinstance(ckpt, dict) else ckpt
+    meta = ckpt.get('meta') if isinstance(ckpt, dict) else None
+    untrained = set((meta or {}).get('cico_converter', {}).get(
+        'initialised', []))
+    return OrderedDict((re.sub(r'^module\.', '', k), v)
+                       for k, v in sd.items()
+                       if isinstance(v, Tensor) and k not in untrained)
+
+
+def source_format(src_sd: StateDict) -> str:
+    """'mmdet_yolact', 'mmdet_condinst' or 'cico' from the key names.
+
+    Raises:
+        ValueError: for the authors' own key names (convert them first).
+    """
+    keys = list(src_sd)
+    if any(k.startswith(('prediction_layers.', 'ProtoNet.', 'fpn.'))
+           for k in keys):
+        raise ValueError(
+            'this is a checkpoint of the authors\' code: convert it to this '
+            'project\'s keys first (tools/model_converters/'
+            'cico_official_to_mmdet.py)')
+    if any(k.startswith(('bbox_head.head_convs.', 'mask_head.protonet.'))
+           for k in keys):
+        return 'mmdet_yolact'
+    if any(k.startswith(('bbox_head.controller.',
+                         'mask_head.mask_feature_head.')) for k in keys):
+        return 'mmdet_condinst'
+    return 'cico'
+
+
+def _rename(key: str, table: tuple) -> Optional[Tuple[str, ...]]:
+    """Targets of ``key`` by ``table``; None when no rule matches."""
+    for pattern, templates in table:
+        m = re.fullmatch(pattern, key)
+        if m is None:
+            continue
+        groups = m.groups()
+        # mmdet's protonet interleaves ReLUs: conv 0, 2, 4 -> tower 0, 1, 2
+        extra = dict(p=int(groups[0]) // 2) if groups and \
+            groups[0].isdigit() else {}
+        return tuple(t.format(*groups, **extra) for t in templates)
+    return None
+
+
+def anchor_order(model: nn.Module,
+                 src_ratios: Sequence[float]) -> Optional[List[int]]:
+    """For each anchor of ``model``'s CPH, the index of the source anchor
+    with the same aspect ratio (None when the ratio sets differ)."""
+    head = getattr(model, 'bbox_head', None)
+    gen = getattr(head, 'prior_generator', None)
+    if gen is None or len(gen.scales) != 1:
+        return None
+    ours = [round(float(r), 4) for r in gen.ratios]
+    src = [round(float(r), 4) for r in src_ratios]
+    if sorted(ours) != sorted(src):
+        return None
+    return [src.index(r) for r in ours]
+
+
+def _reorder_anchors(t: Tensor, order: List[int]) -> Tensor:
+    """Permute the anchor blocks of an anchor-major tensor."""
+    a = len(order)
+    if t.shape[0] % a:
+        return t
+    blocks = t.view(a, t.shape[0] // a, *t.shape[1:])
+    return blocks[torch.as_tensor(order)].reshape(t.shape)
+
+
+def _same_tower_norm(target: str, model_keys: set) -> bool:
+    """mmdet CondInst's FCOS towers were trained with GN: their convs map
+    only onto a tower conv that has a GN too (the function is kept)."""
+    m = re.fullmatch(r'(bbox_head\.\w+_tower\.convs\.\d+)\..*', target)
+    return m is None or f'{m.group(1)}.gn.weight' in model_keys
+
+
+def map_source_keys(
+    src_sd: StateDict,
+    model: nn.Module,
+    fmt: str,
+    src_anchor_ratios: Optional[Sequence[float]] = None
+) -> Tuple[Dict[str, Tuple[str, Tensor, str]], List[Tuple[str, str]]]:
+    """Source tensors under the target names.
+
+    Returns:
+        tuple: ``{target_key: (source_key, tensor, note)}`` and the source
+        keys that have no target, with the reason.
+    """
+    table = dict(mmdet_yolact=MMDET_YOLACT_KEYS,
+                 mmdet_condinst=MMDET_CONDINST_KEYS).get(fmt, ())
+    ratios = src_anchor_ratios or (MMDET_YOLACT_RATIOS
+                                   if fmt == 'mmdet_yolact' else None)
+    order = anchor_order(model, ratios) if ratios else None
+    mapped, unused = OrderedDict(), []
+    model_keys = set(model.state_dict())
+    for key, value in src_sd.items():
+        targets = _rename(key, table)
+        if targets is None:
+            targets = (key, )
+        if not targets:
+            why = next(v for k, v in UNUSED_REASONS.items() if k in key)
+            unused.append((key, why))
+            continue
+        if fmt == 'mmdet_condinst' and not _same_tower_norm(
+                targets[0], model_keys):
+            unused.append((key, GN_NOTE))
+            continue
+        note = ''
+        if order is not None and key.startswith(ANCHOR_LAYERS):
+            value = _reorder_anchors(value, order)
+            note = 'anchors reordered by ratio'
+        for target in targets:
+            mapped[target] = (key, value, note)
+    return mapped, unused
+
+
+# ------------------------------------------------------------------- rules
+def temporal_kernel(t: int, key: str,
+                    temporal_weights: Optional[Sequence[float]],
+                    cmh_temporal_weights: Optional[Sequence[float]]
+                    ) -> Tensor:
+    """The t temporal weights of a target 3D kernel: the CMH's
+    (``mask_head.*``) when given for this t, else ``temporal_weights``
+    when given for this t, else 1/t each."""
+    for weights, applies in ((cmh_temporal_weights, key.startswith(CMH)),
+                             (temporal_weights, True)):
+        if applies and weights is not None and len(weights) == t:
+            return torch.as_tensor(weights, dtype=torch.float32)
+    return torch.full((t, ), 1. / t)
+
+
+def _tile_box_layer(src: Tensor, tgt: Tensor, model: nn.Module,
+                    key: str) -> Tuple[Optional[Tensor], str]:
+    """4 deltas per anchor -> 4T, repeated within each anchor's block."""
+    head = model.bbox_head
+    a, t = head.num_base_priors, head.num_box_frames
+    if src.shape[1:] != tgt.shape[1:] or src.shape[0] != 4 * a \
+            or tgt.shape[0] != 4 * a * t:
+        return None, (f'box layer {list(src.shape)} vs {list(tgt.shape)}: '
+                      f'not {a} anchors x 4 deltas -> {a} x 4T')
+    blocks = src.reshape(a, 1, 4, *src.shape[1:])
+    tiled = blocks.expand(a, t, 4, *src.shape[1:]).reshape(tgt.shape)
+    return tiled.clone(), f'4 -> 4x{t} deltas within each of {a} anchors'
+
+
+def convert_tensor(key: str, src: Tensor, tgt: Tensor, model: nn.Module,
+                   temporal_weights: Optional[Sequence[float]] = None,
+                   cmh_temporal_weights: Optional[Sequence[float]] = (
+                       CMH_TEMPORAL_WEIGHTS),
+                   tile_box_weights: bool = True
+                   ) -> Tuple[str, Optional[Tensor], str]:
+    """One source tensor for the target tensor ``key``: ``(status, value,
+    note)``, value None when skipped."""
+    shapes = f'{list(src.shape)} vs {list(tgt.shape)}'
+    if src.shape == tgt.shape:
+        return 'loaded', src.clone(), ''
+    if key.startswith(CLS_LAYER):
+        return 'skipped', None, (f'class count differs ({src.shape[0]} vs '
+                                 f'{tgt.shape[0]} outputs)')
+    if key.startswith(BOX_LAYER) and hasattr(model, 'bbox_head'):
+        if key.endswith('weight') and not tile_box_weights:
+            return 'skipped', None, ('box weight: tile_box_weights=False '
+                                     '(the authors\' loader)')
+        value, note = _tile_box_layer(src, tgt, model, key)
+        return ('tiled' if value is not None else 'skipped'), value, note
+    if src.dim() == 4 and tgt.dim() == 5 and src.shape[:2] == tgt.shape[:2] \
+            and src.shape[2:] == tgt.shape[3:]:
+        t = tgt.shape[2]
+        w = temporal_kernel(t, key, temporal_weights, cmh_temporal_weights)
+        value = src.unsqueeze(2) * w.to(src).view(1, 1, t, 1, 1)
+        taps = w.tolist()
+        note = f'1/{t} each' if len(set(taps)) == 1 else \
+            ', '.join(f'{v:g}' for v in taps)
+        return 'inflated', value, f'temporal weights {note}'
+    if src.dim() == 1 and tgt.dim() == 1 and tgt.numel() % src.numel() == 0:
+        reps = tgt.numel() // src.numel()
+        return 'tiled', src.repeat(reps), f'{src.numel()} -> x{reps}'
+    if src.dim() == 5 and tgt.dim() == 4:
+        return 'skipped', None, f'3D kernel into a 2D layer ({shapes})'
+    return 'skipped', None, f'shape {shapes}'
+
+
+def inflate_state_dict(
+    src_sd: StateDict,
+    model: nn.Module,
+    temporal_weights: Optional[Sequence[float]] = None,
+    cmh_temporal_weights: Optional[Sequence[float]] = CMH_TEMPORAL_WEIGHTS,
+    tile_box_weights: bool = True,
+    src_format: str = 'auto',
+    src_anchor_ratios: Optional[Sequence[float]] = None
+) -> Tuple[StateDict, InflationReport]:
+    """Inflate a frame-level state dict into ``model``'s shapes.
+
+    Args:
+        src_sd (dict): source tensors (:func:`load_source_state_dict`).
+        model (nn.Module): the target (a CiCo detector, or any module).
+        temporal_weights (list[float], optional): temporal weights of the
+            inflated kernels outside the CMH (None: 1/t each).
+        cmh_temporal_weights (list[float], optional): those of the CMH's
+            kernels of the same length (authors: 0.125, 0.75, 0.125).
+        tile_box_weights (bool): tile the box layer's weight 4 -> 4T per
+            anchor (False: leave it as initialised, as the authors' loader
+            did; its bias is tiled either way).
+        src_format (str): 'auto', 'cico', 'mmdet_yolact' or
+            'mmdet_condinst'.
+        src_anchor_ratios (list[float], optional): the source's anchor
+            ratios, in its order, to reorder anchor-indexed layers (default
+            mmdet YOLACT's 0.5, 1, 2 for that format).
+
+    Returns:
+        tuple: the tensors to load (target names; ``load_state_dict(...,
+        strict=False)``) and the :class:`InflationReport`.
+    """
+    fmt = source_format(src_sd) if src_format == 'auto' else src_format
+    mapped, unused = map_source_keys(src_sd, model, fmt, src_anchor_ratios)
+    report = InflationReport(source=fmt, target=type(model).__name__)
+    for key, why in unused:
+        report.add('skipped', key, note=why)
+    new_sd = OrderedDict()
+    targets = model.state_dict()
+    for key, tgt in targets.items():
+        if key not in mapped:
+            report.add('new', key)
+            continue
+        src_key, src, map_note = mapped[key]
+        status, value, note = convert_tensor(
+            key, src, tgt, model, temporal_weights, cmh_temporal_weights,
+            tile_box_weights)
+        note = '; '.join(n for n in (map_note, note) if n)
+        if status == 'skipped' and src_key != key:
+            note = f'{note} (for {key})'
+        report.add(status, key if status != 'skipped' else src_key,
+                   src_key, note)
+        if value is None:
+            report.add('new', key, note='source skipped')
+        else:
+            new_sd[key] = value.to(tgt.dtype)
+    for key, (src_key, _, _) in mapped.items():
+        if key not in targets:
+            report.add('skipped', src_key, note=_missing_reason(key, targets))
+    return new_sd, report
+
+
+def _missing_reason(key: str, targets: StateDict) -> str:
+    """Why a mapped source tensor has no target."""
+    if key.endswith('.bias') and key[:-4] + 'weight' in targets:
+        return f'{key[:-5]} has no bias (a norm follows it)'
+    return f'the model has no {key}'
+
+
+# ------------------------------------------------------------------ report
+def _group(key: str, fine: bool, note: str = '') -> str:
+    """Row label of a key: numbered parts collapsed to ``*``; coarse
+    labels keep the module only (``backbone``, ``bbox_head.cls_tower``);
+    tensors skipped for a module-level reason are shown by module."""
+    parts = key.split('.')
+    if note in MODULE_NOTES:
+        numbered = [i for i, p in enumerate(parts) if p.isdigit()]
+        return '.'.join(parts[:min(numbered + [3, len(parts) - 1])])
+    if fine:
+        return re.sub(r'(?<=\.)\d+(?=\.|$)', '*', key)
+    depth = 1 if parts[0] in ('backbone', 'neck') else 2
+    return '.'.join(parts[:depth])
+
+
+def format_inflation_report(report: InflationReport,
+                            checkpoint: str = '') -> str:
+    """The report as one table: per status the tensor count and the
+    tensors, grouped (``label xN``), with the source and the rule's note
+    where they say something."""
+    labelled = []  # status, collapsed label, full label, note
+    for status, key, src, note in report.rows:
+        renamed = src != key
+        fine = status not in ('loaded', 'new') or renamed or bool(note)
+        label = key if renamed else _group(key, fine, note)
+        if renamed and status != 'skipped':
+            label = f'{label} <- {src}'
+        full = key if fine and not renamed else label
+        labelled.append((status, label, full, note if fine else ''))
+    sizes = Counter((s, lbl, n) for s, lbl, _, n in labelled)
+    groups = OrderedDict((s, OrderedDict()) for s in STATUSES)
+    for status, label, full, note in labelled:
+        if sizes[(status, label, note)] == 1:  # nothing to collapse
+            label = full
+        groups[status][(label, note)] = sizes[(status, label, note)]
+    counts = report.counts()
+    rows = [('status', 'tensors', 'which')]
+    for status, labels in groups.items():
+        items = [
+            label + (f' x{n}' if n > 1 else '') + (f': {note}' if note else '')
+            for (label, note), n in labels.items()
+        ]
+        rows.append((status, str(counts[status]), items[0] if items else '-'))
+        rows.extend(('', '', item) for item in items[1:])
+    width = [max(len(r[i]) for r in rows) for i in range(3)]
+    rule = '+' + '+'.join('-' * (w + 2) for w in width) + '+'
+    text = [f'Inflation of {checkpoint or "a state dict"} '
+            f'({report.source} keys) into {report.target}:', rule]
+    for i, row in enumerate(rows):
+        text.append('| ' + ' | '.join(
+            c.ljust(w) if j != 1 else c.rjust(w)
+            for j, (c, w) in enumerate(zip(row, width))) + ' |')
+        if i == 0 or (i + 1 < len(rows) and rows[i + 1][0]):
+            text.append(rule)
+    text.append(rule)
+    return '\n'.join(text)
+
+
+def print_inflation_report(report: InflationReport,
+                           checkpoint: str = '',
+                           logger: str = 'current') -> None:
+    """Log :func:`format_inflation_report` (mmengine logger)."""
+    print_log('\n' + format_inflation_report(report, checkpoint),
+              logger=logger)
+
+
+# ------------------------------------------------------------- initialiser
+def resolve_checkpoint(checkpoint: Union[str, Sequence[str]]
+                       ) -> Optional[str]:
+    """The first candidate that is a URL / ``scheme://`` or an existing
+    local file; None when there is none."""
+    candidates = [checkpoint] if isinstance(checkpoint, str) else checkpoint
+    for c in candidates:
+        if c and ('://' in c or osp.isfile(osp.expanduser(c))):
+            return c
+    return None
+
+
+def init_children(module: nn.Module) -> None:
+    """Run the children's own ``init_weights`` now, as mmengine's
+    ``BaseModule.init_weights`` would after a non-``Pretrained`` init_cfg.
+    They are then marked initialised, and mmengine skips them."""
+    for child in module.children():
+        if hasattr(child, 'init_weights') and not getattr(
+                child, 'is_init', False):
+            child.init_weights()
+            if not isinstance(child, BaseModule):
+                child.is_init = True
+            if hasattr(child, '_params_init_info'):
+                update_init_info(child, init_info='Initialized by '
+                                 f'`init_weights` of {type(child).__name__}')
+
+
+@WEIGHT_INITIALIZERS.register_module()
+class InflatedPretrained:
+    """mmengine initialiser: inflate a frame-level checkpoint into the
+    module (:func:`inflate_state_dict`) and log the report.
+
+    mmengine applies a module's ``Pretrained`` init_cfg after its
+    children's own ``init_weights``, any other type before them. So that
+    the children's init (Xavier heads, ImageNet backbone) does not
+    overwrite the inflated tensors, this initialiser first runs the
+    children's ``init_weights`` itself (mmengine then skips them): the
+    same order as ``Pretrained``.
+
+    Args:
+        checkpoint (str | list[str]): path or URL; a list is tried in
+            order, the first existing local file or URL is used (the
+            authors' converted COCO model when present, else mmdet's).
+        skip_missing (bool): when no candidate exists, warn and keep the
+            other initialisation instead of raising.
+        temporal_weights, cmh_temporal_weights, tile_box_weights,
+            src_format, src_anchor_ratios: :func:`inflate_state_dict`.
+        map_location (str): where the checkpoint is loaded.
+    """
+
+    def __init__(self,
+                 checkpoint: Union[str, Sequence[str]],
+                 skip_missing: bool = False,
+                 temporal_weights: Optional[Sequence[float]] = None,
+                 cmh_temporal_weights: Optional[Sequence[float]] = (
+                     CMH_TEMPORAL_WEIGHTS),
+                 tile_box_weights: bool = True,
+                 src_format: str = 'auto',
+                 src_anchor_ratios: Optional[Sequence[float]] = None,
+                 map_location: str = 'cpu') -> None:
+        self.checkpoint = checkpoint
+        self.skip_missing = skip_missing
+        self.kwargs = dict(
+            temporal_weights=temporal_weights,
+            cmh_temporal_weights=cmh_temporal_weights,
+            tile_box_weights=tile_box_weights,
+            src_format=src_format,
+            src_anchor_ratios=src_anchor_ratios)
+        self.map_location = map_location
+        self.report: Optional[InflationReport] = None
+        self.used: Optional[str] = None
+
+    def __call__(self, module: nn.Module) -> None:
+        self.used = resolve_checkpoint(self.checkpoint)
+        if self.used is None:
+            msg = f'InflatedPretrained: none of {self.checkpoint} exists'
+            if not self.skip_missing:
+                raise FileNotFoundError(msg)
+            print_log(msg + ': the model keeps its other initialisation',
+                      logger='current', level=30)
+            return
+        init_children(module)
+        src_sd = load_source_state_dict(self.used, self.map_location)
+        new_sd, self.report = inflate_state_dict(src_sd, module,
+                                                 **self.kwargs)
+        missing = set(module.state_dict()) - set(new_sd)
+        result = module.load_state_dict(new_sd, strict=False)
+        assert not result.unexpected_keys and \
+            set(result.missing_keys) <= missing
+        print_inflation_report(self.report, self.used)
+        if hasattr(module, '_params_init_info'):
+            update_init_info(module, init_info=self._get_init_info())
+
+    def _get_init_info(self) -> str:
+        """Shown by mmengine's init log."""
+        return f'{self.__class__.__name__}: inflated from {self.used}'

@@ -1,0 +1,394 @@
+"""2D -> 3D inflation of frame-level checkpoints (paper Sec. 4;
+docs/reference_implementation.md#initialisation)."""
+import copy
+import glob
+import os.path as osp
+import re
+
+import pytest
+import torch
+import torch.nn as nn
+from mmengine.config import Config
+
+import mmdet
+from mmdet.registry import MODELS
+from projects.cico.models.layers import ClipConvTower
+from projects.cico.models.layers.inflate import (MMDET_YOLACT_RATIOS,
+                                                 format_inflation_report,
+                                                 inflate_state_dict,
+                                                 load_source_state_dict,
+                                                 resolve_checkpoint,
+                                                 source_format)
+
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+SYNTH = osp.join(ROOT, 'configs', 'cico_yolact_r18_synthvis.py')
+R50 = osp.join(ROOT, 'configs', 'cico_yolact_r50_ytvis19.py')
+
+
+def tiny_cfg(t, c=16, depth=1):
+    """SynthVIS CiCo-Yolact, c channels, towers of ``depth`` convs."""
+    m = copy.deepcopy(Config.fromfile(SYNTH).model)
+    m.clip_len = t
+    m.neck.out_channels = c
+    for head in (m.bbox_head, m.mask_head):
+        head.in_channels = c
+    m.bbox_head.feat_channels = c
+    m.bbox_head.stacked_convs = depth
+    m.mask_head.proto_channels = c
+    m.mask_head.num_proto_convs = depth
+    return m
+
+
+def randomise(model, seed=0):
+    """Random weights everywhere, BN statistics and affine included (so
+    that copying them matters in eval mode)."""
+    g = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for name, v in model.state_dict().items():
+            if v.dtype != torch.float32:
+                continue
+            if name.endswith('running_var'):
+                v.copy_(0.5 + torch.rand(v.shape, generator=g))
+            else:
+                v.copy_(0.1 * torch.randn(v.shape, generator=g))
+    return model
+
+
+def inflate_into(src_model, dst_model, **kwargs):
+    new_sd, report = inflate_state_dict(src_model.state_dict(), dst_model,
+                                        **kwargs)
+    dst_model.load_state_dict(new_sd, strict=False)
+    return report
+
+
+# ------------------------------------------------------------ layers
+def nested(path, leaf):
+    """A module holding ``leaf`` at the dotted ``path``."""
+    root = cur = nn.Module()
+    parts = path.split('.')
+    for name in parts[:-1]:
+        cur.add_module(name, nn.Module())
+        cur = getattr(cur, name)
+    cur.add_module(parts[-1], leaf)
+    return root
+
+
+@pytest.mark.parametrize('path,taps,edge', [
+    ('bbox_head.box_tower', (1 / 3, 1 / 3, 1 / 3), 2 / 3),
+    ('mask_head.proto_tower', (0.125, 0.75, 0.125), 0.875),
+])
+def test_inflated_conv_on_a_static_clip(path, taps, edge):
+    """Centre frame = the 2D conv; an edge frame (zero temporal padding)
+    sees 2/3 (uniform) or 0.875 (CMH weights) of the kernel."""
+    torch.manual_seed(0)
+    conv2d = nn.Conv2d(4, 5, 3, padding=1)
+    conv3d = nn.Conv3d(4, 5, 3, padding=1)
+    src = {f'{path}.weight': conv2d.weight, f'{path}.bias': conv2d.bias}
+    target = nested(path, conv3d)
+    sd, report = inflate_state_dict(src, target)
+    assert report.counts() == dict(
+        loaded=1, inflated=1, tiled=0, skipped=0, new=0)
+    for k, tap in enumerate(taps):
+        torch.testing.assert_close(sd[f'{path}.weight'][:, :, k],
+                                   conv2d.weight.detach() * tap)
+    target.load_state_dict(sd)
+    frame = torch.randn(1, 4, 6, 7)
+    with torch.no_grad():
+        out2d = conv2d(frame)
+        out3d = conv3d(frame[:, :, None].expand(1, 4, 3, 6, 7))
+    torch.testing.assert_close(out3d[:, :, 1], out2d)
+    bias = conv2d.bias.detach().view(1, -1, 1, 1)
+    torch.testing.assert_close(out3d[:, :, 0], bias + edge * (out2d - bias))
+
+
+@pytest.mark.parametrize('depth', [1, 2])
+def test_inflated_tower_on_a_static_clip(depth):
+    """A ClipConvTower of ``depth`` 3D convs reproduces its 2D source at
+    the centre frame when the clip has ``depth`` frames on each side."""
+    torch.manual_seed(0)
+    t = 2 * depth + 1
+    tower2d = randomise(ClipConvTower(6, 8, depth, is_3d=False))
+    tower3d = ClipConvTower(6, 8, depth, is_3d=True)
+    report = inflate_into(tower2d, tower3d)
+    assert report.counts() == dict(
+        loaded=depth, inflated=depth, tiled=0, skipped=0, new=0)
+    frame = torch.randn(1, 6, 5, 7)
+    out = tower3d(frame.expand(t, -1, -1, -1), t)
+    torch.testing.assert_close(out[depth], tower2d(frame)[0])
+    assert not torch.allclose(out[0], out[depth])  # zero temporal padding
+
+
+@pytest.mark.parametrize('depth', [1, 2])
+def test_inflated_model_on_a_static_clip(depth):
+    """A whole T=1 CiCo model inflated into T = 2 depth + 1 (T=3 for
+    one-conv towers): at the centre frame of a static clip the class
+    scores, the boxes of every frame, the mask parameters, quality,
+    embeddings and prototypes are the T=1 model's."""
+    t = 2 * depth + 1
+    torch.manual_seed(0)
+    src = randomise(MODELS.build(tiny_cfg(1, depth=depth))).eval()
+    dst = MODELS.build(tiny_cfg(t, depth=depth)).eval()
+    report = inflate_into(src, dst)
+    counts = report.counts()
+    # 3D: box and track towers (depth convs each) and CMH (depth convs)
+    assert counts['inflated'] == 3 * depth
+    assert counts['tiled'] == 2 and counts['skipped'] == 0
+    assert counts['new'] == 0
+    frame = torch.randn(1, 1, 3, 64, 96)
+    with torch.no_grad():
+        (cls1, reg1, par1, q1, emb1), (protos1, ) = src._forward(frame)
+        (cls, reg, par, q, emb), (protos, ) = dst._forward(
+            frame.expand(1, t, -1, -1, -1))
+    c = depth  # centre frame
+    a = dst.bbox_head.num_base_priors
+    for lvl in range(len(cls1)):
+        torch.testing.assert_close(cls[lvl][c], cls1[lvl][0])
+        for x, x1 in ((par, par1), (q, q1), (emb, emb1)):
+            torch.testing.assert_close(x[lvl][c], x1[lvl][0])
+        h, w = reg1[lvl].shape[-2:]
+        boxes = reg[lvl][c].view(a, t, 4, h, w)  # anchor, frame, delta
+        for k in range(t):
+            torch.testing.assert_close(boxes[:, k], reg1[lvl][0].view(
+                a, 4, h, w))
+    torch.testing.assert_close(protos[:, :, c], protos1[:, :, 0])
+    assert protos1.abs().sum() > 0
+
+
+def test_box_layer_tiled_per_anchor_and_switch():
+    torch.manual_seed(0)
+    src = randomise(MODELS.build(tiny_cfg(1)))
+    dst = MODELS.build(tiny_cfg(3))
+    sd, report = inflate_state_dict(src.state_dict(), dst)
+    b1 = src.state_dict()['bbox_head.conv_reg.bias']  # (3 anchors x 4)
+    b3 = sd['bbox_head.conv_reg.bias']  # (3 anchors x 3 frames x 4)
+    assert b1.shape == (12, ) and b3.shape == (36, )
+    for a in range(3):
+        for k in range(3):
+            assert torch.equal(b3[12 * a + 4 * k:12 * a + 4 * k + 4],
+                               b1[4 * a:4 * a + 4])
+    assert not torch.equal(b3, b1.repeat(3))  # not a whole-tensor tile
+    assert torch.equal(sd['bbox_head.conv_reg.weight'][12:16],
+                       src.state_dict()['bbox_head.conv_reg.weight'][4:8])
+    sd, report = inflate_state_dict(
+        src.state_dict(), dst, tile_box_weights=False)
+    assert 'bbox_head.conv_reg.weight' not in sd
+    assert 'bbox_head.conv_reg.bias' in sd
+    assert report.keys('skipped') == ['bbox_head.conv_reg.weight']
+    assert 'tile_box_weights=False' in report.note(
+        'bbox_head.conv_reg.weight')
+
+
+def test_temporal_weights_are_configurable():
+    torch.manual_seed(0)
+    src = randomise(MODELS.build(tiny_cfg(1)))
+    dst = MODELS.build(tiny_cfg(3))
+    sd, _ = inflate_state_dict(
+        src.state_dict(), dst, temporal_weights=(0., 1., 0.),
+        cmh_temporal_weights=(0.2, 0.6, 0.2))
+    w2 = src.state_dict()['mask_head.proto_tower.convs.0.conv.weight']
+    w3 = sd['mask_head.proto_tower.convs.0.conv.weight']
+    torch.testing.assert_close(w3[:, :, 0], 0.2 * w2)
+    torch.testing.assert_close(w3[:, :, 1], 0.6 * w2)
+    b2 = src.state_dict()['bbox_head.box_tower.convs.0.conv.weight']
+    b3 = sd['bbox_head.box_tower.convs.0.conv.weight']
+    assert torch.equal(b3[:, :, 1], b2) and not b3[:, :, 0].any()
+
+
+# ----------------------------------------------------- the R50 reports
+def r50_cfg(t=3, num_classes=40):
+    cfg = Config.fromfile(R50).model
+    cfg.backbone.init_cfg = None
+    cfg.init_cfg = None
+    cfg.clip_len = t
+    cfg.bbox_head.num_classes = num_classes
+    cfg.mask_head.num_classes = num_classes
+    return cfg
+
+
+@pytest.fixture(scope='module')
+def r50_target():
+    return MODELS.build(r50_cfg())
+
+
+def test_report_from_a_coco_cico_model(r50_target):
+    """The authors' COCO model as the converter writes it: T=1 CiCo
+    keys, 80 classes, no track head."""
+    coco = MODELS.build(r50_cfg(t=1, num_classes=80)).state_dict()
+    coco = {
+        k: v
+        for k, v in coco.items()
+        if not k.startswith(('bbox_head.track_tower', 'bbox_head.conv_track'))
+    }
+    sd, report = inflate_state_dict(coco, r50_target)
+    print(format_inflation_report(report, 'coco fixture'))
+    counts = report.counts()
+    total = len(r50_target.state_dict())
+    assert counts == dict(loaded=total - 21, inflated=7, tiled=2,
+                          skipped=2, new=12)
+    assert report.source == 'cico'
+    assert sorted(report.keys('skipped')) == [
+        'bbox_head.conv_cls.bias', 'bbox_head.conv_cls.weight']
+    assert 'class count differs' in report.note('bbox_head.conv_cls.weight')
+    assert sorted(report.keys('inflated')) == [
+        f'bbox_head.box_tower.convs.{i}.conv.weight' for i in range(4)
+    ] + [f'mask_head.proto_tower.convs.{i}.conv.weight' for i in range(3)]
+    new = report.keys('new')
+    assert sum('bbox_head.track_tower' in k or 'conv_track' in k
+               for k in new) == 10  # 4 convs + layer, w and b
+    text = format_inflation_report(report)
+    for status, n in counts.items():
+        assert re.search(rf'\| {status} +\| +{n} \|', text), status
+    assert len(sd) == total - 12
+
+
+def test_report_from_mmdet_yolact(r50_target):
+    """mmdet's COCO YOLACT R50 key set (random weights: no download)."""
+    cfg = Config.fromfile(  # mmdet::yolact/yolact_r50_1xb8-55e_coco.py
+        osp.join(osp.dirname(mmdet.__file__), '.mim', 'configs', 'yolact',
+                 'yolact_r50_1xb8-55e_coco.py'))
+    assert tuple(cfg.model.bbox_head.anchor_generator.ratios) == \
+        MMDET_YOLACT_RATIOS
+    cfg.model.backbone.init_cfg = None
+    yolact = MODELS.build(cfg.model).state_dict()
+    assert source_format(yolact) == 'mmdet_yolact'
+    sd, report = inflate_state_dict(yolact, r50_target)
+    print(format_inflation_report(report, 'mmdet yolact_r50 (random)'))
+    n_bb_neck = sum(k.startswith(('backbone.', 'neck.')) for k in yolact)
+    counts = report.counts()
+    # loaded: backbone + FPN, cls tower conv 0 (w, b), box tower conv 0
+    # bias, conv_coeff (w, b), proto_conv weight, proto_out (w, b)
+    assert counts['loaded'] == n_bb_neck + 8
+    # box tower conv 0 and the three CMH tower convs
+    assert counts['inflated'] == 4
+    assert counts['tiled'] == 2  # box layer weight and bias
+    # class layer (243 vs 120 outputs) x2, segm branch x2, protonet
+    # biases of the BN-followed convs (0, 2, 4, 8)
+    assert counts['skipped'] == 8
+    assert counts['new'] == len(r50_target.state_dict()) - len(sd)
+    assert report.note('bbox_head.box_tower.convs.0.conv.weight') == \
+        'temporal weights 1/3 each'
+    assert report.note('mask_head.proto_tower.convs.0.conv.weight') == \
+        'temporal weights 0.125, 0.75, 0.125'
+    # anchors reordered: our ratios 1, 2, 0.5 <- mmdet's 0.5, 1, 2
+    coeff = yolact['bbox_head.conv_coeff.weight']
+    ours = sd['bbox_head.conv_coeff.weight']
+    for a, src_a in enumerate((1, 2, 0)):
+        assert torch.equal(ours[32 * a:32 * a + 32],
+                           coeff[32 * src_a:32 * src_a + 32])
+    reg = sd['bbox_head.conv_reg.bias']
+    assert torch.equal(reg[:4], yolact['bbox_head.conv_reg.bias'][4:8])
+    assert torch.equal(sd['mask_head.proto_out.weight'],
+                       yolact['mask_head.protonet.10.weight'])
+    text = format_inflation_report(report)
+    for i, j in ((0, 0), (1, 2), (2, 4)):  # mmdet's ReLUs interleave
+        assert f'mask_head.proto_tower.convs.{i}.conv.weight <- ' \
+            f'mask_head.protonet.{j}.weight' in text
+    assert 'mask_head.proto_conv.conv has no bias' in text
+
+
+@pytest.mark.parametrize('gn', [False, True])
+def test_report_from_mmdet_condinst(gn):
+    """mmdet's COCO CondInst R50 key set: backbone and FPN; its FCOS
+    towers (trained with GN) only into towers with GN."""
+    cfg = Config.fromfile(
+        osp.join(osp.dirname(mmdet.__file__), '.mim', 'configs', 'condinst',
+                 'condinst_r50_fpn_ms-poly-90k_coco_instance.py'))
+    cfg.model.backbone.init_cfg = None
+    condinst = MODELS.build(cfg.model).state_dict()
+    assert source_format(condinst) == 'mmdet_condinst'
+    target = Config.fromfile(R50.replace('yolact', 'condinst')).model
+    target.backbone.init_cfg = None
+    target.init_cfg = None
+    if gn:
+        target.bbox_head.tower_norm_cfg = dict(type='GN', num_groups=32)
+    sd, report = inflate_state_dict(condinst, MODELS.build(target))
+    counts = report.counts()
+    n_bb_neck = sum(k.startswith(('backbone.', 'neck.')) for k in condinst)
+    # towers: 4 convs x (weight + GN weight and bias) per tower
+    assert counts['loaded'] == n_bb_neck + (20 if gn else 0)
+    assert counts['inflated'] == (4 if gn else 0)  # box tower weights
+    assert counts['tiled'] == 0
+    note = report.note('bbox_head.reg_convs.0.conv.weight') if not gn \
+        else report.note('bbox_head.box_tower.convs.0.conv.weight')
+    assert note == ('temporal weights 1/3 each' if gn else
+                    'trained with GroupNorm; this tower has no GN (set '
+                    'bbox_head.tower_norm_cfg to use it)')
+    assert 'bbox_head.controller.weight' in report.keys('skipped')
+    assert len(sd) == counts['loaded'] + counts['inflated']
+
+
+# ------------------------------------------------------ config entry
+def test_inflated_pretrained_init_cfg(tmp_path):
+    """``model.init_cfg`` of type InflatedPretrained: the children's own
+    init (Xavier heads, Kaiming backbone) does not overwrite it."""
+    torch.manual_seed(0)
+    src = randomise(MODELS.build(tiny_cfg(1)))
+    path = str(tmp_path / 'coco_t1.pth')
+    torch.save(dict(state_dict=src.state_dict()), path)
+    cfg = tiny_cfg(3)
+    cfg.init_cfg = dict(
+        type='InflatedPretrained',
+        checkpoint=[str(tmp_path / 'missing.pth'), path])
+    model = MODELS.build(cfg)
+    model.init_weights()
+    ref, _ = inflate_state_dict(src.state_dict(), model)
+    got = model.state_dict()
+    for key, value in ref.items():
+        assert torch.equal(got[key], value), key
+    cfg.init_cfg.checkpoint = [str(tmp_path / 'missing.pth')]
+    with pytest.raises(FileNotFoundError):
+        MODELS.build(cfg).init_weights()
+    cfg.init_cfg.skip_missing = True
+    MODELS.build(cfg).init_weights()  # warns, keeps the other init
+
+
+def test_resolve_checkpoint_and_authors_keys(tmp_path):
+    local = tmp_path / 'a.pth'
+    local.write_bytes(b'')
+    url = 'https://example.org/b.pth'
+    assert resolve_checkpoint([str(tmp_path / 'x.pth'), url]) == url
+    assert resolve_checkpoint([str(local), url]) == str(local)
+    assert resolve_checkpoint([str(tmp_path / 'x.pth')]) is None
+    with pytest.raises(ValueError, match='convert'):
+        source_format({'prediction_layers.conf_layer.weight': torch.ones(1)})
+
+
+def test_converter_initialised_tensors_stay_new(tmp_path):
+    """Tensors the converter initialised itself (a COCO model's track
+    head, ``meta.cico_converter.initialised``) are not inflated."""
+    src = randomise(MODELS.build(tiny_cfg(1)))
+    state = src.state_dict()
+    track = [k for k in state if k.startswith('bbox_head.track_tower.')]
+    path = str(tmp_path / 'coco_mmdet.pth')
+    torch.save(
+        dict(state_dict=state,
+             meta=dict(cico_converter=dict(initialised=track))), path)
+    loaded = load_source_state_dict(path)
+    assert set(loaded) == set(state) - set(track) and len(track) == 2
+    _, report = inflate_state_dict(loaded, MODELS.build(tiny_cfg(3)))
+    assert set(track) <= set(report.keys('new'))
+    assert not any('track_tower' in k for k in report.keys('inflated'))
+
+
+REAL = sorted(
+    p for p in glob.glob(osp.join(ROOT, 'configs', 'cico_*.py'))
+    if 'synthvis' not in p)
+
+
+@pytest.mark.parametrize('path', REAL, ids=osp.basename)
+def test_real_configs_inflate_a_coco_model(path):
+    cfg = Config.fromfile(path)
+    init = cfg.model.init_cfg
+    assert init.type == 'InflatedPretrained' and cfg.load_from is None
+    # the converted authors' COCO model first, e.g.
+    # checkpoints/resnet50_coco_yolact_mmdet.pth for cico_yolact_r50_*
+    _, model, arch = osp.basename(path).split('_')[:3]
+    arch = dict(r50='resnet50', r101='resnet101').get(arch, arch)
+    assert init.checkpoint[0] == f'checkpoints/{arch}_coco_{model}_mmdet.pth'
+    mmdet_coco = [c for c in init.checkpoint if '://' in c]
+    if 'swint' in path or 'condinst_r101' in path:
+        assert not mmdet_coco and init.skip_missing
+    else:
+        assert len(mmdet_coco) == 1
+        assert model in mmdet_coco[0] and \
+            ('r101' in mmdet_coco[0]) == ('r101' in path)
