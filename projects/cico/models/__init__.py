@@ -3,11 +3,12 @@ from .vis import CiCo, ClipStream
 from .layers import ClipConvTower
 from .losses import ClipMaskLoss, TrackEmbedLoss
 from .mask_heads import ClipLincombMask, ClipProtoNet
+from .necks import ReferenceFPN  # noqa: F401 (registers the neck)
 from .task_modules import CircumscribedBoxAssigner
 from .trackers import ClipTracker
 
 __all__ = [
-    'CiCo', 'CiCoClipHead', 'ClipProtoNet', 'ClipLincombMask',
+    'CiCo', 'ClipStream', 'CiCoClipHead', 'ClipProtoNet', 'ClipLincombMask',
     'CircumscribedBoxAssigner', 'ClipMaskLoss', 'TrackEmbedLoss',
     'ClipTracker', 'ClipConvTower'
 ]

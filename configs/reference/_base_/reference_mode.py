@@ -1,0 +1,60 @@
+# Reference mode: the switches under which this project's CiCo computes what
+# the authors' released models computed, so that their checkpoints, converted
+# by tools/model_converters/cico_official_to_mmdet.py, load strictly and
+# predict as they did (docs/reference_implementation.md#checkpoints). The
+# configs of this folder inherit a real config and this file, and set
+#   model = dict(data_preprocessor=_base_.ref_data_preprocessor,
+#                neck=_base_.ref_neck,
+#                mask_head=dict(proto_upsample=_base_.ref_proto_upsample))
+# plus the test pipeline below; CondInst adds the Gaussian coordinates
+# (mask_head.mask_fcn.rel_coords='gaussian') and OVIS keeps the real
+# configs' softmax head.
+
+# Frames are read BGR and the RGB-ordered ImageNet statistics are subtracted
+# from the BGR channels before the swap to RGB (the effective statistics per
+# RGB channel below; docs/departures.md#normalisation).
+ref_data_preprocessor = dict(
+    mean=[103.53, 116.28, 123.675],
+    std=[57.375, 57.12, 58.395],
+    bgr_to_rgb=True)
+
+# ReLU on P3-P5, P6 from the rectified P5, P7 from P6 without ReLU, bilinear
+# top-down path (align_corners=False) to each lateral's size, C3-C5 only
+# (docs/reference_implementation.md#architecture). Same parameter names as
+# mmdet's FPN.
+ref_neck = dict(
+    type='ReferenceFPN',
+    add_extra_convs='on_output',
+    relu_before_extra_convs=False,
+    upsample_cfg=dict(mode='bilinear', align_corners=False))
+
+# The CMH's trilinear x(1, 2, 2) upsampling with align_corners=True maps the
+# time axis onto itself, so it is a per-frame bilinear x2 with
+# align_corners=True.
+ref_proto_upsample = dict(mode='bilinear', align_corners=True)
+
+# Test input: fit into 640 x 384 (w x h) keeping the ratio (16:9 -> 640 x
+# 360, 4:3 -> 512 x 384), then pad bottom/right to a fixed 640 x 384 with 0
+# after normalisation: the pad value is the channel mean (BGR order here;
+# float frames so it is exact). The KeyMapper writes back only the padded
+# image, so img_shape keeps the resized frame's size and the mask head drops
+# the padding before resizing masks to the original frame.
+ref_test_size = (640, 384)  # (w, h)
+ref_test_pipeline = [
+    dict(
+        type='TransformBroadcaster',
+        transforms=[
+            dict(type='LoadImageFromFile', to_float32=True, backend_args=None),
+            dict(type='Resize', scale=ref_test_size, keep_ratio=True),
+            dict(
+                type='KeyMapper',
+                remapping=dict(img='img', pad_shape='pad_shape'),
+                transforms=[
+                    dict(
+                        type='Pad',
+                        size=ref_test_size,
+                        pad_val=dict(img=(123.675, 116.28, 103.53)))
+                ]),
+        ]),
+    dict(type='PackClipInputs')
+]

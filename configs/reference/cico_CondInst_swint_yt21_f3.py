@@ -1,0 +1,17 @@
+# Reference mode for the authors' cico_CondInst_swint_yt21_f3.pth (CiCo-
+# CondInst Swin-T, T = 3): 39.1 mask AP on YouTube-VIS 2021 valid (paper
+# Table 3; the abstract says 38.9).
+#   python tools/model_converters/cico_official_to_mmdet.py \
+#       cico_CondInst_swint_yt21_f3.pth cico_CondInst_swint_yt21_f3_mmdet.pth
+# Switches: ./_base_/reference_mode.py
+# (docs/reference_implementation.md#checkpoints).
+_base_ = ['../cico_condinst_swint_ytvis21.py', './_base_/reference_mode.py']
+model = dict(
+    data_preprocessor=_base_.ref_data_preprocessor,
+    neck=_base_.ref_neck,
+    mask_head=dict(
+        proto_upsample=_base_.ref_proto_upsample,
+        # one Gaussian coordinate channel, 161 parameters
+        mask_fcn=dict(rel_coords='gaussian')))
+val_dataloader = dict(dataset=dict(pipeline=_base_.ref_test_pipeline))
+test_dataloader = val_dataloader

@@ -1,0 +1,15 @@
+# Reference mode for the authors' cico_yolact_r50_ovis_f3.pth (CiCo-Yolact
+# R50, T = 3): 17.2 mask AP on OVIS valid (paper Table 3; the authors' README
+# says 17.4).
+#   python tools/model_converters/cico_official_to_mmdet.py \
+#       cico_yolact_r50_ovis_f3.pth cico_yolact_r50_ovis_f3_mmdet.pth
+# Switches: ./_base_/reference_mode.py
+# (docs/reference_implementation.md#checkpoints).
+_base_ = ['../cico_yolact_r50_ovis.py', './_base_/reference_mode.py']
+# OVIS: the real config's softmax head (background last after conversion)
+model = dict(
+    data_preprocessor=_base_.ref_data_preprocessor,
+    neck=_base_.ref_neck,
+    mask_head=dict(proto_upsample=_base_.ref_proto_upsample))
+val_dataloader = dict(dataset=dict(pipeline=_base_.ref_test_pipeline))
+test_dataloader = val_dataloader

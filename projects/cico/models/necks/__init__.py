@@ -1,0 +1,3 @@
+from .reference_fpn import ReferenceFPN
+
+__all__ = ['ReferenceFPN']
