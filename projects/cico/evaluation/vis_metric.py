@@ -6,26 +6,30 @@ video (only the frames a clip marks ``is_output_frame``) and, when a video is
 complete, forms its video-level predictions with mmdet's own formatter
 (category by majority vote, score by mean, one RLE-or-None per frame).
 
-It also fixes three mmdet 3.3 bugs: ``np.float`` in ytviseval on numpy >= 1.24
-(a scoped alias during ``accumulate``), the ``KeyError: 'images'`` of a second
-evaluation in one process (validation during training), and the crash on a
-split with zero predictions (AP 0 instead).
+It also fixes five mmdet 3.3 bugs (docs/mmdet_traps.md#vis-metric):
+``np.float`` in ytviseval on numpy >= 1.24 (a scoped alias during
+``accumulate``), the ``KeyError: 'images'`` of a second evaluation in one
+process (validation during training), the crash on a split with zero
+predictions (AP 0 instead), ground-truth areas taken from the boxes instead of
+the masks (wrong APs/m/l and ARs/m/l), and video scores averaged in float32.
 """
 import contextlib
 import os
 import os.path as osp
 import warnings
 from collections import defaultdict
-from typing import Dict, List, Optional, Sequence
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 from mmengine.logging import MMLogger
+from pycocotools import mask as mask_utils
 
 from mmdet.evaluation import YouTubeVISMetric
 from mmdet.registry import METRICS
+from ..utils.masks import segmentation_to_rle
 
 AP_ITEMS = ('mAP', 'mAP_50', 'mAP_75', 'mAP_s', 'mAP_m', 'mAP_l', 'AR@1',
-            'AR@10')
+            'AR@10', 'AR_s@100', 'AR_m@100', 'AR_l@100')
 
 
 @contextlib.contextmanager
@@ -48,7 +52,9 @@ class CiCoVISMetric(YouTubeVISMetric):
 
     Args:
         metric_items (list[str], optional): reported items; default
-            ``AP_ITEMS`` (AP, AP50, AP75, APs/m/l, AR1, AR10).
+            ``AP_ITEMS`` (AP, AP50, AP75, APs/m/l, AR1, AR10, ARs/m/l), each
+            output as ``youtube_vis/segm_<item>``, e.g.
+            ``youtube_vis/segm_mAP``.
         outfile_prefix (str, optional): with ``format_only`` writes
             ``{prefix}.json`` and ``{prefix}.submission_file.zip``
             (``results.json`` inside).
@@ -97,7 +103,9 @@ class CiCoVISMetric(YouTubeVISMetric):
         result = dict(
             img_id=meta['img_id'],
             bboxes=pred.bboxes.cpu().numpy(),
-            scores=pred.scores.cpu().numpy(),
+            # float64, so mmdet's mean over frames is exact for equal frame
+            # scores (docs/mmdet_traps.md#vis-metric)
+            scores=pred.scores.cpu().numpy().astype(np.float64),
             labels=pred.labels.cpu().numpy(),
             instances_id=pred.instances_id.cpu().numpy(),
             masks=masks)
@@ -128,13 +136,45 @@ class CiCoVISMetric(YouTubeVISMetric):
         pred_results = self._format_one_video_preds(preds)
         self.results.append((pred_results, gt_results))
 
+    def _format_one_video_gts(self, gt_dicts: Tuple[dict]) -> List[dict]:
+        """mmdet's formatter with ``areas`` from the masks.
+
+        mmdet 3.3 stores the box area as each frame's area, while the
+        official YouTube-VIS json and evaluator use the mask area (the
+        ``avg_area`` of the non-empty frames decides small / medium / large;
+        predictions already use their mask areas). Frames where the object
+        is absent keep ``None``.
+        """
+        vis_anns = super()._format_one_video_gts(gt_dicts)
+        if not gt_dicts:
+            return vis_anns
+        height, width = gt_dicts[0]['height'], gt_dicts[0]['width']
+        for ann in vis_anns:
+            ann['areas'] = [
+                None if seg is None else self._mask_area(
+                    seg, height, width, ann) for seg in ann['segmentations']
+            ]
+        return vis_anns
+
+    @staticmethod
+    def _mask_area(seg: Any, height: int, width: int, ann: dict) -> int:
+        """Pixel count of a ground-truth mask (polygons or RLE); an error
+        names the video and instance of ``ann``."""
+        try:
+            rle = segmentation_to_rle(seg, height, width)
+        except ValueError as err:
+            raise ValueError(
+                f'video {ann["video_id"]} instance {ann["id"]}: ground-truth '
+                f'mask: {err}') from err
+        return int(mask_utils.area(rle))
+
     @staticmethod
     def _empty_entry(like: tuple, frame_id: int) -> tuple:
         result, gt = like
         empty = dict(
             img_id=-1,
             bboxes=np.zeros((0, 4), np.float32),
-            scores=np.zeros(0, np.float32),
+            scores=np.zeros(0, np.float64),
             labels=np.zeros(0, np.int64),
             instances_id=np.zeros(0, np.int64),
             masks=[])
