@@ -1,13 +1,23 @@
-"""Shared test fixtures: import the plugin once, mmdet scope, clip factories."""
+"""Shared test fixtures: import the plugin once, mmdet scope, clip
+factories."""
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
+from mmdet.structures import DetDataSample, TrackDataSample
+from mmdet.structures.mask import BitmapMasks
 from mmengine.registry import init_default_scope
 from mmengine.structures import InstanceData
 
 import projects.cico  # noqa: F401  (registers the plugin)
-from mmdet.structures import DetDataSample, TrackDataSample
-from mmdet.structures.mask import BitmapMasks
+
+# the repository root, as the tools put it on sys.path: tests import the
+# data tools (tools.dataset_converters.synthvis_generator) too
+REPO_ROOT = str(Path(__file__).resolve().parents[1])
+if REPO_ROOT not in sys.path:
+    sys.path.insert(0, REPO_ROOT)
 
 init_default_scope('mmdet')
 
@@ -25,8 +35,10 @@ def make_clip(t: int = 3,
     """
     rng = np.random.RandomState(seed)
     objects = objects if objects is not None else [
-        dict(id=1, label=0, boxes=[(10 + 2 * k, 12, 40 + 2 * k, 44)
-                                   for k in range(t)])
+        dict(
+            id=1,
+            label=0,
+            boxes=[(10 + 2 * k, 12, 40 + 2 * k, 44) for k in range(t)])
     ]
     frames = []
     for k in range(t):

@@ -1,6 +1,6 @@
 """Test (evaluate or export) a CiCo model (mmdet-style CLI).
 
-    python tools/test.py CONFIG CHECKPOINT                  # AP on a split with GT
+    python tools/test.py CONFIG CHECKPOINT        # AP on a split with GT
     python tools/test.py CONFIG CHECKPOINT --format-only --outfile-prefix P
         # -> P.json and P.submission_file.zip (results.json inside, CodaLab)
     bash tools/dist_test.sh CONFIG CHECKPOINT GPUS [same options]
@@ -17,7 +17,7 @@ if REPO_ROOT not in sys.path:
     sys.path.insert(0, REPO_ROOT)
 
 import mmengine  # noqa: E402
-from mmengine.config import Config, ConfigDict  # noqa: E402
+from mmengine.config import Config  # noqa: E402
 from mmengine.dist import is_main_process  # noqa: E402
 from mmengine.registry import RUNNERS  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
@@ -105,11 +105,6 @@ def setup_show_dir(cfg: Config, show_dir: str) -> None:
     # absolute: mmdet's TrackVisualizationHook joins work_dir/timestamp to
     # a relative test_out_dir again at every iteration (nested folders)
     vis['test_out_dir'] = osp.abspath(show_dir)
-    # the model RLE-encodes masks by default; the visualizer needs binary
-    if cfg.get('model', None) is not None:
-        if cfg.model.get('test_cfg', None) is None:
-            cfg.model.test_cfg = ConfigDict()
-        cfg.model.test_cfg.encode_masks = False
 
 
 def main(argv=None) -> None:

@@ -8,13 +8,15 @@ import cv2
 import numpy as np
 import pytest
 import torch
+from mmdet.registry import DATASETS
 from mmengine.config import Config
 from mmengine.dataset import pseudo_collate
 from mmengine.runner import save_checkpoint
 
-from mmdet.registry import DATASETS
 from projects.cico.apis import VideoInferencer, init_model, open_source
-from projects.cico.datasets.synthvis import generate_synthvis
+from projects.cico.datasets.synthvis_meta import SYNTHVIS_CLASSES
+from projects.cico.utils.masks import rle_to_masks
+from tools.dataset_converters.synthvis_generator import generate_synthvis
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIG = osp.join(ROOT, 'configs', 'cico_yolact_r18_synthvis.py')
@@ -26,8 +28,13 @@ def setup(tmp_path_factory):
     random model emits instances) and a random-weight checkpoint."""
     tmp = tmp_path_factory.mktemp('apis')
     root = str(tmp / 'synthvis')
-    generate_synthvis(root, train_videos=1, val_videos=2, frames=(7, 8),
-                      size=(64, 96), seed=1)
+    generate_synthvis(
+        root,
+        train_videos=1,
+        val_videos=2,
+        frames=(7, 8),
+        size=(64, 96),
+        seed=1)
     cfg = Config.fromfile(CONFIG)
     for key in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
         cfg[key].dataset.data_root = root
@@ -53,8 +60,13 @@ def setup(tmp_path_factory):
         writer.write(cv2.imread(osp.join(video_dir, f)))
     writer.release()
     return dict(
-        cfg=cfg_path, ckpt=ckpt, root=root, video_dir=video_dir, mp4=mp4,
-        n_frames=len(files), tmp=tmp)
+        cfg=cfg_path,
+        ckpt=ckpt,
+        root=root,
+        video_dir=video_dir,
+        mp4=mp4,
+        n_frames=len(files),
+        tmp=tmp)
 
 
 def test_open_source_errors(tmp_path):
@@ -66,6 +78,20 @@ def test_open_source_errors(tmp_path):
         open_source(str(bad))
     with pytest.raises(IOError, match='no image'):
         open_source(str(tmp_path))
+
+
+def test_init_model_without_checkpoint(setup):
+    """No checkpoint: class names from the config's dataset, cfg_options
+    merged, eval mode on the device."""
+    model = init_model(
+        setup['cfg'],
+        device='cpu',
+        cfg_options={'model.test_cfg.nms.max_per_clip': 3})
+    assert model.dataset_meta['classes'] == SYNTHVIS_CLASSES
+    assert model.cfg.model.test_cfg.nms.max_per_clip == 3
+    assert model.test_cfg['nms']['max_per_clip'] == 3
+    assert not model.training
+    assert {p.device.type for p in model.parameters()} == {'cpu'}
 
 
 def test_inferencer_streams_every_frame_once(setup):
@@ -85,25 +111,30 @@ def test_streaming_test_equals_reference_runs(setup):
     per-frame results; recomputing every clip from scratch (no reuse) too."""
     cfg = Config.fromfile(setup['cfg'])
     model = init_model(setup['cfg'], setup['ckpt'])
-    model.test_cfg['encode_masks'] = False
     ds = DATASETS.build(cfg.test_dataloader.dataset)
-    v = [i for i in range(len(ds))
-         if ds.get_data_info(i)['video_name'] == 'synth_valid_0001'][0]
+    v = [
+        i for i in range(len(ds))
+        if ds.get_data_info(i)['video_name'] == 'synth_valid_0001'
+    ][0]
 
     def run_dataset(reuse):
         out = {}
+        model.stream.reuse = reuse  # False: recompute the overlap frames
         for c in range(ds.num_clips(v)):
-            if not reuse:
-                model._stream = {}  # forget cached overlap features
             data = pseudo_collate([ds[(v, c)]])
             with torch.no_grad():
                 for f in model.test_step(data)[0]:
                     if f.metainfo['is_output_frame']:
-                        out[f.metainfo['frame_id']] = f.pred_track_instances
+                        inst = f.pred_track_instances
+                        # RLEs at the original size, decoded as the inferencer
+                        inst.masks = rle_to_masks(inst.masks,
+                                                  *f.metainfo['ori_shape'][:2])
+                        out[f.metainfo['frame_id']] = inst
         return out
 
     streamed = run_dataset(reuse=True)
     recomputed = run_dataset(reuse=False)
+    model.stream.reuse = True
     inferred = {
         r.frame_index: r.instances
         for r in VideoInferencer(model).stream(setup['video_dir'])
@@ -123,11 +154,14 @@ def test_streaming_test_equals_reference_runs(setup):
 
 def test_demo_writes_a_readable_video(setup):
     out = str(setup['tmp'] / 'demo.mp4')
-    proc = subprocess.run(
-        [sys.executable, osp.join(ROOT, 'tools', 'demo', 'video_demo.py'),
-         setup['mp4'], setup['cfg'], setup['ckpt'], '--out', out,
-         '--score-thr', '0'],
-        capture_output=True, text=True, cwd=ROOT)
+    proc = subprocess.run([
+        sys.executable,
+        osp.join(ROOT, 'tools', 'demo', 'video_demo.py'), setup['mp4'],
+        setup['cfg'], setup['ckpt'], '--out', out, '--score-thr', '0'
+    ],
+                          capture_output=True,
+                          text=True,
+                          cwd=ROOT)
     assert proc.returncode == 0, proc.stderr[-2000:]
     cap = cv2.VideoCapture(out)
     n = 0
@@ -138,24 +172,33 @@ def test_demo_writes_a_readable_video(setup):
 
 
 def test_demo_unreadable_input(setup):
-    proc = subprocess.run(
-        [sys.executable, osp.join(ROOT, 'tools', 'demo', 'video_demo.py'),
-         str(setup['tmp'] / 'nope.mp4'), setup['cfg'], setup['ckpt'],
-         '--out', str(setup['tmp'] / 'x.mp4')],
-        capture_output=True, text=True, cwd=ROOT)
+    proc = subprocess.run([
+        sys.executable,
+        osp.join(ROOT, 'tools', 'demo', 'video_demo.py'),
+        str(setup['tmp'] / 'nope.mp4'), setup['cfg'], setup['ckpt'], '--out',
+        str(setup['tmp'] / 'x.mp4')
+    ],
+                          capture_output=True,
+                          text=True,
+                          cwd=ROOT)
     assert proc.returncode != 0
     assert 'nope.mp4' in proc.stderr
 
 
 def test_show_dir_writes_frames_per_video(setup):
     out = setup['tmp'] / 'show'
-    proc = subprocess.run(
-        [sys.executable, osp.join(ROOT, 'tools', 'test.py'), setup['cfg'],
-         setup['ckpt'], '--show-dir', str(out), '--work-dir',
-         str(setup['tmp'] / 'work'), '--cfg-options',
-         'test_dataloader.num_workers=0',
-         'test_dataloader.persistent_workers=False'],
-        capture_output=True, text=True, cwd=ROOT)
+    proc = subprocess.run([
+        sys.executable,
+        osp.join(ROOT, 'tools',
+                 'test.py'), setup['cfg'], setup['ckpt'], '--show-dir',
+        str(out), '--work-dir',
+        str(setup['tmp'] / 'work'), '--cfg-options',
+        'test_dataloader.num_workers=0',
+        'test_dataloader.persistent_workers=False'
+    ],
+                          capture_output=True,
+                          text=True,
+                          cwd=ROOT)
     assert proc.returncode == 0, proc.stderr[-3000:]
     videos = sorted(p.name for p in out.iterdir())
     assert videos == ['synth_valid_0001', 'synth_valid_0002']

@@ -1,7 +1,9 @@
-"""Tests of projects/cico/datasets/samplers/clip_sampler.py: the test-time clip order.
+"""Tests of projects/cico/datasets/samplers/clip_sampler.py: the test-time
+clip order.
 
-One step = one clip of one video; videos in order, the clips of a video consecutively, whole
-videos per rank (DESIGN.md sec. 3, Test).
+One step = one clip of one video; videos in order, the clips of a video
+consecutively, whole videos per rank (paper Sec. 3.4 "Inference";
+docs/mmdet_traps.md#datasets).
 """
 import json
 import os
@@ -14,11 +16,12 @@ from mmengine.registry import init_default_scope
 from mmengine.runner import Runner
 
 import projects.cico  # noqa: F401
-from projects.cico.datasets import VISDataset, VideoClipSampler
+from projects.cico.datasets import VideoClipSampler, VISDataset
 from projects.cico.datasets.samplers import clip_sampler as clip_sampler_module
 from projects.cico.datasets.samplers.clip_sampler import split_videos
 
-LENGTHS = [9, 2, 3, 10, 4, 1]  # T=3, T_o=1 -> clips 4, 1, 1, 5, 2, 1 (14 in all)
+LENGTHS = [9, 2, 3, 10, 4,
+           1]  # T=3, T_o=1 -> clips 4, 1, 1, 5, 2, 1 (14 in all)
 CLIPS = [4, 1, 1, 5, 2, 1]
 H, W = 16, 24
 
@@ -29,7 +32,8 @@ H, W = 16, 24
 def _check_partition(chunks, n_videos, world_size):
     assert len(chunks) == world_size
     flat = [v for c in chunks for v in c]
-    assert flat == list(range(n_videos))  # contiguous, in order, each video exactly once
+    assert flat == list(
+        range(n_videos))  # contiguous, in order, each video exactly once
     for c in chunks:
         if c:
             assert c == list(range(c[0], c[0] + len(c)))
@@ -45,7 +49,8 @@ def test_split_videos_more_ranks_than_videos():
     chunks = split_videos([3, 2], 4)
     _check_partition(chunks, 2, 4)
     assert sum(1 for c in chunks if not c) == 2  # two ranks get no video
-    assert sorted(len(c) for c in chunks) == [0, 0, 1, 1]  # a video is never split
+    assert sorted(len(c) for c in chunks) == [0, 0, 1,
+                                              1]  # a video is never split
     assert split_videos([], 3) == [[], [], []]
     chunks = split_videos([7], 2)
     _check_partition(chunks, 1, 2)
@@ -87,18 +92,29 @@ def dataset(tmp_path_factory):
         os.makedirs(root / 'frames' / f'v{v}')
         for t in range(n):
             name = f'v{v}/{t:05d}.jpg'
-            cv2.imwrite(str(root / 'frames' / name), np.full((H, W, 3), 10 * t, np.uint8))
+            cv2.imwrite(
+                str(root / 'frames' / name),
+                np.full((H, W, 3), 10 * t, np.uint8))
             names.append(name)
-        videos.append(dict(id=v + 1, width=W, height=H, length=n, file_names=names))
+        videos.append(
+            dict(id=v + 1, width=W, height=H, length=n, file_names=names))
     with open(root / 'valid.json', 'w') as f:
-        json.dump(dict(videos=videos, categories=[dict(id=1, name='thing')]), f)
+        json.dump(
+            dict(videos=videos, categories=[dict(id=1, name='thing')]), f)
     init_default_scope('mmdet')
     return VISDataset(
-        ann_file='valid.json', data_root=str(root), data_prefix=dict(img_path='frames'),
-        test_mode=True, clip_len=3, clip_overlap=1,
-        pipeline=[dict(type='TransformBroadcaster',
-                       transforms=[dict(type='LoadImageFromFile')]),
-                  dict(type='PackTrackInputs', meta_keys=('clip_index', 'is_last_clip'))])
+        ann_file='valid.json',
+        data_root=str(root),
+        data_prefix=dict(img_path='frames'),
+        test_mode=True,
+        clip_len=3,
+        clip_overlap=1,
+        pipeline=[
+            dict(
+                type='TransformBroadcaster',
+                transforms=[dict(type='LoadImageFromFile')]),
+            dict(type='PackClipInputs')
+        ])
 
 
 def _expected_indices(videos):
@@ -106,7 +122,8 @@ def _expected_indices(videos):
 
 
 def _sampler(dataset, monkeypatch, rank, world):
-    monkeypatch.setattr(clip_sampler_module, 'get_dist_info', lambda: (rank, world))
+    monkeypatch.setattr(clip_sampler_module, 'get_dist_info', lambda:
+                        (rank, world))
     return VideoClipSampler(dataset)
 
 
@@ -116,14 +133,16 @@ def test_single_process_order(dataset, monkeypatch):
     assert list(sampler) == _expected_indices(range(6))
     assert len(sampler) == 14
     sampler.set_epoch(3)
-    assert list(sampler) == _expected_indices(range(6))  # the order never changes
+    assert list(sampler) == _expected_indices(
+        range(6))  # the order never changes
 
 
 def test_two_ranks_union_is_single_process(dataset, monkeypatch):
     single = list(_sampler(dataset, monkeypatch, 0, 1))
     r0 = list(_sampler(dataset, monkeypatch, 0, 2))
     r1 = list(_sampler(dataset, monkeypatch, 1, 2))
-    assert r0 + r1 == single  # contiguous chunks, nothing duplicated, no padding
+    # contiguous chunks, nothing duplicated, no padding
+    assert r0 + r1 == single
     v0, v1 = {v for v, _ in r0}, {v for v, _ in r1}
     assert r0 and r1 and not v0 & v1
     # whole videos per rank, clips of a video consecutive and complete
@@ -148,21 +167,27 @@ def test_sampler_needs_num_clips():
 
 
 def test_dataloader_yields_clips_in_order(dataset):
-    """The registered sampler in an mmengine-built dataloader: one clip per step, in order."""
+    """The registered sampler in an mmengine-built dataloader: one clip per
+    step, in order."""
     init_default_scope('mmdet')
-    loader = Runner.build_dataloader(dict(
-        batch_size=1, num_workers=0, sampler=dict(type='VideoClipSampler'),
-        dataset=dataset, collate_fn=dict(type='pseudo_collate')))
+    loader = Runner.build_dataloader(
+        dict(
+            batch_size=1,
+            num_workers=0,
+            sampler=dict(type='VideoClipSampler'),
+            dataset=dataset,
+            collate_fn=dict(type='pseudo_collate')))
     assert isinstance(loader.sampler, VideoClipSampler)
     steps = []
     for batch in loader:
         frames = batch['data_samples'][0].video_data_samples
         assert tuple(batch['inputs'][0].shape) == (3, 3, H, W)
-        steps.append((frames[0].video_id - 1, frames[0].clip_index, frames[0].is_last_clip,
-                      [f.frame_id for f in frames]))
+        steps.append((frames[0].video_id - 1, frames[0].clip_index,
+                      frames[0].is_last_clip, [f.frame_id for f in frames]))
     assert [(v, c) for v, c, _, _ in steps] == _expected_indices(range(6))
-    assert [last for _, _, last, _ in steps] == [
-        c == CLIPS[v] - 1 for v, c in _expected_indices(range(6))]
-    assert steps[0][3] == [0, 1, 2] and steps[3][3] == [6, 7, 8]  # video 0 (9 frames)
+    assert [last for _, _, last, _ in steps
+            ] == [c == CLIPS[v] - 1 for v, c in _expected_indices(range(6))]
+    assert steps[0][3] == [0, 1, 2] and steps[3][3] == [6, 7, 8
+                                                        ]  # video 0 (9 frames)
     assert steps[4][3] == [0, 1, 1]  # video 1 (2 frames): padded
     assert steps[-1][3] == [0, 0, 0]  # video 5 (1 frame)

@@ -1,62 +1,65 @@
-"""Tests of projects/cico/datasets/transforms/clip_sampling.py: which frames form a clip.
+"""Tests of projects/cico/datasets/transforms/clip_sampling.py: which frames
+form a training clip (test clips: test_clip_layout.py).
 
-Expected values are written out by hand from the rules in DESIGN.md sec. 3:
-training clips are T frames around the key frame (offsets -(T-1)//2 .. T//2), shifted inside the
-video and repeated in temporal order when the video is shorter than T; test clip c covers frames
-[c(T-T_o), c(T-T_o)+T), the last clip is padded by repeating its last real frame.
+Expected values are written out by hand from the rules of paper Sec. 3.4:
+training clips are T frames around the key frame (offsets -(T-1)//2 .. T//2),
+shifted inside the video and repeated in temporal order when the video is
+shorter than T.
 """
 import random
 
 import pytest
 
 from projects.cico.datasets.transforms import ClipFrameSample
-from projects.cico.datasets.transforms.clip_sampling import (clip_frame_indices,
-                                                             default_clip_overlap, num_clips,
-                                                             train_clip_indices)
+from projects.cico.datasets.transforms.clip_sampling import train_clip_indices
+
+T, F = True, False
 
 
 # ------------------------------------------------------------------------------------------------
 # training clips
 # ------------------------------------------------------------------------------------------------
-@pytest.mark.parametrize('length,key,clip_len,stride,expected', [
-    # T = 3: the key frame in the middle, windows shifted at the borders
-    (10, 5, 3, 1, [4, 5, 6]),
-    (10, 0, 3, 1, [0, 1, 2]),
-    (10, 1, 3, 1, [0, 1, 2]),
-    (10, 9, 3, 1, [7, 8, 9]),
-    (10, 8, 3, 1, [7, 8, 9]),
-    (3, 0, 3, 1, [0, 1, 2]),
-    (3, 2, 3, 1, [0, 1, 2]),
-    # T = 4 (even): offsets -1 .. +2
-    (10, 5, 4, 1, [4, 5, 6, 7]),
-    (10, 0, 4, 1, [0, 1, 2, 3]),
-    (10, 9, 4, 1, [6, 7, 8, 9]),
-    (10, 8, 4, 1, [6, 7, 8, 9]),
-    (10, 7, 4, 1, [6, 7, 8, 9]),
-    (10, 6, 4, 1, [5, 6, 7, 8]),
-    # T = 1: the key frame alone
-    (10, 6, 1, 1, [6]),
-    (1, 0, 1, 1, [0]),
-    # stride 2
-    (10, 5, 3, 2, [3, 5, 7]),
-    (10, 0, 3, 2, [0, 2, 4]),
-    (10, 9, 3, 2, [5, 7, 9]),
-    (10, 5, 4, 2, [3, 5, 7, 9]),
-    (10, 0, 4, 2, [0, 2, 4, 6]),
-    # the stride is reduced when the video is too short for it
-    (5, 2, 3, 2, [0, 2, 4]),     # just fits: (5-1)//2 = 2
-    (4, 2, 3, 2, [1, 2, 3]),     # (4-1)//2 = 1
-    (4, 0, 3, 2, [0, 1, 2]),
-    (5, 2, 3, 3, [0, 2, 4]),     # 3 -> 2
-    (7, 2, 4, 5, [0, 2, 4, 6]),  # 5 -> (7-1)//3 = 2
-    # shorter than T: every frame, repeated, in temporal order
-    (1, 0, 3, 1, [0, 0, 0]),
-    (2, 0, 3, 1, [0, 0, 1]),
-    (2, 1, 3, 1, [0, 0, 1]),
-    (2, 1, 3, 2, [0, 0, 1]),
-    (2, 0, 4, 1, [0, 0, 1, 1]),
-    (3, 1, 5, 1, [0, 0, 1, 1, 2]),
-])
+@pytest.mark.parametrize(
+    'length,key,clip_len,stride,expected',
+    [
+        # T = 3: the key frame in the middle, windows shifted at the borders
+        (10, 5, 3, 1, [4, 5, 6]),
+        (10, 0, 3, 1, [0, 1, 2]),
+        (10, 1, 3, 1, [0, 1, 2]),
+        (10, 9, 3, 1, [7, 8, 9]),
+        (10, 8, 3, 1, [7, 8, 9]),
+        (3, 0, 3, 1, [0, 1, 2]),
+        (3, 2, 3, 1, [0, 1, 2]),
+        # T = 4 (even): offsets -1 .. +2
+        (10, 5, 4, 1, [4, 5, 6, 7]),
+        (10, 0, 4, 1, [0, 1, 2, 3]),
+        (10, 9, 4, 1, [6, 7, 8, 9]),
+        (10, 8, 4, 1, [6, 7, 8, 9]),
+        (10, 7, 4, 1, [6, 7, 8, 9]),
+        (10, 6, 4, 1, [5, 6, 7, 8]),
+        # T = 1: the key frame alone
+        (10, 6, 1, 1, [6]),
+        (1, 0, 1, 1, [0]),
+        # stride 2
+        (10, 5, 3, 2, [3, 5, 7]),
+        (10, 0, 3, 2, [0, 2, 4]),
+        (10, 9, 3, 2, [5, 7, 9]),
+        (10, 5, 4, 2, [3, 5, 7, 9]),
+        (10, 0, 4, 2, [0, 2, 4, 6]),
+        # the stride is reduced when the video is too short for it
+        (5, 2, 3, 2, [0, 2, 4]),  # just fits: (5-1)//2 = 2
+        (4, 2, 3, 2, [1, 2, 3]),  # (4-1)//2 = 1
+        (4, 0, 3, 2, [0, 1, 2]),
+        (5, 2, 3, 3, [0, 2, 4]),  # 3 -> 2
+        (7, 2, 4, 5, [0, 2, 4, 6]),  # 5 -> (7-1)//3 = 2
+        # shorter than T: every frame, repeated, in temporal order
+        (1, 0, 3, 1, [0, 0, 0]),
+        (2, 0, 3, 1, [0, 0, 1]),
+        (2, 1, 3, 1, [0, 0, 1]),
+        (2, 1, 3, 2, [0, 0, 1]),
+        (2, 0, 4, 1, [0, 0, 1, 1]),
+        (3, 1, 5, 1, [0, 0, 1, 1, 2]),
+    ])
 def test_train_clip_indices(length, key, clip_len, stride, expected):
     inds = train_clip_indices(length, key, clip_len, stride)
     assert inds == expected
@@ -88,20 +91,26 @@ def test_train_clip_indices_invariants_stride_gt_1():
         for clip_len in range(1, 6):
             for stride in (2, 3):
                 for key in range(length):
-                    _check_clip(train_clip_indices(length, key, clip_len, stride),
-                                length, clip_len, stride)
+                    _check_clip(
+                        train_clip_indices(length, key, clip_len, stride),
+                        length, clip_len, stride)
 
 
-@pytest.mark.parametrize('length,key,clip_len,stride', [
-    (10, 1, 3, 2),  # e.g. [1, 3, 5] (shift by whole strides), not [0, 2, 4]
-    (10, 8, 3, 2),  # e.g. [4, 6, 8], not [5, 7, 9]
-    (10, 1, 4, 3),
-])
-def test_train_clip_contains_key_frame_with_stride(length, key, clip_len, stride):
-    """A training clip is sampled *around* its key frame: with a stride > 1 the border shift
-    must keep the key frame in the clip (shift by whole strides, or reduce the stride where that
-    is impossible, as for (10, 1, 4, 3)). Otherwise ClipFrameSample flags a frame that is not the
-    key frame, and TrackImgSampler's "every frame a key frame" no longer holds."""
+@pytest.mark.parametrize(
+    'length,key,clip_len,stride',
+    [
+        (10, 1, 3,
+         2),  # e.g. [1, 3, 5] (shift by whole strides), not [0, 2, 4]
+        (10, 8, 3, 2),  # e.g. [4, 6, 8], not [5, 7, 9]
+        (10, 1, 4, 3),
+    ])
+def test_train_clip_contains_key_frame_with_stride(length, key, clip_len,
+                                                   stride):
+    """A training clip is sampled *around* its key frame: with a stride > 1
+    the border shift must keep the key frame in the clip (shift by whole
+    strides, or reduce the stride where that is impossible, as for (10, 1, 4,
+    3)). Otherwise ClipFrameSample flags a frame that is not the key frame,
+    and TrackImgSampler's "every frame a key frame" no longer holds."""
     inds = train_clip_indices(length, key, clip_len, stride)
     _check_clip(inds, length, clip_len, stride)
     assert key in inds, inds
@@ -117,121 +126,17 @@ def test_train_clip_indices_errors():
 
 
 # ------------------------------------------------------------------------------------------------
-# test clips
-# ------------------------------------------------------------------------------------------------
-T, F = True, False
-# (L, T_o) -> list over clips of (frame_inds, is_new, is_output, is_pad); clip_len 3
-CLIPS = {
-    (10, 1): [([0, 1, 2], [T, T, T], [T, T, F], [F, F, F]),
-              ([2, 3, 4], [F, T, T], [T, T, F], [F, F, F]),
-              ([4, 5, 6], [F, T, T], [T, T, F], [F, F, F]),
-              ([6, 7, 8], [F, T, T], [T, T, F], [F, F, F]),
-              ([8, 9, 9], [F, T, F], [T, T, F], [F, F, T])],
-    (9, 1): [([0, 1, 2], [T, T, T], [T, T, F], [F, F, F]),
-             ([2, 3, 4], [F, T, T], [T, T, F], [F, F, F]),
-             ([4, 5, 6], [F, T, T], [T, T, F], [F, F, F]),
-             ([6, 7, 8], [F, T, T], [T, T, T], [F, F, F])],
-    (10, 0): [([0, 1, 2], [T, T, T], [T, T, T], [F, F, F]),
-              ([3, 4, 5], [T, T, T], [T, T, T], [F, F, F]),
-              ([6, 7, 8], [T, T, T], [T, T, T], [F, F, F]),
-              ([9, 9, 9], [T, F, F], [T, F, F], [F, T, T])],
-    (9, 0): [([0, 1, 2], [T, T, T], [T, T, T], [F, F, F]),
-             ([3, 4, 5], [T, T, T], [T, T, T], [F, F, F]),
-             ([6, 7, 8], [T, T, T], [T, T, T], [F, F, F])],
-    (10, 2): [([0, 1, 2], [T, T, T], [T, F, F], [F, F, F])]
-    + [([c, c + 1, c + 2], [F, F, T], [T, F, F], [F, F, F]) for c in range(1, 7)]
-    + [([7, 8, 9], [F, F, T], [T, T, T], [F, F, F])],
-    (9, 2): [([0, 1, 2], [T, T, T], [T, F, F], [F, F, F])]
-    + [([c, c + 1, c + 2], [F, F, T], [T, F, F], [F, F, F]) for c in range(1, 6)]
-    + [([6, 7, 8], [F, F, T], [T, T, T], [F, F, F])],
-    (4, 1): [([0, 1, 2], [T, T, T], [T, T, F], [F, F, F]),
-             ([2, 3, 3], [F, T, F], [T, T, F], [F, F, T])],
-    (3, 0): [([0, 1, 2], [T, T, T], [T, T, T], [F, F, F])],
-    (3, 1): [([0, 1, 2], [T, T, T], [T, T, T], [F, F, F])],
-    (3, 2): [([0, 1, 2], [T, T, T], [T, T, T], [F, F, F])],
-    (2, 0): [([0, 1, 1], [T, T, F], [T, T, F], [F, F, T])],
-    (2, 1): [([0, 1, 1], [T, T, F], [T, T, F], [F, F, T])],
-    (2, 2): [([0, 1, 1], [T, T, F], [T, T, F], [F, F, T])],
-    (1, 1): [([0, 0, 0], [T, F, F], [T, F, F], [F, T, T])],
-}
-
-
-@pytest.mark.parametrize('length,overlap', sorted(CLIPS))
-def test_clip_frame_indices_by_hand(length, overlap):
-    expected = CLIPS[length, overlap]
-    assert num_clips(length, 3, overlap) == len(expected)
-    for c, (inds, new, out, pad) in enumerate(expected):
-        got = clip_frame_indices(length, c, 3, overlap)
-        assert got['frame_inds'] == inds, c
-        assert got['is_new'] == new, c
-        assert got['is_output'] == out, c
-        assert got['is_pad'] == pad, c
-        assert got['is_last'] == (c == len(expected) - 1)
-        assert got['num_clips'] == len(expected)
-
-
-@pytest.mark.parametrize('length,clip_len,overlap,expected', [
-    (10, 3, 1, 5), (9, 3, 1, 4), (2, 3, 1, 1), (3, 3, 1, 1), (1, 3, 0, 1), (4, 3, 1, 2),
-    (10, 3, 0, 4), (9, 3, 0, 3), (10, 3, 2, 8), (9, 3, 2, 7), (5, 3, 1, 2), (6, 3, 1, 3),
-    (100, 5, 2, 33), (7, 1, 0, 7),
-])
-def test_num_clips(length, clip_len, overlap, expected):
-    assert num_clips(length, clip_len, overlap) == expected
-
-
-def test_default_clip_overlap():
-    # the paper's T_o = 1; a frame-by-frame model (T = 1) cannot overlap
-    assert [default_clip_overlap(t) for t in (1, 2, 3, 5)] == [0, 1, 1, 1]
-
-
-def test_clip_coverage_invariants():
-    """Over all clips: every frame is output exactly once and goes through the backbone
-    (is_new) exactly once, a new frame was never in an earlier clip, outputs are in order,
-    and the last clip is the first that reaches the end of the video."""
-    for length in range(1, 16):
-        for clip_len in range(1, 6):
-            for overlap in range(clip_len):
-                n = num_clips(length, clip_len, overlap)
-                seen, outputs, news = set(), [], []
-                for c in range(n):
-                    clip = clip_frame_indices(length, c, clip_len, overlap)
-                    inds = clip['frame_inds']
-                    assert len(inds) == clip_len
-                    for k, f in enumerate(inds):
-                        assert 0 <= f < length
-                        if clip['is_new'][k]:
-                            assert f not in seen, (length, clip_len, overlap, c, k)
-                            news.append(f)
-                        elif not clip['is_pad'][k]:
-                            assert f in seen  # an old frame: its features are reused
-                        if clip['is_output'][k]:
-                            outputs.append(f)
-                        if clip['is_pad'][k]:
-                            assert f == inds[k - 1] and not clip['is_new'][k] \
-                                and not clip['is_output'][k]
-                    seen.update(inds)
-                    reaches_end = inds[-1] == length - 1
-                    assert reaches_end == (c == n - 1)
-                    assert clip['is_last'] == (c == n - 1)
-                assert outputs == list(range(length)), (length, clip_len, overlap)
-                assert news == list(range(length)), (length, clip_len, overlap)
-
-
-def test_clip_frame_indices_errors():
-    with pytest.raises(IndexError):
-        clip_frame_indices(10, 5, 3, 1)  # 5 clips: 0..4
-    with pytest.raises(IndexError):
-        clip_frame_indices(10, -1, 3, 1)
-    with pytest.raises(ValueError):
-        clip_frame_indices(10, 0, 3, 3)
-
-
-# ------------------------------------------------------------------------------------------------
 # ClipFrameSample
 # ------------------------------------------------------------------------------------------------
 def _video(length, **extra):
-    images = [dict(img_id=100 + t, frame_id=t, img_path=f'v/{t:05d}.jpg',
-                   instances=[dict(instance_id=7, bbox=[t, 0, t + 1, 1])]) for t in range(length)]
+    images = [
+        dict(
+            img_id=100 + t,
+            frame_id=t,
+            img_path=f'v/{t:05d}.jpg',
+            instances=[dict(instance_id=7, bbox=[t, 0, t + 1, 1])])
+        for t in range(length)
+    ]
     info = dict(video_id=3, video_length=length, images=images)
     info.update(extra)
     return info
@@ -248,9 +153,14 @@ def test_clip_frame_sample_with_key():
     assert [i[0]['bbox'][0] for i in out['instances']] == [7, 8, 9]
 
     out = ClipFrameSample(clip_len=3)(_video(10, key_frame_id=4))
-    assert out['frame_id'] == [3, 4, 5] and out['key_frame_flags'] == [False, True, False]
-    out = ClipFrameSample(clip_len=4, frame_stride=2)(_video(10, key_frame_id=0))
-    assert out['frame_id'] == [0, 2, 4, 6] and out['key_frame_flags'] == [True, F, F, F]
+    assert out['frame_id'] == [3, 4, 5] and out['key_frame_flags'] == [
+        False, True, False
+    ]
+    out = ClipFrameSample(
+        clip_len=4, frame_stride=2)(
+            _video(10, key_frame_id=0))
+    assert out['frame_id'] == [0, 2, 4, 6
+                               ] and out['key_frame_flags'] == [True, F, F, F]
 
 
 def test_clip_frame_sample_short_video():
@@ -258,9 +168,12 @@ def test_clip_frame_sample_short_video():
     assert out['frame_id'] == [0, 0, 1]
     assert out['img_path'] == ['v/00000.jpg', 'v/00000.jpg', 'v/00001.jpg']
     assert out['key_frame_flags'] == [False, False, True]
-    assert out['ori_video_length'] == [2, 2, 2] and out['video_length'] == [3, 3, 3]
+    assert out['ori_video_length'] == [2, 2, 2
+                                       ] and out['video_length'] == [3, 3, 3]
     out = ClipFrameSample(clip_len=3)(_video(1, key_frame_id=0))
-    assert out['frame_id'] == [0, 0, 0] and out['key_frame_flags'] == [True, False, False]
+    assert out['frame_id'] == [0, 0, 0] and out['key_frame_flags'] == [
+        True, False, False
+    ]
 
 
 def test_clip_frame_sample_does_not_mutate_video_info():
@@ -272,13 +185,15 @@ def test_clip_frame_sample_does_not_mutate_video_info():
 
 def test_clip_frame_sample_takes_dataset_clip_len():
     # the dataset puts clip_len / frame_stride into the video info
-    out = ClipFrameSample()(_video(10, key_frame_id=5, clip_len=5, frame_stride=2))
+    out = ClipFrameSample()(
+        _video(10, key_frame_id=5, clip_len=5, frame_stride=2))
     assert out['frame_id'] == [1, 3, 5, 7, 9]
     assert out['key_frame_flags'] == [F, F, T, F, F]
     assert out['video_length'] == [5] * 5
     # explicit arguments win over the dataset's
-    out = ClipFrameSample(clip_len=2, frame_stride=1)(
-        _video(10, key_frame_id=5, clip_len=5, frame_stride=2))
+    out = ClipFrameSample(
+        clip_len=2, frame_stride=1)(
+            _video(10, key_frame_id=5, clip_len=5, frame_stride=2))
     assert out['frame_id'] == [5, 6]
     with pytest.raises(KeyError, match='clip_len'):
         ClipFrameSample()(_video(10, key_frame_id=5))

@@ -1,4 +1,5 @@
-"""Tests of the SynthVIS generator (projects/cico/datasets/synthvis.py) and its CLI."""
+"""Tests of the SynthVIS generator
+(tools/dataset_converters/synthvis_generator.py) and its CLI."""
 import json
 import os.path as osp
 import subprocess
@@ -10,7 +11,9 @@ import numpy as np
 import pytest
 from pycocotools import mask as mask_utils
 
-from projects.cico.datasets.synthvis import SYNTHVIS_CLASSES, generate_synthvis
+from projects.cico.datasets.synthvis_meta import SYNTHVIS_CLASSES
+from tools.dataset_converters import synthvis_generator
+from tools.dataset_converters.synthvis_generator import generate_synthvis
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CLI = REPO_ROOT / 'tools' / 'dataset_converters' / 'make_synthvis.py'
@@ -25,13 +28,18 @@ def _load(out_dir: Path, split: str) -> dict:
 
 
 def _json_bytes(out_dir: Path) -> dict:
-    return {s: (out_dir / 'annotations' / f'{s}.json').read_bytes() for s in SPLITS}
+    return {
+        s: (out_dir / 'annotations' / f'{s}.json').read_bytes()
+        for s in SPLITS
+    }
 
 
 def _frames(out_dir: Path) -> dict:
     """Relative path -> decoded image of every frame."""
-    return {str(p.relative_to(out_dir)): cv2.imread(str(p))
-            for p in sorted(out_dir.glob('*/JPEGImages/*/*.jpg'))}
+    return {
+        str(p.relative_to(out_dir)): cv2.imread(str(p))
+        for p in sorted(out_dir.glob('*/JPEGImages/*/*.jpg'))
+    }
 
 
 @pytest.fixture(scope='module')
@@ -48,6 +56,12 @@ def larger(tmp_path_factory) -> Path:
     return out
 
 
+def test_generator_draws_the_dataset_classes():
+    # the generator keeps its own copy (it does not import projects.cico)
+    assert synthvis_generator.SYNTHVIS_CLASSES == SYNTHVIS_CLASSES
+    assert len(synthvis_generator._SHAPES) == len(SYNTHVIS_CLASSES)
+
+
 def test_summary(tmp_path):
     summary = generate_synthvis(str(tmp_path), seed=0, **TINY)
     assert summary['classes'] == SYNTHVIS_CLASSES
@@ -55,7 +69,8 @@ def test_summary(tmp_path):
     for split in SPLITS:
         assert osp.isfile(summary[split]['ann_file'])
         data = _load(tmp_path, split)
-        assert summary[split]['frames'] == sum(v['length'] for v in data['videos'])
+        assert summary[split]['frames'] == sum(v['length']
+                                               for v in data['videos'])
         assert summary[split]['instances'] == len(data['annotations'])
 
 
@@ -89,8 +104,12 @@ def test_num_workers_identical(tiny, tmp_path):
 @pytest.mark.parametrize('split', SPLITS)
 def test_json_structure(tiny, split):
     data = _load(tiny, split)
-    assert set(data) >= {'info', 'licenses', 'videos', 'annotations', 'categories'}
-    assert [c['id'] for c in data['categories']] == list(range(1, len(SYNTHVIS_CLASSES) + 1))
+    assert set(data) >= {
+        'info', 'licenses', 'videos', 'annotations', 'categories'
+    }
+    assert [c['id'] for c in data['categories']
+            ] == list(range(1,
+                            len(SYNTHVIS_CLASSES) + 1))
     assert [c['name'] for c in data['categories']] == list(SYNTHVIS_CLASSES)
     assert all(c['supercategory'] == 'shape' for c in data['categories'])
 
@@ -101,7 +120,9 @@ def test_json_structure(tiny, split):
         name = f'synth_{split}_{index:04d}'
         assert (video['height'], video['width']) == (height, width)
         assert TINY['frames'][0] <= video['length'] <= TINY['frames'][1]
-        assert video['file_names'] == [f'{name}/{t:05d}.jpg' for t in range(video['length'])]
+        assert video['file_names'] == [
+            f'{name}/{t:05d}.jpg' for t in range(video['length'])
+        ]
         for fname in video['file_names']:
             img = cv2.imread(str(tiny / split / 'JPEGImages' / fname))
             assert img is not None and img.shape == (height, width, 3)
@@ -113,27 +134,36 @@ def test_json_structure(tiny, split):
         length = video['length']
         assert 1 <= ann['category_id'] <= len(SYNTHVIS_CLASSES)
         assert ann['iscrowd'] == 0
-        assert (ann['height'], ann['width'], ann['length']) == (height, width, length)
+        assert (ann['height'], ann['width'], ann['length']) == (height, width,
+                                                                length)
         for key in ('bboxes', 'areas', 'segmentations'):
             assert len(ann[key]) == length
         assert any(s is not None for s in ann['segmentations'])
-        for box, area, seg in zip(ann['bboxes'], ann['areas'], ann['segmentations']):
+        for box, area, seg in zip(ann['bboxes'], ann['areas'],
+                                  ann['segmentations']):
             assert (box is None) == (area is None) == (seg is None)
             if seg is None:
                 continue
-            assert seg['size'] == [height, width] and isinstance(seg['counts'], str)
+            assert seg['size'] == [height, width] and isinstance(
+                seg['counts'], str)
             assert list(mask_utils.toBbox(seg)) == pytest.approx(box)
             mask = mask_utils.decode(seg)
             assert mask.shape == (height, width)
             assert int(mask.sum()) == area > 0
             ys, xs = np.nonzero(mask)
-            assert box == pytest.approx([xs.min(), ys.min(), xs.max() - xs.min() + 1,
-                                         ys.max() - ys.min() + 1])
+            assert box == pytest.approx([
+                xs.min(),
+                ys.min(),
+                xs.max() - xs.min() + 1,
+                ys.max() - ys.min() + 1
+            ])
 
 
 def test_null_entries_exist(larger):
-    nulls = sum(s is None for split in SPLITS for a in _load(larger, split)['annotations']
-                for s in a['segmentations'])
+    nulls = sum(
+        s is None for split in SPLITS
+        for a in _load(larger, split)['annotations']
+        for s in a['segmentations'])
     assert nulls > 0
 
 
@@ -142,10 +172,14 @@ def test_visible_masks_do_not_overlap(larger):
     for split in SPLITS:
         data = _load(larger, split)
         for video in data['videos']:
-            anns = [a for a in data['annotations'] if a['video_id'] == video['id']]
+            anns = [
+                a for a in data['annotations'] if a['video_id'] == video['id']
+            ]
             for t in range(video['length']):
-                masks = [mask_utils.decode(a['segmentations'][t]).astype(np.int32)
-                         for a in anns if a['segmentations'][t] is not None]
+                masks = [
+                    mask_utils.decode(a['segmentations'][t]).astype(np.int32)
+                    for a in anns if a['segmentations'][t] is not None
+                ]
                 if len(masks) > 1:
                     assert np.sum(masks, axis=0).max() == 1
                     checked += 1
@@ -153,17 +187,23 @@ def test_visible_masks_do_not_overlap(larger):
 
 
 def test_classes_are_not_colours(larger):
-    """Objects of one class get different colours (colour carries no class information)."""
+    """Objects of one class get different colours (colour carries no class
+    information)."""
     data = _load(larger, 'train')
     videos = {v['id']: v for v in data['videos']}
     colours = {}
     for ann in data['annotations']:
         t = max(range(len(ann['areas'])), key=lambda k: ann['areas'][k] or 0)
-        img = cv2.imread(str(larger / 'train' / 'JPEGImages' / videos[ann['video_id']]
-                             ['file_names'][t]))
+        img = cv2.imread(
+            str(larger / 'train' / 'JPEGImages' /
+                videos[ann['video_id']]['file_names'][t]))
         mask = mask_utils.decode(ann['segmentations'][t]).astype(bool)
-        colours.setdefault(ann['category_id'], []).append(img[mask].mean(axis=0))
-    spreads = [np.ptp(np.stack(c), axis=0).max() for c in colours.values() if len(c) > 1]
+        colours.setdefault(ann['category_id'],
+                           []).append(img[mask].mean(axis=0))
+    spreads = [
+        np.ptp(np.stack(c), axis=0).max() for c in colours.values()
+        if len(c) > 1
+    ]
     assert spreads and max(spreads) > 30
 
 
@@ -182,10 +222,17 @@ def test_invalid_arguments(tmp_path, kwargs, match):
 
 def test_cli(tmp_path):
     out = tmp_path / 'cli'
-    base = [sys.executable, str(CLI), '--out', str(out), '--train-videos', '2',
-            '--val-videos', '1', '--size', '64', '96', '--seed', '0']
-    res = subprocess.run(base + ['--frames', '3', '4'], capture_output=True, text=True,
-                         cwd=str(REPO_ROOT))
+    base = [
+        sys.executable,
+        str(CLI), '--out',
+        str(out), '--train-videos', '2', '--val-videos', '1', '--size', '64',
+        '96', '--seed', '0'
+    ]
+    res = subprocess.run(
+        base + ['--frames', '3', '4'],
+        capture_output=True,
+        text=True,
+        cwd=str(REPO_ROOT))
     assert res.returncode == 0, res.stderr
     assert 'done in' in res.stdout
     for split, count in (('train', 2), ('valid', 1)):
@@ -195,6 +242,9 @@ def test_cli(tmp_path):
             for fname in video['file_names']:
                 assert (out / split / 'JPEGImages' / fname).is_file()
 
-    bad = subprocess.run(base + ['--frames', '5', '3'], capture_output=True, text=True,
-                         cwd=str(REPO_ROOT))
+    bad = subprocess.run(
+        base + ['--frames', '5', '3'],
+        capture_output=True,
+        text=True,
+        cwd=str(REPO_ROOT))
     assert bad.returncode != 0 and 'frames' in bad.stderr

@@ -1,11 +1,13 @@
-"""Tests of projects/cico/datasets/vis_dataset.py on hand-made annotation files.
+"""Tests of projects/cico/datasets/vis_dataset.py on hand-made annotation
+files.
 
-A tiny dataset is written by hand in both the official YouTube-VIS layout (``videos`` with
-``file_names``; one annotation per object with per-frame ``bboxes``/``segmentations``/``areas``,
-``null`` where the object is absent) and mmdet's CocoVID layout (``images`` with
-``frame_id``/``video_id``; one annotation per object per frame). The masks mix the three encodings
-found in the wild: uncompressed RLE (``counts`` a list, column-major runs starting with zeros),
-compressed RLE (``counts`` a str) and polygons.
+A tiny dataset is written by hand in both the official YouTube-VIS layout
+(``videos`` with ``file_names``; one annotation per object with per-frame
+``bboxes``/``segmentations``/``areas``, ``null`` where the object is absent)
+and mmdet's CocoVID layout (``images`` with ``frame_id``/``video_id``; one
+annotation per object per frame). The masks mix the three encodings found in
+the wild: uncompressed RLE (``counts`` a list, column-major runs starting with
+zeros), compressed RLE (``counts`` a str) and polygons.
 """
 import json
 import os
@@ -15,12 +17,12 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+from mmdet.registry import DATASETS
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
 from pycocotools import mask as mask_utils
 
 import projects.cico  # noqa: F401  (registers the modules)
-from mmdet.registry import DATASETS
 from projects.cico.datasets import (OVISDataset, VISDataset, YTVIS2019Dataset,
                                     YTVIS2021Dataset)
 
@@ -28,7 +30,11 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 H, W = 24, 32
 IMG_PREFIX = 'train/JPEGImages'
 # json category ids are deliberately unsorted and not contiguous
-CATEGORIES = [dict(id=3, name='cat'), dict(id=1, name='person'), dict(id=7, name='dog')]
+CATEGORIES = [
+    dict(id=3, name='cat'),
+    dict(id=1, name='person'),
+    dict(id=7, name='dog')
+]
 CLASSES = ('person', 'cat', 'dog')  # sorted by category id
 CAT2LABEL = {1: 0, 3: 1, 7: 2}
 VIDEOS = [  # (json video id, folder, number of frames)
@@ -41,7 +47,8 @@ VIDEOS = [  # (json video id, folder, number of frames)
 # hand-made masks and encodings
 # ------------------------------------------------------------------------------------------------
 def rect(x0, y0, x1, y1, extra=None):
-    """Binary (H, W) mask of the pixels x0 <= x < x1, y0 <= y < y1 (plus an optional 2nd rect)."""
+    """Binary (H, W) mask of the pixels x0 <= x < x1, y0 <= y < y1 (plus an
+    optional 2nd rect)."""
     m = np.zeros((H, W), np.uint8)
     m[y0:y1, x0:x1] = 1
     if extra is not None:
@@ -51,7 +58,8 @@ def rect(x0, y0, x1, y1, extra=None):
 
 
 def uncompressed_rle(mask):
-    """YouTube-VIS style uncompressed RLE: column-major runs, the first run counts zeros."""
+    """YouTube-VIS style uncompressed RLE: column-major runs, the first run
+    counts zeros."""
     flat = mask.flatten(order='F')
     counts, current, run = [], 0, 0
     for v in flat:
@@ -69,14 +77,19 @@ def compressed_rle(mask):
 
 
 def rect_polygon(x0, y0, x1, y1):
-    """A polygon that pycocotools rasterises to exactly ``rect(x0, y0, x1, y1)``."""
+    """A polygon that pycocotools rasterises to exactly ``rect(x0, y0, x1,
+    y1)``."""
     return [[x0, y0, x1, y0, x1, y1, x0, y1]]
 
 
 def xywh(mask):
     ys, xs = np.nonzero(mask)
-    return [float(xs.min()), float(ys.min()), float(xs.max() + 1 - xs.min()),
-            float(ys.max() + 1 - ys.min())]
+    return [
+        float(xs.min()),
+        float(ys.min()),
+        float(xs.max() + 1 - xs.min()),
+        float(ys.max() + 1 - ys.min())
+    ]
 
 
 def xyxy(mask):
@@ -84,27 +97,23 @@ def xyxy(mask):
     return [x, y, x + w, y + h]
 
 
-# Objects: ann id -> (video id, category id, per-frame (encoding, mask) or None).
-# 'u' uncompressed RLE, 'c' compressed RLE, 'p' polygon (the mask is then a plain rectangle).
+# Objects: ann id -> (video id, category id, per-frame (encoding, mask) or
+# None). 'u' uncompressed RLE, 'c' compressed RLE, 'p' polygon (the mask is
+# then a plain rectangle).
 def _objects():
     return {
         11: (4, 1, [('u', rect(2, 3, 10, 9, extra=(10, 3, 12, 5))),
-                    ('u', rect(3, 3, 11, 9)),
-                    None,
-                    ('u', rect(5, 4, 13, 10, extra=(5, 10, 7, 14))),
-                    None]),
-        12: (4, 3, [None,
-                    ('c', rect(20, 10, 28, 20)),
-                    ('c', rect(19, 11, 27, 21, extra=(27, 11, 29, 13))),
-                    ('c', rect(18, 12, 26, 22)),
-                    ('c', rect(17, 12, 25, 22))]),
-        13: (4, 7, [('p', (0, 15, 6, 24)),
-                    ('p', (1, 15, 7, 24)),
-                    ('p', (2, 14, 8, 23)),
-                    ('p', (3, 14, 9, 23)),
+                    ('u', rect(3, 3, 11, 9)), None,
+                    ('u', rect(5, 4, 13, 10, extra=(5, 10, 7, 14))), None]),
+        12: (4, 3, [
+            None, ('c', rect(20, 10, 28, 20)),
+            ('c', rect(19, 11, 27, 21, extra=(27, 11, 29, 13))),
+            ('c', rect(18, 12, 26, 22)), ('c', rect(17, 12, 25, 22))
+        ]),
+        13: (4, 7, [('p', (0, 15, 6, 24)), ('p', (1, 15, 7, 24)),
+                    ('p', (2, 14, 8, 23)), ('p', (3, 14, 9, 23)),
                     ('p', (4, 13, 10, 22))]),
-        14: (9, 1, [('p', (10, 2, 20, 12)),
-                    ('u', rect(11, 2, 21, 13))]),
+        14: (9, 1, [('p', (10, 2, 20, 12)), ('u', rect(11, 2, 21, 13))]),
     }
 
 
@@ -118,7 +127,8 @@ def _mask_and_seg(entry):
 
 
 def expected_frames():
-    """video id -> list over frames of {instance id: (label, xyxy box, mask)}."""
+    """video id -> list over frames of {instance id: (label, xyxy box,
+    mask)}."""
     out = {vid: [dict() for _ in range(n)] for vid, _, n in VIDEOS}
     for ann_id, (vid, cat, frames) in _objects().items():
         for t, entry in enumerate(frames):
@@ -130,7 +140,8 @@ def expected_frames():
 
 
 def frame_value(vid, t):
-    """Constant grey level of frame t of video vid, so a loaded frame can be identified."""
+    """Constant grey level of frame t of video vid, so a loaded frame can be
+    identified."""
     return 20 + 30 * t if vid == 4 else 180 + 30 * t
 
 
@@ -143,9 +154,15 @@ def write_frames(img_dir):
 
 
 def official_json(categories=CATEGORIES, with_annotations=True):
-    videos = [dict(id=vid, width=W, height=H, length=n,
-                   file_names=[f'{folder}/{t:05d}.jpg' for t in range(n)])
-              for vid, folder, n in VIDEOS]
+    videos = [
+        dict(
+            id=vid,
+            width=W,
+            height=H,
+            length=n,
+            file_names=[f'{folder}/{t:05d}.jpg' for t in range(n)])
+        for vid, folder, n in VIDEOS
+    ]
     anns = []
     for ann_id, (vid, cat, frames) in _objects().items():
         segs, boxes, areas = [], [], []
@@ -154,9 +171,20 @@ def official_json(categories=CATEGORIES, with_annotations=True):
                 segs.append(None), boxes.append(None), areas.append(None)
                 continue
             m, seg = _mask_and_seg(entry)
-            segs.append(seg), boxes.append(xywh(m)), areas.append(float(m.sum()))
-        anns.append(dict(id=ann_id, video_id=vid, category_id=cat, iscrowd=0, height=H, width=W,
-                         length=len(frames), segmentations=segs, bboxes=boxes, areas=areas))
+            segs.append(seg), boxes.append(xywh(m)), areas.append(
+                float(m.sum()))
+        anns.append(
+            dict(
+                id=ann_id,
+                video_id=vid,
+                category_id=cat,
+                iscrowd=0,
+                height=H,
+                width=W,
+                length=len(frames),
+                segmentations=segs,
+                bboxes=boxes,
+                areas=areas))
     data = dict(info={}, licenses=[], videos=videos, categories=categories)
     if with_annotations:
         data['annotations'] = anns
@@ -172,8 +200,14 @@ def cocovid_json():
         for t in range(n):
             img_id += 1  # the same global numbering as the official loader
             img_ids[vid, t] = img_id
-            images.append(dict(id=img_id, file_name=f'{folder}/{t:05d}.jpg', height=H, width=W,
-                               frame_id=t, video_id=vid))
+            images.append(
+                dict(
+                    id=img_id,
+                    file_name=f'{folder}/{t:05d}.jpg',
+                    height=H,
+                    width=W,
+                    frame_id=t,
+                    video_id=vid))
     objects = _objects()
     for vid, _, n in VIDEOS:
         for t in range(n):
@@ -181,10 +215,19 @@ def cocovid_json():
                 if ovid != vid or frames[t] is None:
                     continue
                 m, seg = _mask_and_seg(frames[t])
-                anns.append(dict(id=len(anns) + 1, video_id=vid, image_id=img_ids[vid, t],
-                                 category_id=cat, instance_id=ann_id, bbox=xywh(m),
-                                 segmentation=seg, area=float(m.sum()), iscrowd=0))
-    return dict(videos=videos, images=images, annotations=anns, categories=CATEGORIES)
+                anns.append(
+                    dict(
+                        id=len(anns) + 1,
+                        video_id=vid,
+                        image_id=img_ids[vid, t],
+                        category_id=cat,
+                        instance_id=ann_id,
+                        bbox=xywh(m),
+                        segmentation=seg,
+                        area=float(m.sum()),
+                        iscrowd=0))
+    return dict(
+        videos=videos, images=images, annotations=anns, categories=CATEGORIES)
 
 
 def dump(path, data):
@@ -212,16 +255,20 @@ def build(root, ann_file='official.json', cls=VISDataset, **kwargs):
 
 MASK_PIPELINE = [
     dict(type='ClipFrameSample'),
-    dict(type='TransformBroadcaster', share_random_params=True,
-         transforms=[dict(type='LoadImageFromFile'),
-                     dict(type='LoadTrackAnnotations', with_mask=True)]),
+    dict(
+        type='TransformBroadcaster',
+        share_random_params=True,
+        transforms=[
+            dict(type='LoadImageFromFile'),
+            dict(type='LoadTrackAnnotations', with_mask=True)
+        ]),
 ]
 
 TEST_PIPELINE = [
-    dict(type='TransformBroadcaster', transforms=[dict(type='LoadImageFromFile')]),
-    dict(type='PackTrackInputs',
-         meta_keys=('clip_index', 'num_clips', 'is_last_clip', 'is_new_frame',
-                    'is_output_frame', 'is_pad_frame')),
+    dict(
+        type='TransformBroadcaster',
+        transforms=[dict(type='LoadImageFromFile')]),
+    dict(type='PackClipInputs'),
 ]
 
 
@@ -249,7 +296,8 @@ def test_official_structure(root):
             assert frame['frame_id'] == t
             assert frame['video_id'] == vid
             assert (frame['height'], frame['width']) == (H, W)
-            assert frame['img_path'] == osp.join(str(root), IMG_PREFIX, folder, f'{t:05d}.jpg')
+            assert frame['img_path'] == osp.join(
+                str(root), IMG_PREFIX, folder, f'{t:05d}.jpg')
             assert osp.isfile(frame['img_path'])
             img_ids.append(frame['img_id'])
             got = {inst['instance_id']: inst for inst in frame['instances']}
@@ -267,7 +315,8 @@ def test_official_structure(root):
     assert sorted(i['instance_id'] for i in v4[2]['instances']) == [12, 13]
     assert sorted(i['instance_id'] for i in v4[4]['instances']) == [12, 13]
     first = {i['instance_id']: i for i in v4[0]['instances']}
-    assert first[11]['bbox'] == [2.0, 3.0, 12.0, 9.0]  # x,y,w,h = 2,3,10,6 -> x1,y1,x2,y2
+    assert first[11]['bbox'] == [2.0, 3.0, 12.0,
+                                 9.0]  # x,y,w,h = 2,3,10,6 -> x1,y1,x2,y2
     assert first[13]['bbox'] == [0.0, 15.0, 6.0, 24.0]
     assert first[13]['bbox_label'] == 2 and first[11]['bbox_label'] == 0
 
@@ -282,12 +331,15 @@ def test_official_and_cocovid_give_same_instances(root):
         assert ia['video_id'] == ib['video_id']
         assert ia['video_length'] == ib['video_length']
         for fa, fb in zip(ia['images'], ib['images']):
-            for key in ('img_id', 'img_path', 'frame_id', 'video_id', 'height', 'width'):
+            for key in ('img_id', 'img_path', 'frame_id', 'video_id', 'height',
+                        'width'):
                 assert fa[key] == fb[key], key
             ka = sorted(fa['instances'], key=lambda i: i['instance_id'])
             kb = sorted(fb['instances'], key=lambda i: i['instance_id'])
-            assert [i['instance_id'] for i in ka] == [i['instance_id'] for i in kb]
-            assert [i['bbox_label'] for i in ka] == [i['bbox_label'] for i in kb]
+            assert [i['instance_id']
+                    for i in ka] == [i['instance_id'] for i in kb]
+            assert [i['bbox_label']
+                    for i in ka] == [i['bbox_label'] for i in kb]
             for x, y in zip(ka, kb):
                 assert x['bbox'] == pytest.approx(y['bbox'])
                 assert x['mask'] == y['mask']
@@ -295,7 +347,8 @@ def test_official_and_cocovid_give_same_instances(root):
 
 @pytest.mark.parametrize('ann_file', ['official.json', 'cocovid.json'])
 def test_masks_decode_through_pipeline(root, ann_file):
-    """All three encodings decode, via LoadTrackAnnotations, to the hand-made masks."""
+    """All three encodings decode, via LoadTrackAnnotations, to the hand-made
+    masks."""
     exp = expected_frames()
     ds = build(root, ann_file, clip_len=5, pipeline=MASK_PIPELINE)
     out = ds[(0, 2)]  # T = 5 = the whole first video
@@ -306,27 +359,32 @@ def test_masks_decode_through_pipeline(root, ann_file):
         assert sorted(ids) == sorted(exp[4][t])
         masks = out['gt_masks'][t]
         assert (masks.height, masks.width) == (H, W)
-        assert len(masks) == len(ids) == len(out['gt_bboxes'][t]) == len(out['gt_bboxes_labels'][t])
+        assert len(masks) == len(ids) == len(out['gt_bboxes'][t]) == len(
+            out['gt_bboxes_labels'][t])
         for k, iid in enumerate(ids):
             label, box, m = exp[4][t][iid]
-            np.testing.assert_array_equal(masks.masks[k], m, err_msg=f'frame {t} id {iid}')
+            np.testing.assert_array_equal(
+                masks.masks[k], m, err_msg=f'frame {t} id {iid}')
             np.testing.assert_allclose(out['gt_bboxes'][t][k], box)
             assert out['gt_bboxes_labels'][t][k] == label
             encodings_seen.add(_objects()[iid][2][t][0])
         # the image is the frame that was asked for
         assert abs(float(out['img'][t].mean()) - frame_value(4, t)) < 2
     assert encodings_seen == {'u', 'c', 'p'}
-    # second video: polygon at t=0 and uncompressed RLE at t=1 (clip_len 5 > 2 frames)
+    # second video: polygon at t=0 and uncompressed RLE at t=1
+    # (clip_len 5 > 2 frames)
     out = ds[(1, 1)]
     assert len(out['frame_id']) == 5 and out['frame_id'][-1] == 1
     for t, fid in enumerate(out['frame_id']):
-        np.testing.assert_array_equal(out['gt_masks'][t].masks[0], exp[9][fid][14][2])
+        np.testing.assert_array_equal(out['gt_masks'][t].masks[0],
+                                      exp[9][fid][14][2])
         assert out['gt_instances_ids'][t].tolist() == [14]
 
 
 def test_crowd_and_boxless_annotations(tmp_path):
-    """iscrowd -> ignore_flag 1 (PackTrackInputs moves it to ignored_instances); an official
-    annotation whose ``bboxes`` are null takes its boxes from its masks."""
+    """iscrowd -> ignore_flag 1 (PackClipInputs moves it to
+    ignored_instances); an official annotation whose ``bboxes`` are null takes
+    its boxes from its masks."""
     write_frames(str(tmp_path / IMG_PREFIX))
     data = official_json()
     anns = {a['id']: a for a in data['annotations']}
@@ -334,7 +392,10 @@ def test_crowd_and_boxless_annotations(tmp_path):
     anns[13]['bboxes'] = [None] * 5
     del anns[11]['bboxes']
     dump(tmp_path / 'official.json', data)
-    ds = build(tmp_path, pipeline=MASK_PIPELINE + [dict(type='PackTrackInputs')], clip_len=3)
+    ds = build(
+        tmp_path,
+        pipeline=MASK_PIPELINE + [dict(type='PackClipInputs')],
+        clip_len=3)
     exp = expected_frames()
     for t, frame in enumerate(ds.get_data_info(0)['images']):
         got = {i['instance_id']: i for i in frame['instances']}
@@ -412,19 +473,27 @@ def test_missing_frame_file(tmp_path, test_mode):
 # short videos, splits without annotations
 # ------------------------------------------------------------------------------------------------
 def test_short_video_train_and_test(root):
-    """Video 9 has 2 frames, T = 3: a 3-frame clip both in training and in testing."""
+    """Video 9 has 2 frames, T = 3: a 3-frame clip both in training and in
+    testing."""
     train = build(root, pipeline=MASK_PIPELINE, clip_len=3)
     for key in (0, 1):
         out = train[(1, key)]
         assert out['frame_id'] == [0, 0, 1]
         assert len(out['img']) == 3
         assert [round(float(i.mean())) for i in out['img']] == pytest.approx(
-            [frame_value(9, 0), frame_value(9, 0), frame_value(9, 1)], abs=2)
+            [frame_value(9, 0),
+             frame_value(9, 0),
+             frame_value(9, 1)], abs=2)
         assert sum(out['key_frame_flags']) == 1
         assert out['frame_id'][out['key_frame_flags'].index(True)] == key
         assert out['video_length'] == [3, 3, 3]
         assert out['ori_video_length'] == [2, 2, 2]
-    test = build(root, test_mode=True, pipeline=TEST_PIPELINE, clip_len=3, clip_overlap=1)
+    test = build(
+        root,
+        test_mode=True,
+        pipeline=TEST_PIPELINE,
+        clip_len=3,
+        clip_overlap=1)
     assert test.num_clips(1) == 1
     out = test[(1, 0)]
     assert tuple(out['inputs'].shape) == (3, 3, H, W)
@@ -437,11 +506,13 @@ def test_short_video_train_and_test(root):
 
 
 def test_clip_overlap_default_and_bounds(root):
-    # the paper's T_o = 1 by default; frame by frame (T = 1) defaults to T_o = 0
+    # the paper's T_o = 1 by default; frame by frame (T = 1) defaults to
+    # T_o = 0
     assert build(root, clip_len=3).clip_overlap == 1
     fifo = build(root, test_mode=True, pipeline=TEST_PIPELINE, clip_len=1)
     assert fifo.clip_overlap == 0
-    assert [fifo.num_clips(0), fifo.num_clips(1)] == [5, 2]  # one clip per frame
+    assert [fifo.num_clips(0), fifo.num_clips(1)] == [5,
+                                                      2]  # one clip per frame
     assert build(root, clip_len=1).clip_overlap == 0  # training a T = 1 model
     for clip_len, overlap in ((1, 1), (3, 3), (3, -1)):
         with pytest.raises(ValueError, match=f'got {overlap} and {clip_len}'):
@@ -454,20 +525,29 @@ def test_split_without_annotations(tmp_path, categories):
     data = official_json(with_annotations=False)
     assert 'annotations' not in data
     if categories is None:
-        del data['categories']  # e.g. a test json: the dataset's classes give ids 1..C
+        # e.g. a test json: the dataset's classes give ids 1..C
+        del data['categories']
         cls = YTVIS2019Dataset
     else:
         cls = VISDataset
     dump(tmp_path / 'valid.json', data)
-    ds = build(tmp_path, 'valid.json', cls=cls, test_mode=True,
-               data_prefix=dict(img_path='valid/JPEGImages'), pipeline=TEST_PIPELINE,
-               clip_len=3, clip_overlap=1)
+    ds = build(
+        tmp_path,
+        'valid.json',
+        cls=cls,
+        test_mode=True,
+        data_prefix=dict(img_path='valid/JPEGImages'),
+        pipeline=TEST_PIPELINE,
+        clip_len=3,
+        clip_overlap=1)
     assert len(ds) == 2
     if categories is None:
         assert len(ds.metainfo['classes']) == 40
         assert tuple(ds.metainfo['cat_ids']) == tuple(range(1, 41))
-    assert all(not f['instances'] for v in range(2) for f in ds.get_data_info(v)['images'])
-    assert [ds.num_clips(0), ds.num_clips(1)] == [2, 1]  # 5 frames: [0,1,2],[2,3,4]; 2: [0,1,1]
+    assert all(not f['instances'] for v in range(2)
+               for f in ds.get_data_info(v)['images'])
+    assert [ds.num_clips(0),
+            ds.num_clips(1)] == [2, 1]  # 5 frames: [0,1,2],[2,3,4]; 2: [0,1,1]
     frames_seen = []
     for v, c in [(0, 0), (0, 1), (1, 0)]:
         out = ds[(v, c)]
@@ -489,10 +569,12 @@ def test_train_without_annotations_fails(tmp_path):
 
 
 def test_train_filter_keeps_every_frame(root):
-    """Training never drops frames (mmdet's filter would), so clips stay contiguous."""
+    """Training never drops frames (mmdet's filter would), so clips stay
+    contiguous."""
     ds = build(root)
     assert [ds.get_len_per_video(v) for v in range(len(ds))] == [5, 2]
-    assert [f['frame_id'] for f in ds.get_data_info(0)['images']] == [0, 1, 2, 3, 4]
+    assert [f['frame_id']
+            for f in ds.get_data_info(0)['images']] == [0, 1, 2, 3, 4]
 
 
 # ------------------------------------------------------------------------------------------------
@@ -503,44 +585,62 @@ def test_class_lists():
     c21 = YTVIS2021Dataset.METAINFO['classes']
     ovis = OVISDataset.METAINFO['classes']
     assert len(c19) == 40 and len(set(c19)) == 40
-    assert c19[0] == 'person' and c19[1] == 'giant_panda' and c19[-1] == 'tennis_racket'
+    assert c19[0] == 'person' and c19[1] == 'giant_panda' and c19[
+        -1] == 'tennis_racket'
     assert c19[7] == 'dog' and c19[38] == 'earless_seal'
     assert len(c21) == 40 and len(set(c21)) == 40
     assert c21[0] == 'airplane' and c21[-1] == 'zebra' and c21[25] == 'person'
     assert list(c21) == sorted(c21)  # the 2021 ids are alphabetical
     assert len(ovis) == 25 and len(set(ovis)) == 25
-    assert ovis[0] == 'person' and ovis[12] == 'giant_panda' and ovis[-1] == 'vehicle'
+    assert ovis[0] == 'person' and ovis[12] == 'giant_panda' and ovis[
+        -1] == 'vehicle'
 
 
 def test_ovis_names_match_case_insensitively(tmp_path):
-    """The OVIS json capitalises names ('Giant_panda'); mapping is by name, ids official."""
+    """The OVIS json capitalises names ('Giant_panda'); mapping is by name,
+    ids official."""
     write_frames(str(tmp_path / 'train'))
-    cats = [dict(id=i + 1, name=n.capitalize())
-            for i, n in enumerate(OVISDataset.METAINFO['classes'])]
+    cats = [
+        dict(id=i + 1, name=n.capitalize())
+        for i, n in enumerate(OVISDataset.METAINFO['classes'])
+    ]
     cats = cats[::-1]  # order in the file does not matter
     data = official_json(categories=cats)
     for ann in data['annotations']:
         ann['category_id'] = 13  # Giant_panda
     dump(tmp_path / 'annotations_train.json', data)
-    ds = build(tmp_path, 'annotations_train.json', cls=OVISDataset,
-               data_prefix=dict(img_path='train'))
+    ds = build(
+        tmp_path,
+        'annotations_train.json',
+        cls=OVISDataset,
+        data_prefix=dict(img_path='train'))
     assert tuple(ds.metainfo['cat_ids']) == tuple(range(1, 26))
-    labels = {i['bbox_label'] for v in range(2) for f in ds.get_data_info(v)['images']
-              for i in f['instances']}
+    labels = {
+        i['bbox_label']
+        for v in range(2)
+        for f in ds.get_data_info(v)['images']
+        for i in f['instances']
+    }
     assert labels == {12}
 
 
-CONFIGS = {  # config -> (dataset class, train ann, train img prefix, valid ann, valid img prefix)
-    'youtube_vis_2019': (YTVIS2019Dataset, 'train.json', 'train/JPEGImages', 'valid.json',
-                         'valid/JPEGImages'),
-    'youtube_vis_2021': (YTVIS2021Dataset, 'train/instances.json', 'train/JPEGImages',
-                         'valid/instances.json', 'valid/JPEGImages'),
-    'ovis': (OVISDataset, 'annotations_train.json', 'train', 'annotations_valid.json', 'valid'),
+# config -> (dataset class, train ann, train img prefix, valid ann, valid img
+# prefix)
+CONFIGS = {
+    'youtube_vis_2019': (YTVIS2019Dataset, 'train.json', 'train/JPEGImages',
+                         'valid.json', 'valid/JPEGImages'),
+    'youtube_vis_2021':
+    (YTVIS2021Dataset, 'train/instances.json', 'train/JPEGImages',
+     'valid/instances.json', 'valid/JPEGImages'),
+    'ovis': (OVISDataset, 'annotations_train.json', 'train',
+             'annotations_valid.json', 'valid'),
 }
 
 
 def _write_layout(root, cls, ann, prefix, with_annotations):
-    cats = [dict(id=i + 1, name=n) for i, n in enumerate(cls.METAINFO['classes'])]
+    cats = [
+        dict(id=i + 1, name=n) for i, n in enumerate(cls.METAINFO['classes'])
+    ]
     data = official_json(categories=cats, with_annotations=with_annotations)
     if with_annotations:
         for a in data['annotations']:
@@ -561,12 +661,15 @@ def test_data_root_relocation(tmp_path, name):
     for r in roots:
         cfg = Config.fromfile(str(cfg_path))
         # what --cfg-options does
-        cfg.merge_from_dict({'train_dataloader.dataset.data_root': r,
-                             'val_dataloader.dataset.data_root': r})
+        cfg.merge_from_dict({
+            'train_dataloader.dataset.data_root': r,
+            'val_dataloader.dataset.data_root': r
+        })
         train = DATASETS.build(cfg.train_dataloader.dataset)
         val = DATASETS.build(cfg.val_dataloader.dataset)
         assert type(train) is cls and type(val) is cls
-        assert osp.normpath(train.ann_file) == osp.normpath(osp.join(r, tr_ann))
+        assert osp.normpath(train.ann_file) == osp.normpath(
+            osp.join(r, tr_ann))
         assert osp.normpath(val.ann_file) == osp.normpath(osp.join(r, va_ann))
         assert val.test_mode and not train.test_mode
         f_tr = train.get_data_info(0)['images'][1]
@@ -578,8 +681,12 @@ def test_data_root_relocation(tmp_path, name):
         # the config's own pipelines run on the relocated data
         out = train[(0, 2)]
         assert out['inputs'].shape[0] == 3
-        assert {s.img_path for s in out['data_samples'].video_data_samples} <= {
-            osp.join(r, tr_pre, f'vid_a/{t:05d}.jpg') for t in range(5)}
+        assert {s.img_path
+                for s in out['data_samples'].video_data_samples} <= {
+                    osp.join(r, tr_pre, f'vid_a/{t:05d}.jpg')
+                    for t in range(5)
+                }
         out = val[(0, 1)]
-        assert [s.img_path for s in out['data_samples'].video_data_samples] == [
-            osp.join(r, va_pre, f'vid_a/{t:05d}.jpg') for t in (2, 3, 4)]
+        assert [
+            s.img_path for s in out['data_samples'].video_data_samples
+        ] == [osp.join(r, va_pre, f'vid_a/{t:05d}.jpg') for t in (2, 3, 4)]

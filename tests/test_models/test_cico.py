@@ -3,10 +3,10 @@ import copy
 
 import pytest
 import torch
+from mmdet.registry import DATASETS, MODELS
 from mmengine.config import Config
 from mmengine.dataset import pseudo_collate
 
-from mmdet.registry import DATASETS, MODELS
 from tools.dataset_converters.synthvis_generator import generate_synthvis
 
 CONFIG = 'configs/cico_yolact_r18_synthvis.py'

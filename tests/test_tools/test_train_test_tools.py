@@ -1,10 +1,11 @@
-"""End-to-end tests of tools/train.py, tools/test.py, tools/dist_{train,test}.sh
-and tools/analysis_tools/browse_dataset.py on a tiny SynthVIS dataset (CPU).
+"""End-to-end tests of tools/train.py, tools/test.py,
+tools/dist_{train,test}.sh and tools/analysis_tools/browse_dataset.py on a
+tiny SynthVIS dataset (CPU).
 
 The tools run as subprocesses with this interpreter, exactly as a user runs
 them, on the CPU (CUDA_VISIBLE_DEVICES='', so the no-CUDA gloo path is tested
-on any machine). The SynthVIS config is shrunk from the command line (--cfg-options):
-64x96 frames, a 2-iteration schedule, no dataloader workers.
+on any machine). The SynthVIS config is shrunk from the command line
+(--cfg-options): 64x96 frames, a 2-iteration schedule, no dataloader workers.
 """
 import importlib.util
 import json
@@ -17,6 +18,7 @@ import subprocess
 import sys
 import zipfile
 from pathlib import Path
+from subprocess import CompletedProcess
 from typing import Dict, List, Optional
 
 import cv2
@@ -24,12 +26,12 @@ import mmengine
 import numpy as np
 import pytest
 import torch
+from mmdet.structures import DetDataSample, TrackDataSample
+from mmdet.structures.mask import BitmapMasks
 from mmengine.config import Config
 from mmengine.structures import InstanceData
 
-from mmdet.structures import DetDataSample, TrackDataSample
-from mmdet.structures.mask import BitmapMasks
-from projects.cico.datasets.synthvis import generate_synthvis
+from tools.dataset_converters.synthvis_generator import generate_synthvis
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CONFIG = 'configs/cico_yolact_r18_synthvis.py'
@@ -66,7 +68,8 @@ def _transform_keys(cfg: Config, loader: str, field: str) -> List[str]:
     return keys
 
 
-def tiny_options(data_root: str, max_iters: int = 2,
+def tiny_options(data_root: str,
+                 max_iters: int = 2,
                  val_interval: int = 2) -> List[str]:
     """--cfg-options that point the config at ``data_root`` and shrink it."""
     cfg = Config.fromfile(str(REPO_ROOT / CONFIG))
@@ -88,7 +91,9 @@ def tiny_options(data_root: str, max_iters: int = 2,
             f'{loader}.num_workers=0', f'{loader}.persistent_workers=False'
         ]
         for field in ('scale', 'crop_size'):
-            opts += [f'{k}={SCALE}' for k in _transform_keys(cfg, loader, field)]
+            opts += [
+                f'{k}={SCALE}' for k in _transform_keys(cfg, loader, field)
+            ]
     assert any('scale' in o for o in opts if o.startswith('train')), \
         'the train pipeline has no resize scale to shrink'
     return opts
@@ -119,9 +124,12 @@ def assert_ok(proc: subprocess.CompletedProcess) -> None:
     assert proc.returncode == 0, describe(proc)
 
 
-def train(work_dir: Path, data_root: str, *extra: str,
-          max_iters: int = 2, val_interval: int = 2,
-          options: List[str] = ()) -> subprocess.CompletedProcess:
+def train(work_dir: Path,
+          data_root: str,
+          *extra: str,
+          max_iters: int = 2,
+          val_interval: int = 2,
+          options: List[str] = ()) -> CompletedProcess:
     return run_tool([
         sys.executable, TRAIN, CONFIG, '--work-dir',
         str(work_dir), *extra, '--cfg-options',
@@ -129,13 +137,15 @@ def train(work_dir: Path, data_root: str, *extra: str,
     ])
 
 
-def run_test_tool(checkpoint: str, work_dir: Path, data_root: str,
+def run_test_tool(checkpoint: str,
+                  work_dir: Path,
+                  data_root: str,
                   *extra: str,
-                  options: List[str] = ()) -> subprocess.CompletedProcess:
+                  options: List[str] = ()) -> CompletedProcess:
     return run_tool([
         sys.executable, TEST, CONFIG, checkpoint, '--work-dir',
-        str(work_dir), *extra, '--cfg-options',
-        *tiny_options(data_root), *options
+        str(work_dir), *extra, '--cfg-options', *tiny_options(data_root),
+        *options
     ])
 
 
@@ -216,6 +226,7 @@ def exported(trained, synthvis, tmp_path_factory) -> dict:
 def assert_same_predictions(preds: List[dict], expected: List[dict]) -> None:
     """Same exported predictions up to order and float noise (the thread
     count differs between runs)."""
+
     def key(p):
         return (p['video_id'], p['category_id'], p['score'])
 
@@ -267,8 +278,8 @@ def _copy_work_dir(src: Path, dst: Path) -> Path:
 
 def test_resume_auto_continues_from_latest(trained, synthvis, tmp_path):
     work_dir = _copy_work_dir(trained['work_dir'], tmp_path / 'work')
-    proc = train(work_dir, synthvis['root'], '--resume', max_iters=3,
-                 val_interval=10)
+    proc = train(
+        work_dir, synthvis['root'], '--resume', max_iters=3, val_interval=10)
     assert_ok(proc)
     assert (work_dir / 'iter_3.pth').is_file()
     log = run_logs(work_dir)[-1]
@@ -297,8 +308,13 @@ def test_resume_auto_continues_from_latest(trained, synthvis, tmp_path):
 def test_resume_from_explicit_checkpoint(trained, synthvis, tmp_path):
     work_dir = tmp_path / 'work'
     ckpt = trained['work_dir'] / 'iter_1.pth'
-    proc = train(work_dir, synthvis['root'], '--resume', str(ckpt),
-                 max_iters=2, val_interval=10)
+    proc = train(
+        work_dir,
+        synthvis['root'],
+        '--resume',
+        str(ckpt),
+        max_iters=2,
+        val_interval=10)
     assert_ok(proc)
     log = run_logs(work_dir)[-1]
     assert 'resumed epoch: 0, iter: 1' in log
@@ -369,9 +385,13 @@ def test_test_format_only_writes_submission(exported, synthvis):
         assert zf.namelist() == ['results.json']
         assert json.loads(zf.read('results.json')) == preds
     # every candidate kept (EXPORT_OPTIONS): every video has predictions
-    assert {p['video_id'] for p in preds} == {
-        v['id'] for v in synthvis['valid']['videos']}
-    lengths = {v['id']: len(v['file_names']) for v in synthvis['valid']['videos']}
+    assert {p['video_id']
+            for p in preds} == {v['id']
+                                for v in synthvis['valid']['videos']}
+    lengths = {
+        v['id']: len(v['file_names'])
+        for v in synthvis['valid']['videos']
+    }
     cat_ids = {c['id'] for c in synthvis['valid']['categories']}
     for pred in preds:
         assert pred['video_id'] in lengths
@@ -425,12 +445,11 @@ def test_test_show_dir_draws_every_video(trained, synthvis, tmp_path):
 # ---------------------------------------------------------------- dist
 def test_dist_train_two_gloo_processes(synthvis, tmp_path):
     work_dir = tmp_path / 'work'
-    proc = run_tool(
-        [
-            'bash', 'tools/dist_train.sh', CONFIG, '2', '--work-dir',
-            str(work_dir), '--cfg-options', *tiny_options(synthvis['root'])
-        ],
-        env=dist_env())
+    proc = run_tool([
+        'bash', 'tools/dist_train.sh', CONFIG, '2', '--work-dir',
+        str(work_dir), '--cfg-options', *tiny_options(synthvis['root'])
+    ],
+                    env=dist_env())
     assert_ok(proc)
     assert (work_dir / 'iter_2.pth').is_file()
     log = run_logs(work_dir)[-1]
@@ -443,15 +462,14 @@ def test_dist_train_two_gloo_processes(synthvis, tmp_path):
 
 def test_dist_test_two_gloo_processes(trained, exported, synthvis, tmp_path):
     prefix = tmp_path / 'dist' / 'results'
-    proc = run_tool(
-        [
-            'bash', 'tools/dist_test.sh', CONFIG,
-            str(trained['work_dir'] / 'iter_2.pth'), '2', '--work-dir',
-            str(tmp_path / 'work'), '--format-only', '--outfile-prefix',
-            str(prefix), '--cfg-options', *tiny_options(synthvis['root']),
-            *EXPORT_OPTIONS
-        ],
-        env=dist_env())
+    proc = run_tool([
+        'bash', 'tools/dist_test.sh', CONFIG,
+        str(trained['work_dir'] / 'iter_2.pth'), '2', '--work-dir',
+        str(tmp_path / 'work'), '--format-only', '--outfile-prefix',
+        str(prefix), '--cfg-options', *tiny_options(synthvis['root']),
+        *EXPORT_OPTIONS
+    ],
+                    env=dist_env())
     assert_ok(proc)
     preds = json.loads(Path(f'{prefix}.json').read_text())
     single = json.loads(Path(f"{exported['prefix']}.json").read_text())
@@ -460,14 +478,17 @@ def test_dist_test_two_gloo_processes(trained, exported, synthvis, tmp_path):
 
 
 def test_dist_scripts_are_executable_and_use_torchrun():
-    for name in ('dist_train.sh', 'dist_test.sh', 'slurm_train.sh', 'torchrun_launch.sh'):
+    for name in ('dist_train.sh', 'dist_test.sh', 'slurm_train.sh',
+                 'torchrun_launch.sh'):
         path = REPO_ROOT / 'tools' / name
         assert os.access(path, os.X_OK), f'{path} is not executable'
         proc = run_tool(['bash', '-n', str(path)])
         assert_ok(proc)
     launcher = (REPO_ROOT / 'tools' / 'torchrun_launch.sh').read_text()
-    assert 'torchrun' in launcher and 'torch.distributed.launch' not in launcher
-    for name, script in (('dist_train.sh', 'train.py'), ('dist_test.sh', 'test.py')):
+    assert 'torchrun' in launcher
+    assert 'torch.distributed.launch' not in launcher
+    for name, script in (('dist_train.sh', 'train.py'), ('dist_test.sh',
+                                                         'test.py')):
         text = (REPO_ROOT / 'tools' / name).read_text()
         assert 'torchrun_launch.sh' in text and f'/{script}' in text
         assert '--launcher pytorch' in text
@@ -546,8 +567,8 @@ def test_browse_draw_clip_colours_follow_instance_ids():
         frames.append(sample)
     track = TrackDataSample()
     track.video_data_samples = frames
-    canvas = browse.draw_clip(dict(inputs=inputs, data_samples=track),
-                              ('a', 'b'))
+    canvas = browse.draw_clip(
+        dict(inputs=inputs, data_samples=track), ('a', 'b'))
     assert canvas.shape == (h, t * w, 3) and canvas.dtype == np.uint8
     # the mask centre of id 7 has the same colour in every frame
     centres = [tuple(canvas[25, k * w + 7]) for k in range(t)]
@@ -567,12 +588,17 @@ def test_r50_ytvis19_config_trains_one_iteration_on_cpu(tmp_path):
     one training iteration on CPU (no downloads: pretrained init and
     load_from switched off; SynthVIS stands in for the data)."""
     root = tmp_path / 'data'
-    generate_synthvis(str(root), train_videos=1, val_videos=1, frames=(1, 1),
-                      size=(64, 96), seed=0)
+    generate_synthvis(
+        str(root),
+        train_videos=1,
+        val_videos=1,
+        frames=(1, 1),
+        size=(64, 96),
+        seed=0)
     work_dir = tmp_path / 'work'
     data = []
-    for loader, split in (('train', 'train'), ('val', 'valid'),
-                          ('test', 'valid')):
+    for loader, split in (('train', 'train'), ('val', 'valid'), ('test',
+                                                                 'valid')):
         ds = f'{loader}_dataloader.dataset.'
         data += [
             f'{ds}type=SynthVISDataset', f'{ds}data_root={root}',
@@ -581,9 +607,10 @@ def test_r50_ytvis19_config_trains_one_iteration_on_cpu(tmp_path):
         ]
     proc = run_tool([
         sys.executable, TRAIN, 'configs/cico_yolact_r50_ytvis19.py',
-        '--work-dir', str(work_dir), '--cfg-options', *data,
-        'model.bbox_head.num_classes=6', 'model.mask_head.num_classes=6',
-        'model.backbone.init_cfg=None', 'load_from=None',
+        '--work-dir',
+        str(work_dir), '--cfg-options', *data, 'model.bbox_head.num_classes=6',
+        'model.mask_head.num_classes=6', 'model.backbone.init_cfg=None',
+        'model.init_cfg=None', 'load_from=None',
         'train_dataloader.batch_size=1', 'train_dataloader.num_workers=0',
         'train_dataloader.persistent_workers=False', 'train_cfg.max_epochs=1',
         'default_hooks.logger.interval=1'

@@ -36,43 +36,63 @@ sys.path.insert(0, ROOT)
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
+from mmdet.registry import MODELS  # noqa: E402
+from mmdet.structures import DetDataSample, TrackDataSample  # noqa: E402
 from mmengine.config import Config, DictAction  # noqa: E402
 from mmengine.registry import init_default_scope  # noqa: E402
 from mmengine.runner import load_checkpoint  # noqa: E402
 
 import projects.cico  # noqa: E402,F401
-from mmdet.registry import MODELS  # noqa: E402
-from mmdet.structures import DetDataSample, TrackDataSample  # noqa: E402
-from projects.cico.datasets.transforms import (  # noqa: E402
-    clip_frame_indices, num_clips)
+from projects.cico.datasets.clip_layout import (  # noqa: E402
+    clip_frame_metainfo, num_clips, resolve_clip_overlap, video_clip)
 
 
 def parse_args():
     p = argparse.ArgumentParser(description='CiCo inference benchmark')
     p.add_argument('config')
     p.add_argument('checkpoint', nargs='?', default=None)
-    p.add_argument('--num-clips', type=int, default=12,
-                   help='timed clips (CiCo) / frame equivalents')
+    p.add_argument(
+        '--num-clips',
+        type=int,
+        default=12,
+        help='timed clips (CiCo) / frame equivalents')
     p.add_argument('--warmup', type=int, default=2, help='untimed clips')
-    p.add_argument('--input-size', type=int, nargs=2, default=[360, 640],
-                   metavar=('H', 'W'))
-    p.add_argument('--with-loading', action='store_true',
-                   help="also time the config's test dataloader (real data)")
-    p.add_argument('--compare', default=None,
-                   help='another config to time in the same run')
-    p.add_argument('--channels-last', action='store_true',
-                   help='run both models in channels_last memory format')
-    p.add_argument('--device', default='cuda' if torch.cuda.is_available()
-                   else 'cpu')
-    p.add_argument('--clip-len', type=int, default=3,
-                   help=argparse.SUPPRESS)
-    p.add_argument('--train', action='store_true',
-                   help='time training steps instead of inference')
-    p.add_argument('--cfg-options', nargs='+', action=DictAction,
-                   help='overrides for CONFIG')
-    p.add_argument('--compare-cfg-options', nargs='+', action=DictAction,
-                   help='overrides for the --compare config, e.g. the same '
-                   'number of candidates: model.test_cfg.nms_pre=50')
+    p.add_argument(
+        '--input-size',
+        type=int,
+        nargs=2,
+        default=[360, 640],
+        metavar=('H', 'W'))
+    p.add_argument(
+        '--with-loading',
+        action='store_true',
+        help="also time the config's test dataloader (real data)")
+    p.add_argument(
+        '--compare',
+        default=None,
+        help='another config to time in the same run')
+    p.add_argument(
+        '--channels-last',
+        action='store_true',
+        help='run both models in channels_last memory format')
+    p.add_argument(
+        '--device', default='cuda' if torch.cuda.is_available() else 'cpu')
+    p.add_argument('--clip-len', type=int, default=3, help=argparse.SUPPRESS)
+    p.add_argument(
+        '--train',
+        action='store_true',
+        help='time training steps instead of inference')
+    p.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='overrides for CONFIG')
+    p.add_argument(
+        '--compare-cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='overrides for the --compare config, e.g. the same '
+        'number of candidates: model.test_cfg.nms_pre=50')
     p.add_argument('--worker', action='store_true', help=argparse.SUPPRESS)
     return p.parse_args()
 
@@ -139,9 +159,11 @@ def frame_meta(h, w, frame_id, video_id=0, length=1):
 
 
 def cico_clip_loop(cfg):
-    """(T, T_o) from the config's test dataset."""
+    """(T, T_o) of the config's test dataset, with the dataset's default
+    T_o (``default_clip_overlap``) when it sets none."""
     ds = cfg.test_dataloader.dataset
-    return ds.get('clip_len', cfg.model.clip_len), ds.get('clip_overlap', 0)
+    t_len = ds.get('clip_len', cfg.model.clip_len)
+    return t_len, resolve_clip_overlap(t_len, ds.get('clip_overlap'))
 
 
 def time_cico(model, cfg, frames, warmup, device):
@@ -153,30 +175,24 @@ def time_cico(model, cfg, frames, warmup, device):
     elapsed, emitted = 0.0, 0
     with torch.no_grad():
         for c in range(total):
-            info = clip_frame_indices(length, c, t_len, overlap)
+            clip = video_clip(length, c, t_len, overlap)
             track = TrackDataSample()
             samples = []
-            for k, f in enumerate(info['frame_inds']):
+            for k, f in enumerate(clip.frame_inds):
                 s = DetDataSample()
                 s.set_metainfo(frame_meta(h, w, f, 0, length))
-                s.set_metainfo(
-                    dict(
-                        clip_index=c,
-                        is_last_clip=info['is_last'],
-                        is_new_frame=info['is_new'][k],
-                        is_output_frame=info['is_output'][k],
-                        is_pad_frame=info['is_pad'][k]))
+                # as the dataset: clip flags, video_length T
+                s.set_metainfo(clip_frame_metainfo(clip, k, length))
                 samples.append(s)
             track.video_data_samples = samples
-            data = dict(
-                inputs=[frames[info['frame_inds']]], data_samples=[track])
+            data = dict(inputs=[frames[clip.frame_inds]], data_samples=[track])
             sync(device)
             t0 = time.perf_counter()
             model.test_step(data)
             sync(device)
             if c >= warmup:
                 elapsed += time.perf_counter() - t0
-                emitted += sum(info['is_output'])
+                emitted += sum(clip.is_output)
     return elapsed / max(emitted, 1), emitted
 
 
@@ -191,8 +207,8 @@ def time_frame_model(model, frames, warmup, device, video):
             if video:
                 track = TrackDataSample()
                 track.video_data_samples = [s]
-                track.set_metainfo(dict(key_frames_inds=[0],
-                                        ref_frames_inds=[]))
+                track.set_metainfo(
+                    dict(key_frames_inds=[0], ref_frames_inds=[]))
                 data = dict(inputs=[frames[i:i + 1]], data_samples=[track])
             else:
                 data = dict(inputs=[frames[i]], data_samples=[s])
@@ -229,9 +245,8 @@ def is_cico(cfg):
 
 def random_gt(t, h, w, num_objects=3, seed=0):
     """T frames of random boxes with box-shaped masks, consistent ids."""
-    from mmengine.structures import InstanceData
-
     from mmdet.structures.mask import BitmapMasks
+    from mmengine.structures import InstanceData
     g = torch.Generator().manual_seed(seed)
     wh = torch.randint(h // 8, h // 3, (num_objects, 2), generator=g)
     xy = torch.randint(0, h // 2, (num_objects, 2), generator=g)
@@ -318,10 +333,13 @@ def measure(config, checkpoint, options, args, clip_len=None):
     fresh process."""
     import json
     import subprocess
-    cmd = [sys.executable, osp.abspath(__file__), config, '--worker',
-           '--num-clips', str(args.num_clips), '--warmup', str(args.warmup),
-           '--input-size', *map(str, args.input_size), '--device',
-           args.device]
+    cmd = [
+        sys.executable,
+        osp.abspath(__file__), config, '--worker', '--num-clips',
+        str(args.num_clips), '--warmup',
+        str(args.warmup), '--input-size', *map(str, args.input_size),
+        '--device', args.device
+    ]
     if checkpoint:
         cmd.insert(3, checkpoint)
     if args.train:
@@ -333,8 +351,9 @@ def measure(config, checkpoint, options, args, clip_len=None):
     if options:
         cmd += ['--cfg-options'] + [f'{k}={v}' for k, v in options.items()]
     proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
-    lines = [ln for ln in proc.stdout.splitlines()
-             if ln.startswith('BENCHMARK ')]
+    lines = [
+        ln for ln in proc.stdout.splitlines() if ln.startswith('BENCHMARK ')
+    ]
     if proc.returncode or not lines:
         raise SystemExit(f'benchmark of {config} failed:\n'
                          f'{proc.stderr[-3000:]}')
@@ -372,10 +391,14 @@ def main():
                  args)
     if args.compare:
         other = osp.splitext(osp.basename(args.compare))[0]
-        sec_o = report(other,
-                       measure(args.compare, None, args.compare_cfg_options,
-                               args, clip_len=t_len),
-                       args)
+        sec_o = report(
+            other,
+            measure(
+                args.compare,
+                None,
+                args.compare_cfg_options,
+                args,
+                clip_len=t_len), args)
         what = 'training step' if args.train else 'output frame'
         print(f'ratio {name} / {other}: {sec / sec_o:.2f}x time per {what}')
 

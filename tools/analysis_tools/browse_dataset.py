@@ -2,8 +2,9 @@
 
 Example::
 
-    python tools/analysis_tools/browse_dataset.py configs/cico_yolact_r18_synthvis.py \
-        --split train --num-clips 8 --output-dir work_dirs/browse
+    python tools/analysis_tools/browse_dataset.py \
+        configs/cico_yolact_r18_synthvis.py --split train --num-clips 8 \
+        --output-dir work_dirs/browse
 
 Each clip becomes one PNG with its T frames side by side (T x W wide, H high),
 exactly as the model sees them (after resize, crop, flip and photometric
@@ -26,12 +27,13 @@ if REPO_ROOT not in sys.path:
 
 import cv2  # noqa: E402
 import numpy as np  # noqa: E402
+from mmdet.registry import DATASETS  # noqa: E402
 from mmengine.config import Config, DictAction  # noqa: E402
 from mmengine.registry import init_default_scope  # noqa: E402
 from pycocotools import mask as mask_utils  # noqa: E402
 
 import projects.cico  # noqa: E402,F401
-from mmdet.registry import DATASETS  # noqa: E402
+from projects.cico.utils.masks import segmentation_to_rle  # noqa: E402
 from projects.cico.visualization import draw_frame, id_color  # noqa: E402,F401
 
 
@@ -82,19 +84,8 @@ def to_bgr_frames(inputs) -> np.ndarray:
     return np.ascontiguousarray(frames.transpose(0, 2, 3, 1))
 
 
-def _decode_mask(seg, ori_h: int, ori_w: int) -> np.ndarray:
-    """RLE (compressed or not) or polygons -> (ori_h, ori_w) uint8."""
-    if isinstance(seg, list):
-        rle = mask_utils.merge(mask_utils.frPyObjects(seg, ori_h, ori_w))
-    elif isinstance(seg.get('counts'), list):
-        rle = mask_utils.frPyObjects(seg, ori_h, ori_w)
-    else:
-        rle = seg
-    return mask_utils.decode(rle)
-
-
-def frame_annotations(frame_sample) -> Tuple[np.ndarray, np.ndarray,
-                                             np.ndarray, np.ndarray]:
+def frame_annotations(
+        frame_sample) -> Tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Boxes (n, 4) xyxy, labels (n,), instance ids (n,) and masks
     (n, H, W) of one frame at the size of the pipeline output.
 
@@ -134,7 +125,7 @@ def frame_annotations(frame_sample) -> Tuple[np.ndarray, np.ndarray,
     for k, inst in enumerate(insts):
         if inst.get('mask') is None:
             continue
-        m = _decode_mask(inst['mask'], ori_h, ori_w)
+        m = mask_utils.decode(segmentation_to_rle(inst['mask'], ori_h, ori_w))
         masks[k] = cv2.resize(m, (w, h), interpolation=cv2.INTER_NEAREST) > 0
     return bboxes, labels, ids, masks
 
@@ -207,8 +198,8 @@ def main(argv: Optional[List[str]] = None) -> List[str]:
     os.makedirs(out_dir, exist_ok=True)
 
     written = []
-    for k, idx in enumerate(sample_indices(dataset, args.split,
-                                           args.num_clips)):
+    for k, idx in enumerate(
+            sample_indices(dataset, args.split, args.num_clips)):
         item = dataset[idx]
         if item is None:
             print(f'[browse] {args.split} item {idx}: the pipeline returned '

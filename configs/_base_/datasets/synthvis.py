@@ -30,7 +30,7 @@ train_pipeline = [
             dict(type='RandomFlip', prob=0.5),
             dict(type='PhotoMetricDistortion'),
         ]),
-    dict(type='PackTrackInputs')
+    dict(type='PackClipInputs')
 ]
 test_pipeline = [
     dict(
@@ -39,10 +39,7 @@ test_pipeline = [
             dict(type='LoadImageFromFile', backend_args=backend_args),
             dict(type='Resize', scale=img_scale, keep_ratio=True),
         ]),
-    dict(
-        type='PackTrackInputs',
-        meta_keys=('clip_index', 'num_clips', 'is_last_clip', 'is_new_frame',
-                   'is_output_frame', 'is_pad_frame'))
+    dict(type='PackClipInputs')  # mmdet's meta keys + the clip layout
 ]
 train_dataloader = dict(
     batch_size=4,

@@ -19,8 +19,9 @@ train_pipeline = [
         transforms=[
             dict(type='LoadImageFromFile', backend_args=backend_args),
             dict(type='LoadTrackAnnotations', with_mask=True),
-            # scale jitter then crop back: the clip-consistent expand/crop of
-            # the reference (zoom in and out), ids stay aligned in RandomCrop
+            # scale jitter then crop back, one draw per clip, in place of the
+            # reference's expand (docs/departures.md#augmentation); ids stay
+            # aligned in RandomCrop (docs/mmdet_traps.md#clip-transforms)
             dict(
                 type='RandomResize',
                 scale=img_scale,
@@ -34,13 +35,12 @@ train_pipeline = [
             # objects the crop emptied leave with their ids (mmdet's
             # FilterAnnotations would misalign gt_instances_ids)
             dict(type='FilterEmptyInstances'),
-            dict(type='RandomFlip', prob=0.5),  # horizontal (DESIGN sec. 4)
+            # horizontal (docs/departures.md#augmentation)
+            dict(type='RandomFlip', prob=0.5),
             dict(type='PhotoMetricDistortion'),
         ]),
-    dict(type='PackTrackInputs')
+    dict(type='PackClipInputs')
 ]
-clip_meta_keys = ('clip_index', 'num_clips', 'is_last_clip', 'is_new_frame',
-                  'is_output_frame', 'is_pad_frame')
 test_pipeline = [
     dict(
         type='TransformBroadcaster',
@@ -48,7 +48,8 @@ test_pipeline = [
             dict(type='LoadImageFromFile', backend_args=backend_args),
             dict(type='Resize', scale=img_scale, keep_ratio=True),
         ]),
-    dict(type='PackTrackInputs', meta_keys=clip_meta_keys)
+    # mmdet's meta keys + the clip layout (clip_layout.CLIP_META_KEYS)
+    dict(type='PackClipInputs')
 ]
 
 train_dataloader = dict(

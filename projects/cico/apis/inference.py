@@ -13,6 +13,8 @@ no later clip covers it.
 import copy
 import glob
 import os.path as osp
+import warnings
+from collections import defaultdict
 from dataclasses import dataclass
 from typing import Iterator, List, Optional, Union
 
@@ -20,14 +22,16 @@ import cv2
 import numpy as np
 import torch
 from mmcv.transforms import Compose
+from mmdet.apis import init_track_model
+from mmdet.registry import DATASETS
 from mmengine.config import Config
 from mmengine.dataset import pseudo_collate
 from mmengine.registry import init_default_scope
-from mmengine.runner import load_checkpoint
 from mmengine.structures import InstanceData
 
-from mmdet.registry import MODELS
-from ..datasets.transforms import default_clip_overlap
+from ..datasets.clip_layout import (ClipLayout, clip_frame_metainfo,
+                                    resolve_clip_overlap, stream_clip)
+from ..utils.masks import rle_to_masks
 
 IMG_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp', '.webp')
 
@@ -38,36 +42,39 @@ def init_model(config: Union[str, Config],
                cfg_options: Optional[dict] = None) -> torch.nn.Module:
     """Build a CiCo model from a config and load a (trusted) checkpoint.
 
-    The config is kept on ``model.cfg``; the class names come from the
-    checkpoint's ``dataset_meta`` or, failing that, the config's dataset.
+    mmdet's ``init_track_model`` with the CiCo defaults: the config's
+    ``default_scope``, no ImageNet download of the backbone under a
+    checkpoint, and class names from the checkpoint's ``dataset_meta`` or,
+    failing that, the config's test dataset. The config (``cfg_options``
+    merged) is kept on ``model.cfg``; the model is in eval mode on
+    ``device``.
     """
     import projects.cico  # noqa: F401  (registry + checkpoint loader)
     cfg = Config.fromfile(config) if isinstance(config, str) else config
     if cfg_options:
         cfg.merge_from_dict(cfg_options)
     init_default_scope(cfg.get('default_scope', 'mmdet'))
-    model_cfg = copy.deepcopy(cfg.model)
+    build_cfg = copy.deepcopy(cfg)
     if checkpoint is not None:  # no ImageNet download under a checkpoint
-        model_cfg.backbone.init_cfg = None
-    model = MODELS.build(model_cfg)
-    meta = {}
-    if checkpoint is not None:
-        ckpt = load_checkpoint(model, checkpoint, map_location='cpu')
-        meta = ckpt.get('meta', {}).get('dataset_meta', {}) or {}
-    if 'classes' not in meta:
-        from mmdet.registry import DATASETS
+        build_cfg.model.backbone.init_cfg = None
+    with warnings.catch_warnings():  # the missing class names are set below
+        warnings.filterwarnings('ignore', message='dataset_meta or class')
+        model = init_track_model(build_cfg, checkpoint, device=device)
+    meta = dict(getattr(model, 'dataset_meta', None) or {})
+    if meta.get('classes') is None:
         ds_type = cfg.test_dataloader.dataset.type
         meta = dict(classes=DATASETS.get(ds_type).METAINFO.get('classes'))
     model.dataset_meta = meta
     model.cfg = cfg
-    return model.to(device).eval()
+    return model
 
 
 @dataclass
 class FrameResult:
     """The result of one frame: its index in the video, the BGR frame and
     the tracked ``instances`` (``instances_id``, ``labels``, ``scores``,
-    ``bboxes`` (n, 4) and ``masks`` (n, H, W) bool, original size)."""
+    ``bboxes`` (n, 4) and ``masks`` (n, H, W) bool, original size: the
+    model's RLEs decoded)."""
     frame_index: int
     image: np.ndarray
     instances: InstanceData
@@ -141,14 +148,9 @@ class VideoInferencer:
         self.clip_len = model.clip_len
         if clip_overlap is None:  # the test dataset's, with its default
             clip_overlap = test_ds.get('clip_overlap')
-        if clip_overlap is None:
-            clip_overlap = default_clip_overlap(self.clip_len)
-        self.clip_overlap = clip_overlap
-        if not 0 <= self.clip_overlap < self.clip_len:
-            raise ValueError(f'clip_overlap must be in [0, {self.clip_len})')
+        self.clip_overlap = resolve_clip_overlap(self.clip_len, clip_overlap)
         self.score_thr = score_thr
         self.pipeline = Compose(self._array_pipeline(test_ds.pipeline))
-        self.model.test_cfg['encode_masks'] = False
 
     @staticmethod
     def _array_pipeline(pipeline: list) -> list:
@@ -161,33 +163,32 @@ class VideoInferencer:
                     t['type'] = 'mmdet.LoadImageFromNDArray'
         return pipeline
 
-    def _clip_data(self, frames: List[np.ndarray], first: int,
-                   clip_index: int, is_last: bool) -> dict:
-        t, step = self.clip_len, self.clip_len - self.clip_overlap
-        real = len(frames)
-        info = dict(
-            img=[], img_id=[], img_path=[], frame_id=[], video_id=[],
-            ori_video_length=[], video_length=[], clip_index=[],
-            is_last_clip=[], is_new_frame=[], is_output_frame=[],
-            is_pad_frame=[])
-        for k in range(t):
-            pad = k >= real
-            f = first + min(k, real - 1)
-            info['img'].append(frames[min(k, real - 1)])
-            info['img_id'].append(f)
-            info['img_path'].append(None)
-            info['frame_id'].append(f)
-            info['video_id'].append(0)
-            info['ori_video_length'].append(-1)  # unknown while streaming
-            info['video_length'].append(t)
-            info['clip_index'].append(clip_index)
-            info['is_last_clip'].append(is_last)
-            info['is_new_frame'].append(not pad and
-                                        (clip_index == 0 or
-                                         k >= self.clip_overlap))
-            info['is_output_frame'].append(not pad and (k < step or is_last))
-            info['is_pad_frame'].append(pad)
-        return self.pipeline(info)
+    def _clip_data(self, clip: ClipLayout, frames: List[np.ndarray]) -> dict:
+        """The pipeline output of one clip: ``frames`` are its real frames,
+        from frame ``clip.frame_inds[0]`` of the stream on."""
+        first = clip.frame_inds[0]
+        info = defaultdict(list)
+        for k, f in enumerate(clip.frame_inds):
+            frame = dict(
+                img=frames[f - first],
+                img_id=f,
+                img_path=None,
+                frame_id=f,
+                video_id=0,
+                # the video length is unknown while streaming
+                **clip_frame_metainfo(clip, k, ori_video_length=-1))
+            for key, value in frame.items():
+                info[key].append(value)
+        return self.pipeline(dict(info))
+
+    def _frame_result(self, frame_index: int, image: np.ndarray,
+                      instances: InstanceData) -> FrameResult:
+        """Instances above ``score_thr``, their RLE masks decoded to
+        (n, H, W) bool at the frame's size."""
+        inst = instances[instances.scores >= self.score_thr]
+        h, w = image.shape[:2]
+        inst.masks = rle_to_masks(inst.get('masks', []), h, w)
+        return FrameResult(frame_index, image, inst)
 
     def stream(self, source: Union[str, int]) -> Iterator[FrameResult]:
         """Yield one :class:`FrameResult` per frame, in order."""
@@ -212,15 +213,15 @@ class VideoInferencer:
                 return
             is_last = exhausted and len(buffer) <= t
             clip_frames = buffer[:t]
-            data = pseudo_collate(
-                [self._clip_data(clip_frames, start, clip_index, is_last)])
+            clip = stream_clip(clip_index, t, self.clip_overlap,
+                               len(clip_frames), is_last)
+            data = pseudo_collate([self._clip_data(clip, clip_frames)])
             with torch.no_grad():
                 out = self.model.test_step(data)[0]
             for k, frame in enumerate(out):
                 if frame.metainfo['is_output_frame']:
-                    inst = frame.pred_track_instances
-                    inst = inst[inst.scores >= self.score_thr]
-                    yield FrameResult(start + k, clip_frames[k], inst)
+                    yield self._frame_result(start + k, clip_frames[k],
+                                             frame.pred_track_instances)
             if is_last:
                 return
             buffer = buffer[step:]

@@ -1,19 +1,21 @@
 """Video instance segmentation datasets: YouTube-VIS 2019/2021, OVIS, SynthVIS.
 
-The official json (``videos`` with ``file_names``; ``annotations`` with per-frame
-``bboxes``/``segmentations``/``areas``) loads directly; mmdet's converted CocoVID
-json (``images`` with ``frame_id``/``video_id``, one annotation per frame) loads too.
+The official json (``videos`` with ``file_names``; ``annotations`` with
+per-frame ``bboxes``/``segmentations``/``areas``) loads directly; mmdet's
+converted CocoVID json (``images`` with ``frame_id``/``video_id``, one
+annotation per frame) loads too.
 Both give the same per-video structure as mmdet's ``BaseVideoDataset``::
 
     {'video_id', 'video_length', 'images': [frame_info, ...]}
-    frame_info = {img_id, file_name, img_path, height, width, frame_id, video_id,
-                  instances: [{bbox (x1, y1, x2, y2), bbox_label, mask (RLE or
-                  polygons), instance_id, ignore_flag}]}
+    frame_info = {img_id, file_name, img_path, height, width, frame_id,
+                  video_id, instances: [{bbox (x1, y1, x2, y2), bbox_label,
+                  mask (RLE or polygons), instance_id, ignore_flag}]}
 
 Training: one item is one video; ``ClipFrameSample`` (first transform of the
-pipeline) picks ``clip_len`` frames around a key frame. Testing: one item is one
-clip ``(video_index, clip_index)``; the clip's frames are collated here, so the
-pipeline starts with the per-frame transforms. See :func:`clip_frame_indices`.
+pipeline) picks ``clip_len`` frames around a key frame. Testing: one item is
+one clip ``(video_index, clip_index)``; the clip's frames are collated here, so
+the pipeline starts with the per-frame transforms. See
+:mod:`projects.cico.datasets.clip_layout`.
 """
 import json
 import os.path as osp
@@ -21,14 +23,15 @@ from collections import defaultdict
 from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
 import mmengine.fileio as fileio
+from mmdet.datasets import BaseVideoDataset, YouTubeVISDataset
+from mmdet.registry import DATASETS
 from mmengine.logging import print_log
 from pycocotools import mask as mask_utils
 
-from mmdet.datasets import BaseVideoDataset, YouTubeVISDataset
-from mmdet.registry import DATASETS
-from .synthvis import SYNTHVIS_CLASSES
-from .transforms.clip_sampling import (clip_frame_indices,
-                                       default_clip_overlap, num_clips)
+from ..utils.masks import segmentation_to_rle
+from .clip_layout import (clip_frame_metainfo, num_clips, resolve_clip_overlap,
+                          video_clip)
+from .synthvis_meta import SYNTHVIS_CLASSES
 
 OVIS_CLASSES = ('person', 'bird', 'cat', 'dog', 'horse', 'sheep', 'cow',
                 'elephant', 'bear', 'zebra', 'giraffe', 'poultry',
@@ -39,7 +42,8 @@ OVIS_CLASSES = ('person', 'bird', 'cat', 'dog', 'horse', 'sheep', 'cow',
 
 def _mmdet_ytvis_classes(version: str) -> Tuple[str, ...]:
     """The official YouTube-VIS class list, read from mmdet without mutating
-    ``YouTubeVISDataset.METAINFO`` (mmdet's classmethod writes it on ``cls``)."""
+    ``YouTubeVISDataset.METAINFO`` (mmdet's classmethod writes it on
+    ``cls``)."""
     probe = type('_YTVISClasses', (YouTubeVISDataset, ), {})
     probe.set_dataset_classes(version)
     return tuple(probe.METAINFO['classes'])
@@ -59,7 +63,8 @@ def load_vis_json(ann_file: str, backend_args: Optional[dict] = None) -> dict:
         raw = json.loads(fileio.get_text(ann_file, backend_args=backend_args))
     except (ValueError, UnicodeDecodeError) as err:
         raise ValueError(
-            f'VIS annotation file {ann_file} is not valid json: {err}') from err
+            f'VIS annotation file {ann_file} is not valid json: {err}'
+        ) from err
     if not isinstance(raw, dict) or 'videos' not in raw:
         raise ValueError(
             f'VIS annotation file {ann_file} has no "videos" list; expected '
@@ -96,11 +101,7 @@ class VISDataset(BaseVideoDataset):
                  **kwargs) -> None:
         if clip_len < 1:
             raise ValueError(f'clip_len must be >= 1, got {clip_len}')
-        if clip_overlap is None:
-            clip_overlap = default_clip_overlap(clip_len)
-        if not 0 <= clip_overlap < clip_len:
-            raise ValueError('clip_overlap must satisfy 0 <= clip_overlap < '
-                             f'clip_len, got {clip_overlap} and {clip_len}')
+        clip_overlap = resolve_clip_overlap(clip_len, clip_overlap)
         if frame_stride < 1:
             raise ValueError(f'frame_stride must be >= 1, got {frame_stride}')
         self.clip_len = clip_len
@@ -213,9 +214,10 @@ class VISDataset(BaseVideoDataset):
                 segs = ann.get('segmentations') or [None] * length
                 boxes = ann.get('bboxes') or [None] * length
                 for t in range(length):
-                    inst = self._parse_instance(
-                        boxes[t], segs[t], video['images'][t], label,
-                        ann['id'], ann.get('iscrowd', 0))
+                    inst = self._parse_instance(boxes[t], segs[t],
+                                                video['images'][t],
+                                                label, ann['id'],
+                                                ann.get('iscrowd', 0))
                     if inst is not None:
                         video['images'][t]['instances'].append(inst)
         return list(videos.values())
@@ -256,9 +258,10 @@ class VISDataset(BaseVideoDataset):
         for ann in raw.get('annotations') or []:
             frame = img_index.get(ann.get('image_id'))
             if frame is None:
-                raise ValueError(f'{self.ann_file}: annotation {ann.get("id")} '
-                                 f'refers to unknown image_id '
-                                 f'{ann.get("image_id")}')
+                raise ValueError(
+                    f'{self.ann_file}: annotation {ann.get("id")} '
+                    f'refers to unknown image_id '
+                    f'{ann.get("image_id")}')
             where = f'video {frame["video_id"]} annotation {ann.get("id")}'
             label = self._label_of(ann.get('category_id'), where)
             inst = self._parse_instance(
@@ -276,13 +279,7 @@ class VISDataset(BaseVideoDataset):
         if bbox is None and seg is None:
             return None
         if bbox is None:  # a mask without a box: take the mask's box
-            h, w = frame['height'], frame['width']
-            if isinstance(seg, list):
-                rle = mask_utils.merge(mask_utils.frPyObjects(seg, h, w))
-            elif isinstance(seg.get('counts'), list):
-                rle = mask_utils.frPyObjects(seg, h, w)
-            else:
-                rle = seg
+            rle = segmentation_to_rle(seg, frame['height'], frame['width'])
             bbox = mask_utils.toBbox(rle).tolist()
         x, y, w, h = bbox
         if w < 1 or h < 1:
@@ -314,9 +311,9 @@ class VISDataset(BaseVideoDataset):
             first = video['images'][0]
             if min(first['width'], first['height']) < min_size:
                 continue
-            if filter_empty and not any(
-                    inst['ignore_flag'] == 0 for img in video['images']
-                    for inst in img['instances']):
+            if filter_empty and not any(inst['ignore_flag'] == 0
+                                        for img in video['images']
+                                        for inst in img['instances']):
                 continue
             kept.append(video)
         if len(kept) < len(self.data_list):
@@ -358,21 +355,12 @@ class VISDataset(BaseVideoDataset):
         """The collated (dict of per-frame lists) infos of one test clip."""
         info = self.get_data_info(video_idx)
         length = len(info['images'])
-        clip = clip_frame_indices(length, clip_idx, self.clip_len,
-                                  self.clip_overlap)
+        clip = video_clip(length, clip_idx, self.clip_len, self.clip_overlap)
         collated = defaultdict(list)
-        for k, frame_idx in enumerate(clip['frame_inds']):
+        for k, frame_idx in enumerate(clip.frame_inds):
             frame = dict(info['images'][frame_idx])
-            frame.update(
-                video_id=info['video_id'],
-                ori_video_length=length,
-                video_length=self.clip_len,
-                clip_index=clip_idx,
-                num_clips=clip['num_clips'],
-                is_last_clip=clip['is_last'],
-                is_new_frame=clip['is_new'][k],
-                is_output_frame=clip['is_output'][k],
-                is_pad_frame=clip['is_pad'][k])
+            frame['video_id'] = info['video_id']
+            frame.update(clip_frame_metainfo(clip, k, length))
             for key, value in frame.items():
                 collated[key].append(value)
         return collated

@@ -9,6 +9,8 @@ from typing import Optional, Sequence, Tuple
 import cv2
 import numpy as np
 
+from ..utils.masks import rle_to_masks
+
 MASK_ALPHA = 0.5  # mask opacity
 BOX_THICKNESS = 1
 FONT = cv2.FONT_HERSHEY_SIMPLEX
@@ -38,8 +40,8 @@ def draw_frame(img: np.ndarray,
         color = np.array(id_color(ids[k]), np.float32)
         m = masks[k] if k < len(masks) else None
         if m is not None and m.shape == out.shape[:2] and m.any():
-            out[m] = (out[m] * (1 - MASK_ALPHA) +
-                      color * MASK_ALPHA).astype(np.uint8)
+            out[m] = (out[m] * (1 - MASK_ALPHA) + color * MASK_ALPHA).astype(
+                np.uint8)
     for k in range(len(bboxes)):
         color = id_color(ids[k])
         x1, y1, x2, y2 = [int(round(float(v))) for v in bboxes[k]]
@@ -60,13 +62,11 @@ def draw_frame(img: np.ndarray,
 
 
 def decode_masks(masks, height: int, width: int) -> np.ndarray:
-    """Predicted masks (list of RLE dicts, tensor or array) -> (n, H, W)
-    bool array."""
-    from pycocotools import mask as mask_utils
-    if isinstance(masks, list):
-        if not masks:
-            return np.zeros((0, height, width), bool)
-        return mask_utils.decode(masks).transpose(2, 0, 1).astype(bool)
+    """Masks as a (n, H, W) bool array: the model's predictions (a list of
+    RLE dicts at the frame size) are decoded; a tensor or array (e.g.
+    ground truth, a decoded ``FrameResult``) is converted."""
+    if isinstance(masks, (list, tuple)):
+        return rle_to_masks(masks, height, width).numpy()
     arr = masks.detach().cpu().numpy() if hasattr(masks, 'detach') else \
         np.asarray(masks)
     return arr.astype(bool).reshape(-1, height, width)

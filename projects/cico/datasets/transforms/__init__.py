@@ -1,10 +1,8 @@
-from .clip_sampling import (ClipFrameSample, clip_frame_indices,
-                            default_clip_overlap, num_clips,
-                            train_clip_indices)
+from .clip_sampling import ClipFrameSample, train_clip_indices
 from .filter_instances import FilterEmptyInstances
+from .pack_clip_inputs import PackClipInputs
 
 __all__ = [
-    'ClipFrameSample', 'FilterEmptyInstances', 'clip_frame_indices',
-    'default_clip_overlap',
-    'num_clips', 'train_clip_indices'
+    'ClipFrameSample', 'FilterEmptyInstances', 'PackClipInputs',
+    'train_clip_indices'
 ]

@@ -1,32 +1,29 @@
-"""Clip sampling: which frames form a clip, in training and in testing.
+"""Training clip sampling: which frames form a training clip.
 
-Training (``ClipFrameSample``): ``clip_len`` (T) frames around a key frame,
+``ClipFrameSample``: ``clip_len`` (T) frames around a key frame,
 ``frame_stride`` apart, shifted inside the video at its borders, and repeated
 (in temporal order) when the video has fewer than T frames.
 
-Testing (:func:`clip_frame_indices`): clip ``c`` covers frames
-``[c*(T-T_o), c*(T-T_o)+T)``; the last clip is the first that reaches the end of
-the video and is padded by repeating its last real frame. A clip emits the
-frames no later clip will cover: its first ``T-T_o`` frames, or all of its real
-frames when it is the last clip.
+Test clips (T frames, T_o shared with the previous clip, padded at the end)
+are laid out by :mod:`projects.cico.datasets.clip_layout`.
 """
-import math
 import random
 from typing import Dict, List, Optional
 
 import numpy as np
-
 from mmdet.datasets.transforms import BaseFrameSample
 from mmdet.registry import TRANSFORMS
 
 
-def train_clip_indices(length: int, key: int, clip_len: int,
+def train_clip_indices(length: int,
+                       key: int,
+                       clip_len: int,
                        stride: int = 1) -> List[int]:
     """Frame indices of a training clip around ``key``.
 
-    The window has offsets ``-(T-1)//2 .. T//2`` (times ``stride``) from the key
-    frame; it is shifted by whole strides to stay inside the video (so the key
-    frame is always in the clip), the stride is reduced when no such window
+    The window has offsets ``-(T-1)//2 .. T//2`` (times ``stride``) from the
+    key frame; it is shifted by whole strides to stay inside the video (so the
+    key frame is always in the clip), the stride is reduced when no such window
     fits, and frames repeat when ``length < T``.
     """
     if length < 1:
@@ -46,54 +43,6 @@ def train_clip_indices(length: int, key: int, clip_len: int,
     raise AssertionError('unreachable: stride 1 always fits')
 
 
-def default_clip_overlap(clip_len: int) -> int:
-    """T_o when none is given: the paper's 1, or 0 for frame-by-frame T=1."""
-    return min(1, clip_len - 1)
-
-
-def num_clips(length: int, clip_len: int, clip_overlap: int) -> int:
-    """Number of test clips of a video with ``length`` frames."""
-    step = clip_len - clip_overlap
-    return max(0, math.ceil((length - clip_len) / step)) + 1
-
-
-def clip_frame_indices(length: int, clip_idx: int, clip_len: int,
-                       clip_overlap: int) -> Dict:
-    """Frames and flags of test clip ``clip_idx``.
-
-    Returns:
-        dict: ``frame_inds`` (T ints), per-frame flags ``is_new`` (not seen
-        by the previous clip: backbone needed), ``is_output`` (emitted after
-        this clip), ``is_pad`` (a repeated frame filling a short last clip),
-        and ``is_last`` / ``num_clips``.
-    """
-    if not 0 <= clip_overlap < clip_len:
-        raise ValueError(f'need 0 <= clip_overlap ({clip_overlap}) < '
-                         f'clip_len ({clip_len})')
-    total = num_clips(length, clip_len, clip_overlap)
-    if not 0 <= clip_idx < total:
-        raise IndexError(f'clip {clip_idx} out of range: a video of {length} '
-                         f'frames has {total} clips')
-    step = clip_len - clip_overlap
-    start = clip_idx * step
-    num_real = min(clip_len, length - start)
-    is_last = clip_idx == total - 1
-    frame_inds, is_new, is_output, is_pad = [], [], [], []
-    for k in range(clip_len):
-        pad = k >= num_real
-        frame_inds.append(start + min(k, num_real - 1))
-        is_pad.append(pad)
-        is_new.append(not pad and (clip_idx == 0 or k >= clip_overlap))
-        is_output.append(not pad and (k < step or is_last))
-    return dict(
-        frame_inds=frame_inds,
-        is_new=is_new,
-        is_output=is_output,
-        is_pad=is_pad,
-        is_last=is_last,
-        num_clips=total)
-
-
 @TRANSFORMS.register_module()
 class ClipFrameSample(BaseFrameSample):
     """Sample a training clip of T frames around a key frame.
@@ -107,11 +56,12 @@ class ClipFrameSample(BaseFrameSample):
         collect_video_keys (list[str]): video-level keys copied to frames.
     """
 
-    def __init__(self,
-                 clip_len: Optional[int] = None,
-                 frame_stride: Optional[int] = None,
-                 collect_video_keys: List[str] = ['video_id', 'video_length'
-                                                  ]) -> None:
+    def __init__(
+            self,
+            clip_len: Optional[int] = None,
+            frame_stride: Optional[int] = None,
+            collect_video_keys: List[str] = ['video_id',
+                                             'video_length']) -> None:
         super().__init__(collect_video_keys=collect_video_keys)
         self.clip_len = clip_len
         self.frame_stride = frame_stride

@@ -1,0 +1,171 @@
+"""The layout of test clips: which frames a clip holds, what it emits.
+
+One place for the test-clip schedule that the dataset
+(``VISDataset.get_clip_info``), the streaming inferencer
+(``VideoInferencer``) and the benchmark (``tools/analysis_tools/
+benchmark.py``) share, so they cannot drift apart.
+
+Clip ``c`` of a video covers frames ``[c*(T-T_o), c*(T-T_o)+T)`` (T =
+``clip_len``, T_o = ``clip_overlap``); the last clip is the first that
+reaches the end of the video and is padded by repeating its last real frame.
+A clip emits the frames no later clip will cover: its first ``T-T_o``
+frames, or all of its real frames when it is the last clip. A frame is *new*
+when the previous clip did not hold it (its backbone features are computed
+in this clip; the other frames reuse the previous clip's features).
+
+Every frame of a test clip carries, in its metainfo,
+:func:`clip_frame_metainfo`: ``clip_index``, ``is_last_clip``,
+``is_new_frame``, ``is_output_frame``, ``is_pad_frame``, ``video_length``
+(T) and ``ori_video_length`` (frames of the whole video, -1 when unknown
+while streaming). ``PackClipInputs`` packs :data:`CLIP_META_KEYS` on top of
+mmdet's default meta keys (which hold the two lengths).
+"""
+import math
+from dataclasses import dataclass
+from typing import Any, Dict, List, Optional
+
+#: Per-frame meta keys of a test clip, packed by ``PackClipInputs`` in
+#: addition to mmdet's ``PackTrackInputs`` defaults.
+CLIP_META_KEYS = ('clip_index', 'is_last_clip', 'is_new_frame',
+                  'is_output_frame', 'is_pad_frame')
+
+
+@dataclass(frozen=True)
+class ClipLayout:
+    """Frames and flags of one test clip (one entry per clip frame).
+
+    Attributes:
+        clip_index (int): index of the clip in its video.
+        frame_inds (list[int]): the T frame indices in the video; a padded
+            clip repeats its last real frame.
+        is_new (list[bool]): the previous clip did not hold the frame (its
+            backbone features must be computed).
+        is_output (list[bool]): the frame is emitted after this clip.
+        is_pad (list[bool]): a repeated frame filling a short last clip.
+        is_last (bool): the last clip of the video.
+    """
+    clip_index: int
+    frame_inds: List[int]
+    is_new: List[bool]
+    is_output: List[bool]
+    is_pad: List[bool]
+    is_last: bool
+
+    @property
+    def clip_len(self) -> int:
+        """T, the number of frames of the clip (padding included)."""
+        return len(self.frame_inds)
+
+
+def default_clip_overlap(clip_len: int) -> int:
+    """T_o when none is given: the paper's 1, or 0 for frame-by-frame T=1."""
+    return min(1, clip_len - 1)
+
+
+def resolve_clip_overlap(clip_len: int,
+                         clip_overlap: Optional[int] = None) -> int:
+    """``clip_overlap``, or :func:`default_clip_overlap` when it is None.
+
+    Raises:
+        ValueError: unless ``0 <= clip_overlap < clip_len``.
+    """
+    if clip_overlap is None:
+        clip_overlap = default_clip_overlap(clip_len)
+    if not 0 <= clip_overlap < clip_len:
+        raise ValueError('clip_overlap must satisfy 0 <= clip_overlap < '
+                         f'clip_len, got {clip_overlap} and {clip_len}')
+    return clip_overlap
+
+
+def num_clips(length: int, clip_len: int, clip_overlap: int) -> int:
+    """Number of test clips of a video with ``length`` frames."""
+    step = clip_len - clip_overlap
+    return max(0, math.ceil((length - clip_len) / step)) + 1
+
+
+def stream_clip(clip_index: int, clip_len: int, clip_overlap: int,
+                num_real: int, is_last: bool) -> ClipLayout:
+    """Layout of clip ``clip_index`` when the video length is unknown.
+
+    A streaming reader knows only how many real frames the clip holds and
+    whether it is the last clip (a look-ahead frame exists or not).
+
+    Args:
+        clip_index (int): index of the clip in its video.
+        clip_len (int): T.
+        clip_overlap (int): T_o, ``0 <= T_o < T``.
+        num_real (int): real (not padded) frames of the clip, ``1..T``;
+            fewer than T only for the last clip.
+        is_last (bool): whether this is the last clip of the video.
+
+    Returns:
+        ClipLayout: the clip's frames and flags.
+    """
+    if not 0 <= clip_overlap < clip_len:
+        raise ValueError(f'need 0 <= clip_overlap ({clip_overlap}) < '
+                         f'clip_len ({clip_len})')
+    if not 1 <= num_real <= clip_len:
+        raise ValueError(f'a clip of {clip_len} frames holds 1..{clip_len} '
+                         f'real frames, got {num_real}')
+    if num_real < clip_len and not is_last:
+        raise ValueError('only the last clip can be padded')
+    step = clip_len - clip_overlap
+    start = clip_index * step
+    frame_inds, is_new, is_output, is_pad = [], [], [], []
+    for k in range(clip_len):
+        pad = k >= num_real
+        frame_inds.append(start + min(k, num_real - 1))
+        is_pad.append(pad)
+        is_new.append(not pad and (clip_index == 0 or k >= clip_overlap))
+        is_output.append(not pad and (k < step or is_last))
+    return ClipLayout(
+        clip_index=clip_index,
+        frame_inds=frame_inds,
+        is_new=is_new,
+        is_output=is_output,
+        is_pad=is_pad,
+        is_last=is_last)
+
+
+def video_clip(length: int, clip_index: int, clip_len: int,
+               clip_overlap: int) -> ClipLayout:
+    """Layout of test clip ``clip_index`` of a video of ``length`` frames.
+
+    Raises:
+        ValueError: unless ``0 <= clip_overlap < clip_len``.
+        IndexError: ``clip_index`` outside ``[0, num_clips)``.
+    """
+    if not 0 <= clip_overlap < clip_len:
+        raise ValueError(f'need 0 <= clip_overlap ({clip_overlap}) < '
+                         f'clip_len ({clip_len})')
+    total = num_clips(length, clip_len, clip_overlap)
+    if not 0 <= clip_index < total:
+        raise IndexError(f'clip {clip_index} out of range: a video of '
+                         f'{length} frames has {total} clips')
+    start = clip_index * (clip_len - clip_overlap)
+    return stream_clip(clip_index, clip_len, clip_overlap,
+                       min(clip_len, length - start), clip_index == total - 1)
+
+
+def clip_frame_metainfo(clip: ClipLayout, k: int,
+                        ori_video_length: int) -> Dict[str, Any]:
+    """The clip metainfo of frame ``k`` of ``clip``.
+
+    Args:
+        clip (ClipLayout): from :func:`video_clip` or :func:`stream_clip`.
+        k (int): position of the frame in the clip, ``0..T-1``.
+        ori_video_length (int): frames of the whole video (-1 if unknown).
+
+    Returns:
+        dict: ``clip_index``, ``is_last_clip``, ``is_new_frame``,
+        ``is_output_frame``, ``is_pad_frame``, ``video_length`` (T, the
+        frames the model sees) and ``ori_video_length``.
+    """
+    return dict(
+        clip_index=clip.clip_index,
+        is_last_clip=clip.is_last,
+        is_new_frame=clip.is_new[k],
+        is_output_frame=clip.is_output[k],
+        is_pad_frame=clip.is_pad[k],
+        video_length=clip.clip_len,
+        ori_video_length=ori_video_length)

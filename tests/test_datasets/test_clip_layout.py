@@ -1,0 +1,214 @@
+"""Tests of projects/cico/datasets/clip_layout.py: the layout of test clips.
+
+Expected values are written out by hand from the rules of paper Sec. 3.4 and
+Table 2: test clip c covers frames [c(T-T_o), c(T-T_o)+T), the last clip is the
+first that reaches the end of the video and is padded by repeating its last
+real frame; a clip emits its first T-T_o frames, or all its real frames when it
+is the last one.
+"""
+import pytest
+from mmdet.registry import TRANSFORMS
+
+from projects.cico.datasets import (CLIP_META_KEYS, clip_frame_metainfo,
+                                    default_clip_overlap, num_clips,
+                                    resolve_clip_overlap, stream_clip,
+                                    video_clip)
+from projects.cico.datasets.transforms.pack_clip_inputs import (
+    CLIP_DEFAULT_META_KEYS, MMDET_TRACK_META_KEYS)
+
+T, F = True, False
+# (L, T_o) -> list over clips of (frame_inds, is_new, is_output, is_pad),
+# clip_len 3
+CLIPS = {
+    (10, 1): [([0, 1, 2], [T, T, T], [T, T, F], [F, F, F]),
+              ([2, 3, 4], [F, T, T], [T, T, F], [F, F, F]),
+              ([4, 5, 6], [F, T, T], [T, T, F], [F, F, F]),
+              ([6, 7, 8], [F, T, T], [T, T, F], [F, F, F]),
+              ([8, 9, 9], [F, T, F], [T, T, F], [F, F, T])],
+    (9, 1): [([0, 1, 2], [T, T, T], [T, T, F], [F, F, F]),
+             ([2, 3, 4], [F, T, T], [T, T, F], [F, F, F]),
+             ([4, 5, 6], [F, T, T], [T, T, F], [F, F, F]),
+             ([6, 7, 8], [F, T, T], [T, T, T], [F, F, F])],
+    (10, 0): [([0, 1, 2], [T, T, T], [T, T, T], [F, F, F]),
+              ([3, 4, 5], [T, T, T], [T, T, T], [F, F, F]),
+              ([6, 7, 8], [T, T, T], [T, T, T], [F, F, F]),
+              ([9, 9, 9], [T, F, F], [T, F, F], [F, T, T])],
+    (9, 0): [([0, 1, 2], [T, T, T], [T, T, T], [F, F, F]),
+             ([3, 4, 5], [T, T, T], [T, T, T], [F, F, F]),
+             ([6, 7, 8], [T, T, T], [T, T, T], [F, F, F])],
+    (10, 2): [([0, 1, 2], [T, T, T], [T, F, F], [F, F, F])] +
+    [([c, c + 1, c + 2], [F, F, T], [T, F, F], [F, F, F])
+     for c in range(1, 7)] + [([7, 8, 9], [F, F, T], [T, T, T], [F, F, F])],
+    (9, 2): [([0, 1, 2], [T, T, T], [T, F, F], [F, F, F])] +
+    [([c, c + 1, c + 2], [F, F, T], [T, F, F], [F, F, F])
+     for c in range(1, 6)] + [([6, 7, 8], [F, F, T], [T, T, T], [F, F, F])],
+    (4, 1): [([0, 1, 2], [T, T, T], [T, T, F], [F, F, F]),
+             ([2, 3, 3], [F, T, F], [T, T, F], [F, F, T])],
+    (3, 0): [([0, 1, 2], [T, T, T], [T, T, T], [F, F, F])],
+    (3, 1): [([0, 1, 2], [T, T, T], [T, T, T], [F, F, F])],
+    (3, 2): [([0, 1, 2], [T, T, T], [T, T, T], [F, F, F])],
+    (2, 0): [([0, 1, 1], [T, T, F], [T, T, F], [F, F, T])],
+    (2, 1): [([0, 1, 1], [T, T, F], [T, T, F], [F, F, T])],
+    (2, 2): [([0, 1, 1], [T, T, F], [T, T, F], [F, F, T])],
+    (1, 1): [([0, 0, 0], [T, F, F], [T, F, F], [F, T, T])],
+}
+
+
+@pytest.mark.parametrize('length,overlap', sorted(CLIPS))
+def test_video_clip_by_hand(length, overlap):
+    expected = CLIPS[length, overlap]
+    assert num_clips(length, 3, overlap) == len(expected)
+    for c, (inds, new, out, pad) in enumerate(expected):
+        got = video_clip(length, c, 3, overlap)
+        assert got.clip_index == c and got.clip_len == 3
+        assert got.frame_inds == inds, c
+        assert got.is_new == new, c
+        assert got.is_output == out, c
+        assert got.is_pad == pad, c
+        assert got.is_last == (c == len(expected) - 1)
+
+
+@pytest.mark.parametrize('length,clip_len,overlap,expected', [
+    (10, 3, 1, 5),
+    (9, 3, 1, 4),
+    (2, 3, 1, 1),
+    (3, 3, 1, 1),
+    (1, 3, 0, 1),
+    (4, 3, 1, 2),
+    (10, 3, 0, 4),
+    (9, 3, 0, 3),
+    (10, 3, 2, 8),
+    (9, 3, 2, 7),
+    (5, 3, 1, 2),
+    (6, 3, 1, 3),
+    (100, 5, 2, 33),
+    (7, 1, 0, 7),
+])
+def test_num_clips(length, clip_len, overlap, expected):
+    assert num_clips(length, clip_len, overlap) == expected
+
+
+def test_default_clip_overlap():
+    # the paper's T_o = 1; a frame-by-frame model (T = 1) cannot overlap
+    assert [default_clip_overlap(t) for t in (1, 2, 3, 5)] == [0, 1, 1, 1]
+
+
+def test_clip_coverage_invariants():
+    """Over all clips: every frame is output exactly once and goes through
+    the backbone (is_new) exactly once, a new frame was never in an earlier
+    clip, outputs are in order, and the last clip is the first that reaches
+    the end of the video."""
+    for length in range(1, 16):
+        for clip_len in range(1, 6):
+            for overlap in range(clip_len):
+                n = num_clips(length, clip_len, overlap)
+                seen, outputs, news = set(), [], []
+                for c in range(n):
+                    clip = video_clip(length, c, clip_len, overlap)
+                    inds = clip.frame_inds
+                    assert len(inds) == clip_len
+                    for k, f in enumerate(inds):
+                        assert 0 <= f < length
+                        if clip.is_new[k]:
+                            assert f not in seen, (length, clip_len, overlap,
+                                                   c, k)
+                            news.append(f)
+                        elif not clip.is_pad[k]:
+                            # an old frame: its features are reused
+                            assert f in seen
+                        if clip.is_output[k]:
+                            outputs.append(f)
+                        if clip.is_pad[k]:
+                            assert f == inds[k - 1] and not clip.is_new[k] \
+                                and not clip.is_output[k]
+                    seen.update(inds)
+                    reaches_end = inds[-1] == length - 1
+                    assert reaches_end == (c == n - 1)
+                    assert clip.is_last == (c == n - 1)
+                assert outputs == list(range(length)), (length, clip_len,
+                                                        overlap)
+                assert news == list(range(length)), (length, clip_len, overlap)
+
+
+def test_video_clip_errors():
+    with pytest.raises(IndexError):
+        video_clip(10, 5, 3, 1)  # 5 clips: 0..4
+    with pytest.raises(IndexError):
+        video_clip(10, -1, 3, 1)
+    with pytest.raises(ValueError):
+        video_clip(10, 0, 3, 3)
+
+
+def test_resolve_clip_overlap():
+    assert [resolve_clip_overlap(t) for t in (1, 2, 3, 5)] == [0, 1, 1, 1]
+    assert resolve_clip_overlap(3, 0) == 0 and resolve_clip_overlap(3, 2) == 2
+    for clip_len, overlap in ((1, 1), (3, 3), (3, -1)):
+        with pytest.raises(ValueError, match=f'got {overlap} and {clip_len}'):
+            resolve_clip_overlap(clip_len, overlap)
+
+
+def test_stream_clip_equals_video_clip():
+    """A streaming reader (which knows only the real frames of the clip and
+    whether a frame follows) lays out every clip exactly as the dataset (which
+    knows the video length)."""
+    for length in range(1, 16):
+        for clip_len in range(1, 6):
+            for overlap in range(clip_len):
+                n = num_clips(length, clip_len, overlap)
+                for c in range(n):
+                    start = c * (clip_len - overlap)
+                    got = stream_clip(c, clip_len, overlap,
+                                      min(clip_len, length - start),
+                                      c == n - 1)
+                    assert got == video_clip(length, c, clip_len, overlap)
+
+
+def test_stream_clip_by_hand_and_errors():
+    # clip 2 of T = 3, T_o = 1, the last with 2 real frames: frames 4, 5
+    # (5 repeated)
+    clip = stream_clip(2, 3, 1, num_real=2, is_last=True)
+    assert clip.frame_inds == [4, 5, 5]
+    assert clip.is_new == [F, T, F]
+    assert clip.is_output == [T, T, F]
+    assert clip.is_pad == [F, F, T]
+    with pytest.raises(ValueError, match='only the last clip'):
+        stream_clip(2, 3, 1, num_real=2, is_last=False)
+    with pytest.raises(ValueError, match='real frames'):
+        stream_clip(0, 3, 1, num_real=0, is_last=True)
+    with pytest.raises(ValueError, match='clip_overlap'):
+        stream_clip(0, 3, 3, num_real=3, is_last=True)
+
+
+def test_clip_frame_metainfo():
+    clip = video_clip(10, 4, 3, 1)  # the padded last clip [8, 9, 9]
+    metas = [clip_frame_metainfo(clip, k, 10) for k in range(3)]
+    assert metas[0] == dict(
+        clip_index=4,
+        is_last_clip=True,
+        is_new_frame=False,
+        is_output_frame=True,
+        is_pad_frame=False,
+        video_length=3,
+        ori_video_length=10)
+    assert [m['is_new_frame'] for m in metas] == [F, T, F]
+    assert [m['is_output_frame'] for m in metas] == [T, T, F]
+    assert [m['is_pad_frame'] for m in metas] == [F, F, T]
+    assert 'num_clips' not in metas[0]  # nothing reads it
+    # every clip key is packed by PackClipInputs
+    assert set(metas[0]) - {'video_length', 'ori_video_length'
+                            } == set(CLIP_META_KEYS)
+    streamed = clip_frame_metainfo(stream_clip(0, 3, 1, 3, False), 2, -1)
+    assert streamed['ori_video_length'] == -1 and streamed[
+        'is_output_frame'] is False
+
+
+def test_pack_clip_inputs_meta_keys():
+    pack = TRANSFORMS.build(dict(type='PackClipInputs'))
+    assert pack.meta_keys == CLIP_DEFAULT_META_KEYS
+    assert CLIP_DEFAULT_META_KEYS == MMDET_TRACK_META_KEYS + CLIP_META_KEYS
+    assert {'video_length', 'ori_video_length', 'frame_id',
+            'instances'} <= set(MMDET_TRACK_META_KEYS)
+    extra = TRANSFORMS.build(
+        dict(type='PackClipInputs', meta_keys=('pad_shape', )))
+    assert extra.meta_keys == CLIP_DEFAULT_META_KEYS + ('pad_shape', )
+    assert 'PackClipInputs' in repr(extra)
