@@ -2,7 +2,9 @@
 # (docs/reference_implementation.md#architecture); ImageNet Swin-T weights
 # unless the authors' converted COCO model is there (below;
 # docs/departures.md#neck-and-initialisation).
-_base_ = ['./cico_condinst_r50_ytvis19.py', './_base_/models/swint_backbone.py']
+_base_ = [
+    './cico_condinst_r50_ytvis19.py', './_base_/models/swint_backbone.py'
+]
 channels = 192
 # Initialisation (paper Sec. 4;
 # docs/reference_implementation.md#initialisation): model.init_cfg inflates a

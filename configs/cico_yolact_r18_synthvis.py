@@ -12,11 +12,9 @@ model = dict(
     backbone=dict(depth=18, init_cfg=None),  # no pretrained weights offline
     neck=dict(in_channels=[64, 128, 256, 512], out_channels=channels),
     bbox_head=dict(
-        num_classes=num_classes, in_channels=channels,
-        feat_channels=channels),
+        num_classes=num_classes, in_channels=channels, feat_channels=channels),
     mask_head=dict(
-        num_classes=num_classes,
-        in_channels=channels,
+        num_classes=num_classes, in_channels=channels,
         proto_channels=channels))
 
 # iteration-based CPU schedule: one clip per video and step, 4 clips per batch

@@ -10,15 +10,22 @@ FOLDERS = ['projects', 'tools', 'tests', 'configs']
 
 
 def python_files():
-    out = subprocess.run(['git', 'ls-files', '--cached', '--others',
-                          '--exclude-standard', '--', *FOLDERS],
-                         cwd=ROOT, capture_output=True, text=True, check=True)
+    out = subprocess.run([
+        'git', 'ls-files', '--cached', '--others', '--exclude-standard', '--',
+        *FOLDERS
+    ],
+                         cwd=ROOT,
+                         capture_output=True,
+                         text=True,
+                         check=True)
     return [f for f in out.stdout.split() if f.endswith('.py')]
 
 
 def run(*args):
-    return subprocess.run([sys.executable, '-m', *args], cwd=ROOT,
-                          capture_output=True, text=True)
+    return subprocess.run([sys.executable, '-m', *args],
+                          cwd=ROOT,
+                          capture_output=True,
+                          text=True)
 
 
 def test_flake8():

@@ -19,8 +19,8 @@ ALLOWED = {
     'datasets': {'utils', 'datasets'},
     'evaluation': {'utils', 'datasets', 'evaluation'},
     'visualization': {'utils', 'datasets', 'evaluation', 'visualization'},
-    'apis': {'utils', 'models', 'datasets', 'evaluation', 'visualization',
-             'apis'},
+    'apis':
+    {'utils', 'models', 'datasets', 'evaluation', 'visualization', 'apis'},
 }
 MAX_FUNCTION_LINES = 60
 

@@ -1,5 +1,6 @@
 # Table 1b, row 2: 3D box tower; 2D track and class towers (CMH 2D).
 _base_ = '{{$CICO_ABLATION_BASE:../cico_yolact_r50_ytvis19.py}}'
 model = dict(
-    bbox_head=dict(box_tower_3d=True, track_tower_3d=False, cls_tower_3d=False),
+    bbox_head=dict(
+        box_tower_3d=True, track_tower_3d=False, cls_tower_3d=False),
     mask_head=dict(is_3d=False))

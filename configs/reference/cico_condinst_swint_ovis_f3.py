@@ -11,6 +11,7 @@ _base_ = ['../cico_condinst_swint_ovis.py', './_base_/reference_mode.py']
 model = dict(
     data_preprocessor=_base_.ref_data_preprocessor,
     neck=_base_.ref_neck,
+    tracker=_base_.ref_tracker,
     mask_head=dict(
         proto_upsample=_base_.ref_proto_upsample,
         # one Gaussian coordinate channel, 161 parameters

@@ -9,6 +9,7 @@ _base_ = ['../cico_yolact_r101_ytvis19.py', './_base_/reference_mode.py']
 model = dict(
     data_preprocessor=_base_.ref_data_preprocessor,
     neck=_base_.ref_neck,
+    tracker=_base_.ref_tracker,
     mask_head=dict(proto_upsample=_base_.ref_proto_upsample))
 val_dataloader = dict(dataset=dict(pipeline=_base_.ref_test_pipeline))
 test_dataloader = val_dataloader

@@ -13,6 +13,7 @@ model = dict(
     clip_len=clip_len,
     data_preprocessor=_base_.ref_data_preprocessor,
     neck=_base_.ref_neck,
+    tracker=_base_.ref_tracker,
     bbox_head=dict(
         num_classes=num_classes,
         cls_tower_3d=False,

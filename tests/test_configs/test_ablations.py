@@ -17,8 +17,8 @@ T_KEYS = {
 BH = 'model.bbox_head.'
 EXPECTED = {
     'table1a_fifo_clip_loss_t3': {
-        BH + 'box_tower_3d', BH + 'track_tower_3d',
-        BH + 'regress_clip_boxes', 'model.mask_head.is_3d'
+        BH + 'box_tower_3d', BH + 'track_tower_3d', BH + 'regress_clip_boxes',
+        'model.mask_head.is_3d'
     },  # cls tower is 2D already
     'table1a_fifo_clip_loss_t2': T_KEYS,
     'table1a_fifo_clip_loss_t4': T_KEYS,
@@ -26,9 +26,8 @@ EXPECTED = {
         'val_dataloader.dataset.clip_overlap',
         'test_dataloader.dataset.clip_overlap'
     },
-    'table1b_cph_2d': {
-        BH + 'box_tower_3d', BH + 'track_tower_3d', 'model.mask_head.is_3d'
-    },
+    'table1b_cph_2d':
+    {BH + 'box_tower_3d', BH + 'track_tower_3d', 'model.mask_head.is_3d'},
     'table1b_cph_box3d': {BH + 'track_tower_3d', 'model.mask_head.is_3d'},
     'table1b_cph_box3d_track3d': {'model.mask_head.is_3d'},
     'table1b_cph_all3d': {BH + 'cls_tower_3d', 'model.mask_head.is_3d'},
@@ -62,8 +61,7 @@ def flatten(d, prefix=''):
     for k, v in d.items():
         if isinstance(v, dict):
             out.update(flatten(v, f'{prefix}{k}.'))
-        elif isinstance(v, list) and v and all(isinstance(x, dict)
-                                               for x in v):
+        elif isinstance(v, list) and v and all(isinstance(x, dict) for x in v):
             for i, x in enumerate(v):
                 out.update(flatten(x, f'{prefix}{k}.{i}.'))
         else:

@@ -1,7 +1,7 @@
 """configs/reference: one config per checkpoint of the authors, each its real
 config plus the reference-mode switches, and the switches checked against
 hand computations (normalisation, prototype upsampling, Gaussian
-coordinates, the fit-and-pad test resize)."""
+coordinates, the fit-and-pad test resize, the authors' tracker)."""
 import glob
 import os.path as osp
 
@@ -34,6 +34,22 @@ REF_NECK = dict(
     add_extra_convs='on_output',
     relu_before_extra_convs=False,
     upsample_cfg=dict(mode='bilinear', align_corners=False))
+# the authors' greedy tracker with propagated lost tracks replaces ours
+REF_TRACKER = dict(
+    type='ReferenceClipTracker',
+    match_weights=dict(embed=1.0, mask=0.5, box=0.5, label=0.3),
+    score_weight=0.1,
+    overlap_iou_scale=2.0,
+    new_track_embed=0.5,
+    new_track_iou=0.3,
+    small_new_track_iou=0.15,
+    small_area_ratio=0.1,
+    min_mask_area=2,
+    num_clips_output=None,
+    score_decay=0.9,
+    min_output_score=0.1,
+    min_output_mask_area=3,
+    lost_crop_expand=1.2)
 _PARSED = {}
 
 
@@ -74,6 +90,7 @@ def test_reference_config_is_its_real_config_plus_the_switches(path):
         std=[57.375, 57.12, 58.395],
         bgr_to_rgb=True)
     model['neck'].update(REF_NECK)
+    model['tracker'] = REF_TRACKER  # replaced, not merged
     model['mask_head']['proto_upsample'] = dict(
         mode='bilinear', align_corners=True)
     if 'condinst' in stem.lower():
@@ -211,3 +228,13 @@ def test_gaussian_coordinates():
     assert coords[0, 0, 3, 4].item() == pytest.approx(1.)
     assert coords[0, 0, 0, 7].item() == pytest.approx(np.exp(-0.25))
     assert coords[0, 0, 3, 0].item() == pytest.approx(np.exp(-0.5 * 16 / 36))
+
+
+def test_reference_tracker_is_the_authors():
+    """The greedy tracker with lost tracks output for max(3, 15 // T) = 5
+    clips at T = 3 (tests/test_models/test_reference_clip_tracker.py
+    checks its behaviour)."""
+    tracker = MODELS.build(reference_cfg().model.tracker)
+    assert type(tracker).__name__ == 'ReferenceClipTracker'
+    assert tracker.clips_to_output(reference_cfg().model.clip_len) == 5
+    assert tracker.score_weight == 0.1 and tracker.lost_crop_expand == 1.2

@@ -12,11 +12,10 @@ import numpy as np
 import pycocotools.mask as mask_utils
 import pytest
 import torch
-from mmengine.config import Config
-from mmengine.structures import InstanceData
-
 from mmdet.registry import DATASETS, METRICS
 from mmdet.structures import DetDataSample
+from mmengine.config import Config
+from mmengine.structures import InstanceData
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIGS = sorted(glob.glob(osp.join(ROOT, 'configs', '*_valsub.py')))

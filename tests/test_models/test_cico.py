@@ -27,8 +27,12 @@ def tiny_model_cfg(t=3, c=16):
 def synthvis(tmp_path_factory):
     root = tmp_path_factory.mktemp('synthvis')
     generate_synthvis(
-        str(root), train_videos=2, val_videos=2, frames=(6, 6),
-        size=(96, 160), seed=0)
+        str(root),
+        train_videos=2,
+        val_videos=2,
+        frames=(6, 6),
+        size=(96, 160),
+        seed=0)
     return str(root)
 
 

@@ -1,9 +1,8 @@
 """The sample matcher on a constructed scene: window 0 vs 1."""
 import pytest
 import torch
-from mmengine.structures import InstanceData
-
 from mmdet.registry import TASK_UTILS
+from mmengine.structures import InstanceData
 
 # one 10x10 object moving right by 12 px per frame (area 100)
 FRAMES = [[0., 0., 10., 10.], [12., 0., 22., 10.], [24., 0., 34., 10.]]
@@ -71,8 +70,13 @@ def test_absent_frames_use_nearest_box():
     valid = torch.tensor([[False, True, True]])
     filled = supplement_missing_boxes(boxes, valid)
     assigner = TASK_UTILS.build(
-        dict(type='CircumscribedBoxAssigner', window=0, pos_iou_thr=.5,
-             neg_iou_thr=.4, min_pos_iou=0., gt_max_assign_all=False))
+        dict(
+            type='CircumscribedBoxAssigner',
+            window=0,
+            pos_iou_thr=.5,
+            neg_iou_thr=.4,
+            min_pos_iou=0.,
+            gt_max_assign_all=False))
     gt = InstanceData(
         metainfo=dict(frame_index=0),
         bboxes=torch.tensor([[12., 0., 34., 10.]]),

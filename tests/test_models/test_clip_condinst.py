@@ -4,16 +4,17 @@ import math
 import pytest
 import torch
 import torch.nn.functional as F
-
 from mmdet.registry import MODELS
+
 from projects.cico.models.mask_heads import ClipCondInstFCN
 
 
 def test_parameter_counts():
     assert ClipCondInstFCN().num_params == 169  # paper: 2 coord channels
     assert ClipCondInstFCN(rel_coords='gaussian').num_params == 161  # ref.
-    assert ClipCondInstFCN(num_protos=8, channels=16).num_params == (
-        10 * 16 + 16 * 16 + 16 + 16 + 16 + 1)
+    assert ClipCondInstFCN(
+        num_protos=8,
+        channels=16).num_params == (10 * 16 + 16 * 16 + 16 + 16 + 16 + 1)
     with pytest.raises(ValueError, match='rel_coords'):
         ClipCondInstFCN(rel_coords='polar')
 
@@ -98,8 +99,9 @@ def test_condinst_protonet_end_to_end(clip_factory):
             num_protos=8,
             mask_fcn=dict(type='ClipCondInstFCN')))
     assert net.num_params == 169
-    protos = net(tuple(
-        torch.randn(3, 8, s, s2) for s, s2 in ((8, 12), (4, 6), (2, 3))))[0]
+    protos = net(
+        tuple(torch.randn(3, 8, s, s2)
+              for s, s2 in ((8, 12), (4, 6), (2, 3))))[0]
     assert protos.shape == (1, 8, 3, 16, 24)
     gts = [f.gt_instances for f in clip_factory(3)['data_samples']]
     params = torch.randn(2, 169, requires_grad=True)

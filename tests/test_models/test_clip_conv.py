@@ -7,8 +7,9 @@ from projects.cico.models.layers import ClipConvTower, fold, unfold
 
 def test_fold_unfold_layout():
     n, t, c = 2, 3, 4
-    x = torch.arange(n * t, dtype=torch.float)[:, None, None, None].expand(
-        n * t, c, 2, 2).contiguous()
+    x = torch.arange(
+        n * t, dtype=torch.float)[:, None, None, None].expand(n * t, c, 2,
+                                                              2).contiguous()
     cube = fold(x, t)
     assert cube.shape == (n, c, t, 2, 2)
     # clip 1, frame 2 is flat frame 1 * 3 + 2 = 5

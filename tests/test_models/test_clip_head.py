@@ -2,11 +2,10 @@
 import pytest
 import torch
 import torch.nn as nn
+from mmdet.registry import MODELS
 from mmengine.config import ConfigDict
 
-from mmdet.registry import MODELS
-from projects.cico.models.dense_heads.clip_predictor import (
-    add_embeddings, predict_candidates)
+from projects.cico.models.dense_heads import clip_predictor
 from projects.cico.models.utils import build_clip_instances
 
 TRAIN_CFG = ConfigDict(
@@ -101,8 +100,7 @@ def frame_samples(clip, h=64, w=96):
     frames = list(clip['data_samples'])
     for f in frames:
         f.set_metainfo(
-            dict(img_shape=(h, w), pad_shape=(h, w),
-                 batch_input_shape=(h, w)))
+            dict(img_shape=(h, w), pad_shape=(h, w), batch_input_shape=(h, w)))
     return frames
 
 
@@ -120,8 +118,10 @@ def test_loss_with_objects_and_4t_targets(clip_factory):
     t = 3
     head = make_head(t=t)
     objects = [
-        dict(id=1, label=2, boxes=[(8, 8, 40, 40), (12, 8, 44, 40),
-                                   (16, 8, 48, 40)])
+        dict(
+            id=1,
+            label=2,
+            boxes=[(8, 8, 40, 40), (12, 8, 44, 40), (16, 8, 48, 40)])
     ]
     clip = clip_factory(t, objects=objects)
     losses = head.loss(feats(t), frame_samples(clip))  # mmdet's call path
@@ -154,8 +154,10 @@ def test_targets_decode_to_the_gt_boxes_of_every_frame(clip_factory):
     for lvl, anc in enumerate(anchors):
         h, w = featmap_sizes[lvl]
         tgt = torch.stack([
-            head.bbox_coder.encode(anc, torch.tensor(b, dtype=torch.float)
-                                   .expand_as(anc)) for b in boxes
+            head.bbox_coder.encode(
+                anc,
+                torch.tensor(b, dtype=torch.float).expand_as(anc))
+            for b in boxes
         ], 1).reshape(h, w, 3 * 4 * t)  # (h*w*A, T, 4) -> (h, w, A*4T)
         reg.append(tgt.permute(2, 0, 1)[None].expand(t, -1, -1, -1))
     outs[1] = reg
@@ -193,12 +195,14 @@ def test_ohem_softmax_variant(clip_factory):
 def test_predict_pools_candidates_over_the_clip():
     t = 3
     head = make_head(t=t, test_cfg=ConfigDict(score_thr=0.0, nms_pre=40))
-    res = predict_candidates(head, feats(t), metas(t))[0]
+    res = clip_predictor.predict_candidates(head, feats(t), metas(t))[0]
     assert len(res) == 40
     assert res.frame_bboxes.shape == (40, t, 4)
     assert res.bboxes.shape == (40, 4)
-    circ = torch.cat([res.frame_bboxes[..., :2].min(1)[0],
-                      res.frame_bboxes[..., 2:].max(1)[0]], 1)
+    circ = torch.cat([
+        res.frame_bboxes[..., :2].min(1)[0], res.frame_bboxes[...,
+                                                              2:].max(1)[0]
+    ], 1)
     assert torch.equal(res.bboxes, circ)
     assert set(res.frame_inds.tolist()) <= {0, 1, 2}
     assert (res.scores[:-1] >= res.scores[1:]).all()
@@ -251,8 +255,9 @@ def test_predict_through_mmdet_call_path(clip_factory):
     with torch.no_grad():
         res = head.predict(x, samples, rescale=False)
         scaled = head.predict(x, samples, rescale=True)[0]
-        streamed = predict_candidates(head, x, [s.metainfo for s in samples])
-        streamed = add_embeddings(head, x, streamed[0])
+        streamed = clip_predictor.predict_candidates(
+            head, x, [s.metainfo for s in samples])
+        streamed = clip_predictor.add_embeddings(head, x, streamed[0])
     assert len(res) == 1 and len(res[0]) == 20
     res = res[0]
     assert res.params.shape == (20, 6) and res.embeds.shape == (20, 5)
@@ -266,8 +271,8 @@ def test_predict_through_mmdet_call_path(clip_factory):
 def test_loss_and_predict_through_mmdet_call_path(clip_factory):
     t = 3
     head = make_head(t=t, test_cfg=ConfigDict(score_thr=0.0, nms_pre=7))
-    losses, preds = head.loss_and_predict(feats(t),
-                                          frame_samples(clip_factory(t)))
+    losses, preds = head.loss_and_predict(
+        feats(t), frame_samples(clip_factory(t)))
     assert torch.isfinite(sum(losses.values()))
     assert len(preds) == 1 and preds[0].frame_bboxes.shape == (7, t, 4)
 

@@ -41,8 +41,7 @@ def test_build_clip_instances(clip_factory):
         dict(id=3, label=1, boxes=[None, (30, 30, 40, 36), None]),
     ]
     clip = clip_factory(t=3, h=48, w=64, objects=objects)
-    gt = build_clip_instances(
-        [f.gt_instances for f in clip['data_samples']])
+    gt = build_clip_instances([f.gt_instances for f in clip['data_samples']])
     assert gt.instances_ids.tolist() == [3, 7]  # sorted ids
     assert gt.labels.tolist() == [1, 2]
     assert gt.frame_valid.tolist() == [[False, True, False],

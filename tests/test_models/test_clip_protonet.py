@@ -2,9 +2,9 @@
 import pytest
 import torch
 import torch.nn as nn
+from mmdet.registry import MODELS
 from mmengine.structures import InstanceData
 
-from mmdet.registry import MODELS
 from projects.cico.models.utils import box_crop_regions, expand_boxes
 
 
@@ -23,8 +23,8 @@ def make_protonet(t=3, c=8, k=4, **kwargs):
 def fpn(n, c=8):
     torch.manual_seed(0)
     return (torch.randn(n, c, 8, 12), torch.randn(n, c, 4, 6),
-            torch.randn(n, c, 2, 3), torch.randn(n, c, 1, 2),
-            torch.randn(n, c, 1, 1))
+            torch.randn(n, c, 2, 3), torch.randn(n, c, 1,
+                                                 2), torch.randn(n, c, 1, 1))
 
 
 @pytest.mark.parametrize('t', [1, 3, 5])
@@ -50,8 +50,7 @@ def test_2d_3d_switch():
     assert isinstance(make_protonet().proto_tower.convs[0].conv, nn.Conv3d)
     assert isinstance(
         make_protonet(is_3d=False).proto_tower.convs[0].conv, nn.Conv2d)
-    assert isinstance(
-        make_protonet(t=1).proto_tower.convs[0].conv, nn.Conv2d)
+    assert isinstance(make_protonet(t=1).proto_tower.convs[0].conv, nn.Conv2d)
 
 
 def test_crop_region_and_expand():
@@ -125,8 +124,8 @@ def test_crop_regions_equal_mmdet_yolact_crop():
     boxes[:100, 2:] = boxes[:100, :2] + torch.rand(100, 2) * 12
     ours = box_crop_regions(boxes, (16, 24))
     rel = boxes / torch.tensor([24., 16., 24., 16.])
-    theirs = yolact.crop_single(torch.ones(16, 24, 200), rel,
-                                padding=1).permute(2, 0, 1) > 0
+    theirs = yolact.crop_single(
+        torch.ones(16, 24, 200), rel, padding=1).permute(2, 0, 1) > 0
     assert ours.any() and not ours.all()
     assert torch.equal(ours, theirs)
 

@@ -8,8 +8,12 @@ from projects.cico.models.vis import ClipStream
 def metas(video, clip, frames, new=None, last=False):
     new = new if new is not None else [True] * len(frames)
     return [
-        dict(video_id=video, clip_index=clip, frame_id=f, is_new_frame=n,
-             is_last_clip=last) for f, n in zip(frames, new)
+        dict(
+            video_id=video,
+            clip_index=clip,
+            frame_id=f,
+            is_new_frame=n,
+            is_last_clip=last) for f, n in zip(frames, new)
     ]
 
 
@@ -37,8 +41,7 @@ def test_reuses_shared_frames_and_keeps_only_the_clip():
     assert out[:, 0].tolist() == [21., 11., 21.]  # frame 2 kept its row
     assert sorted(stream._caches['feats']) == [2, 3, 4]  # memory is flat
     # a padded last clip repeats frame 5: computed once
-    stream.start_clip(
-        metas(1, 2, [4, 5, 5], [False, True, False], last=True))
+    stream.start_clip(metas(1, 2, [4, 5, 5], [False, True, False], last=True))
     stream.per_frame('feats', counting_compute(log))
     assert log[-1] == [1]
     stream.end_clip(metas(1, 2, [4, 5, 5], last=True))
@@ -58,8 +61,10 @@ def test_new_video_resets():
 def test_out_of_order_clip_is_an_error():
     stream = ClipStream()
     stream.start_clip(metas(1, 0, [0, 1, 2]))
-    with pytest.raises(ValueError, match='clip 2 of video 1 arrived after '
-                       'clip 0 of video 1'):
+    with pytest.raises(
+            ValueError,
+            match='clip 2 of video 1 arrived after '
+            'clip 0 of video 1'):
         stream.start_clip(metas(1, 2, [4, 5, 6], [False, True, True]))
 
 

@@ -1,9 +1,8 @@
 """ClipTracker on constructed clips (Eq. 11)."""
 import torch
 import torch.nn.functional as F
-from mmengine.structures import InstanceData
-
 from mmdet.registry import MODELS
+from mmengine.structures import InstanceData
 
 H, W = 40, 60
 
@@ -137,11 +136,12 @@ def test_reset_and_memory_is_bounded():
     (tests/test_models/test_cico.py checks that part)."""
     trk = tracker()
     for c in range(20):
-        trk.track(clip([det([box_at(10)] * 3, [1., 0.])]), c,
-                  torch.arange(2 * c, 2 * c + 3))
+        trk.track(
+            clip([det([box_at(10)] * 3, [1., 0.])]), c,
+            torch.arange(2 * c, 2 * c + 3))
         assert len(trk.tracks[0]['masks']) == 1  # only the latest kept
     assert trk.ids == [0]
     trk.reset()
-    out = trk.track(clip([det([box_at(10)] * 3, [0., 1.])]), 0,
-                    torch.arange(3))
+    out = trk.track(
+        clip([det([box_at(10)] * 3, [0., 1.])]), 0, torch.arange(3))
     assert out.instances_id.tolist() == [0] and trk.num_tracks == 1

@@ -5,20 +5,15 @@ import glob
 import os.path as osp
 import re
 
+import mmdet
 import pytest
 import torch
 import torch.nn as nn
+from mmdet.registry import MODELS
 from mmengine.config import Config
 
-import mmdet
-from mmdet.registry import MODELS
 from projects.cico.models.layers import ClipConvTower
-from projects.cico.models.layers.inflate import (MMDET_YOLACT_RATIOS,
-                                                 format_inflation_report,
-                                                 inflate_state_dict,
-                                                 load_source_state_dict,
-                                                 resolve_checkpoint,
-                                                 source_format)
+from projects.cico.models.layers import inflate as inflation
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 SYNTH = osp.join(ROOT, 'configs', 'cico_yolact_r18_synthvis.py')
@@ -55,8 +50,8 @@ def randomise(model, seed=0):
 
 
 def inflate_into(src_model, dst_model, **kwargs):
-    new_sd, report = inflate_state_dict(src_model.state_dict(), dst_model,
-                                        **kwargs)
+    new_sd, report = inflation.inflate_state_dict(src_model.state_dict(),
+                                                  dst_model, **kwargs)
     dst_model.load_state_dict(new_sd, strict=False)
     return report
 
@@ -85,7 +80,7 @@ def test_inflated_conv_on_a_static_clip(path, taps, edge):
     conv3d = nn.Conv3d(4, 5, 3, padding=1)
     src = {f'{path}.weight': conv2d.weight, f'{path}.bias': conv2d.bias}
     target = nested(path, conv3d)
-    sd, report = inflate_state_dict(src, target)
+    sd, report = inflation.inflate_state_dict(src, target)
     assert report.counts() == dict(
         loaded=1, inflated=1, tiled=0, skipped=0, new=0)
     for k, tap in enumerate(taps):
@@ -137,8 +132,8 @@ def test_inflated_model_on_a_static_clip(depth):
     frame = torch.randn(1, 1, 3, 64, 96)
     with torch.no_grad():
         (cls1, reg1, par1, q1, emb1), (protos1, ) = src._forward(frame)
-        (cls, reg, par, q, emb), (protos, ) = dst._forward(
-            frame.expand(1, t, -1, -1, -1))
+        (cls, reg, par, q,
+         emb), (protos, ) = dst._forward(frame.expand(1, t, -1, -1, -1))
     c = depth  # centre frame
     a = dst.bbox_head.num_base_priors
     for lvl in range(len(cls1)):
@@ -148,8 +143,8 @@ def test_inflated_model_on_a_static_clip(depth):
         h, w = reg1[lvl].shape[-2:]
         boxes = reg[lvl][c].view(a, t, 4, h, w)  # anchor, frame, delta
         for k in range(t):
-            torch.testing.assert_close(boxes[:, k], reg1[lvl][0].view(
-                a, 4, h, w))
+            torch.testing.assert_close(boxes[:, k],
+                                       reg1[lvl][0].view(a, 4, h, w))
     torch.testing.assert_close(protos[:, :, c], protos1[:, :, 0])
     assert protos1.abs().sum() > 0
 
@@ -158,7 +153,7 @@ def test_box_layer_tiled_per_anchor_and_switch():
     torch.manual_seed(0)
     src = randomise(MODELS.build(tiny_cfg(1)))
     dst = MODELS.build(tiny_cfg(3))
-    sd, report = inflate_state_dict(src.state_dict(), dst)
+    sd, report = inflation.inflate_state_dict(src.state_dict(), dst)
     b1 = src.state_dict()['bbox_head.conv_reg.bias']  # (3 anchors x 4)
     b3 = sd['bbox_head.conv_reg.bias']  # (3 anchors x 3 frames x 4)
     assert b1.shape == (12, ) and b3.shape == (36, )
@@ -169,21 +164,22 @@ def test_box_layer_tiled_per_anchor_and_switch():
     assert not torch.equal(b3, b1.repeat(3))  # not a whole-tensor tile
     assert torch.equal(sd['bbox_head.conv_reg.weight'][12:16],
                        src.state_dict()['bbox_head.conv_reg.weight'][4:8])
-    sd, report = inflate_state_dict(
+    sd, report = inflation.inflate_state_dict(
         src.state_dict(), dst, tile_box_weights=False)
     assert 'bbox_head.conv_reg.weight' not in sd
     assert 'bbox_head.conv_reg.bias' in sd
     assert report.keys('skipped') == ['bbox_head.conv_reg.weight']
-    assert 'tile_box_weights=False' in report.note(
-        'bbox_head.conv_reg.weight')
+    assert 'tile_box_weights=False' in report.note('bbox_head.conv_reg.weight')
 
 
 def test_temporal_weights_are_configurable():
     torch.manual_seed(0)
     src = randomise(MODELS.build(tiny_cfg(1)))
     dst = MODELS.build(tiny_cfg(3))
-    sd, _ = inflate_state_dict(
-        src.state_dict(), dst, temporal_weights=(0., 1., 0.),
+    sd, _ = inflation.inflate_state_dict(
+        src.state_dict(),
+        dst,
+        temporal_weights=(0., 1., 0.),
         cmh_temporal_weights=(0.2, 0.6, 0.2))
     w2 = src.state_dict()['mask_head.proto_tower.convs.0.conv.weight']
     w3 = sd['mask_head.proto_tower.convs.0.conv.weight']
@@ -219,15 +215,16 @@ def test_report_from_a_coco_cico_model(r50_target):
         for k, v in coco.items()
         if not k.startswith(('bbox_head.track_tower', 'bbox_head.conv_track'))
     }
-    sd, report = inflate_state_dict(coco, r50_target)
-    print(format_inflation_report(report, 'coco fixture'))
+    sd, report = inflation.inflate_state_dict(coco, r50_target)
+    print(inflation.format_inflation_report(report, 'coco fixture'))
     counts = report.counts()
     total = len(r50_target.state_dict())
-    assert counts == dict(loaded=total - 21, inflated=7, tiled=2,
-                          skipped=2, new=12)
+    assert counts == dict(
+        loaded=total - 21, inflated=7, tiled=2, skipped=2, new=12)
     assert report.source == 'cico'
     assert sorted(report.keys('skipped')) == [
-        'bbox_head.conv_cls.bias', 'bbox_head.conv_cls.weight']
+        'bbox_head.conv_cls.bias', 'bbox_head.conv_cls.weight'
+    ]
     assert 'class count differs' in report.note('bbox_head.conv_cls.weight')
     assert sorted(report.keys('inflated')) == [
         f'bbox_head.box_tower.convs.{i}.conv.weight' for i in range(4)
@@ -235,7 +232,7 @@ def test_report_from_a_coco_cico_model(r50_target):
     new = report.keys('new')
     assert sum('bbox_head.track_tower' in k or 'conv_track' in k
                for k in new) == 10  # 4 convs + layer, w and b
-    text = format_inflation_report(report)
+    text = inflation.format_inflation_report(report)
     for status, n in counts.items():
         assert re.search(rf'\| {status} +\| +{n} \|', text), status
     assert len(sd) == total - 12
@@ -244,15 +241,17 @@ def test_report_from_a_coco_cico_model(r50_target):
 def test_report_from_mmdet_yolact(r50_target):
     """mmdet's COCO YOLACT R50 key set (random weights: no download)."""
     cfg = Config.fromfile(  # mmdet::yolact/yolact_r50_1xb8-55e_coco.py
-        osp.join(osp.dirname(mmdet.__file__), '.mim', 'configs', 'yolact',
-                 'yolact_r50_1xb8-55e_coco.py'))
+        osp.join(
+            osp.dirname(mmdet.__file__), '.mim', 'configs', 'yolact',
+            'yolact_r50_1xb8-55e_coco.py'))
     assert tuple(cfg.model.bbox_head.anchor_generator.ratios) == \
-        MMDET_YOLACT_RATIOS
+        inflation.MMDET_YOLACT_RATIOS
     cfg.model.backbone.init_cfg = None
     yolact = MODELS.build(cfg.model).state_dict()
-    assert source_format(yolact) == 'mmdet_yolact'
-    sd, report = inflate_state_dict(yolact, r50_target)
-    print(format_inflation_report(report, 'mmdet yolact_r50 (random)'))
+    assert inflation.source_format(yolact) == 'mmdet_yolact'
+    sd, report = inflation.inflate_state_dict(yolact, r50_target)
+    print(
+        inflation.format_inflation_report(report, 'mmdet yolact_r50 (random)'))
     n_bb_neck = sum(k.startswith(('backbone.', 'neck.')) for k in yolact)
     counts = report.counts()
     # loaded: backbone + FPN, cls tower conv 0 (w, b), box tower conv 0
@@ -279,7 +278,7 @@ def test_report_from_mmdet_yolact(r50_target):
     assert torch.equal(reg[:4], yolact['bbox_head.conv_reg.bias'][4:8])
     assert torch.equal(sd['mask_head.proto_out.weight'],
                        yolact['mask_head.protonet.10.weight'])
-    text = format_inflation_report(report)
+    text = inflation.format_inflation_report(report)
     for i, j in ((0, 0), (1, 2), (2, 4)):  # mmdet's ReLUs interleave
         assert f'mask_head.proto_tower.convs.{i}.conv.weight <- ' \
             f'mask_head.protonet.{j}.weight' in text
@@ -291,17 +290,18 @@ def test_report_from_mmdet_condinst(gn):
     """mmdet's COCO CondInst R50 key set: backbone and FPN; its FCOS
     towers (trained with GN) only into towers with GN."""
     cfg = Config.fromfile(
-        osp.join(osp.dirname(mmdet.__file__), '.mim', 'configs', 'condinst',
-                 'condinst_r50_fpn_ms-poly-90k_coco_instance.py'))
+        osp.join(
+            osp.dirname(mmdet.__file__), '.mim', 'configs', 'condinst',
+            'condinst_r50_fpn_ms-poly-90k_coco_instance.py'))
     cfg.model.backbone.init_cfg = None
     condinst = MODELS.build(cfg.model).state_dict()
-    assert source_format(condinst) == 'mmdet_condinst'
+    assert inflation.source_format(condinst) == 'mmdet_condinst'
     target = Config.fromfile(R50.replace('yolact', 'condinst')).model
     target.backbone.init_cfg = None
     target.init_cfg = None
     if gn:
         target.bbox_head.tower_norm_cfg = dict(type='GN', num_groups=32)
-    sd, report = inflate_state_dict(condinst, MODELS.build(target))
+    sd, report = inflation.inflate_state_dict(condinst, MODELS.build(target))
     counts = report.counts()
     n_bb_neck = sum(k.startswith(('backbone.', 'neck.')) for k in condinst)
     # towers: 4 convs x (weight + GN weight and bias) per tower
@@ -331,7 +331,7 @@ def test_inflated_pretrained_init_cfg(tmp_path):
         checkpoint=[str(tmp_path / 'missing.pth'), path])
     model = MODELS.build(cfg)
     model.init_weights()
-    ref, _ = inflate_state_dict(src.state_dict(), model)
+    ref, _ = inflation.inflate_state_dict(src.state_dict(), model)
     got = model.state_dict()
     for key, value in ref.items():
         assert torch.equal(got[key], value), key
@@ -346,11 +346,12 @@ def test_resolve_checkpoint_and_authors_keys(tmp_path):
     local = tmp_path / 'a.pth'
     local.write_bytes(b'')
     url = 'https://example.org/b.pth'
-    assert resolve_checkpoint([str(tmp_path / 'x.pth'), url]) == url
-    assert resolve_checkpoint([str(local), url]) == str(local)
-    assert resolve_checkpoint([str(tmp_path / 'x.pth')]) is None
+    assert inflation.resolve_checkpoint([str(tmp_path / 'x.pth'), url]) == url
+    assert inflation.resolve_checkpoint([str(local), url]) == str(local)
+    assert inflation.resolve_checkpoint([str(tmp_path / 'x.pth')]) is None
     with pytest.raises(ValueError, match='convert'):
-        source_format({'prediction_layers.conf_layer.weight': torch.ones(1)})
+        inflation.source_format(
+            {'prediction_layers.conf_layer.weight': torch.ones(1)})
 
 
 def test_converter_initialised_tensors_stay_new(tmp_path):
@@ -361,11 +362,12 @@ def test_converter_initialised_tensors_stay_new(tmp_path):
     track = [k for k in state if k.startswith('bbox_head.track_tower.')]
     path = str(tmp_path / 'coco_mmdet.pth')
     torch.save(
-        dict(state_dict=state,
-             meta=dict(cico_converter=dict(initialised=track))), path)
-    loaded = load_source_state_dict(path)
+        dict(
+            state_dict=state,
+            meta=dict(cico_converter=dict(initialised=track))), path)
+    loaded = inflation.load_source_state_dict(path)
     assert set(loaded) == set(state) - set(track) and len(track) == 2
-    _, report = inflate_state_dict(loaded, MODELS.build(tiny_cfg(3)))
+    _, report = inflation.inflate_state_dict(loaded, MODELS.build(tiny_cfg(3)))
     assert set(track) <= set(report.keys('new'))
     assert not any('track_tower' in k for k in report.keys('inflated'))
 

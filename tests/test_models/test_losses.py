@@ -23,20 +23,20 @@ def test_clip_mask_loss_hand_values():
     f1 = (softplus(-1) + softplus(-1) + softplus(-2)) / 2
     # anchor in frame 0: weights 0.9^|t - 0| = [1, 0.9]
     expect = (1.0 * f0 + 0.9 * f1) / 1.9
-    loss = ClipMaskLoss(loss_weight=1.0, clip_len_scale=False,
-                        temporal_decay=0.9)
+    loss = ClipMaskLoss(
+        loss_weight=1.0, clip_len_scale=False, temporal_decay=0.9)
     out = loss(logits, targets, crop, area, torch.tensor([0]))
     assert out.item() == pytest.approx(expect, rel=1e-5)
     # anchor in frame 1: weights [0.9, 1]; x min(T, 5) = 2 with the scale
-    scaled = ClipMaskLoss(loss_weight=1.0, clip_len_scale=True,
-                          temporal_decay=0.9)
+    scaled = ClipMaskLoss(
+        loss_weight=1.0, clip_len_scale=True, temporal_decay=0.9)
     out = scaled(logits, targets, crop, area, torch.tensor([1]))
     assert out.item() == pytest.approx(2 * (0.9 * f0 + f1) / 1.9, rel=1e-5)
 
 
 def test_clip_mask_loss_averages_per_clip_then_clips():
-    loss = ClipMaskLoss(loss_weight=1.0, clip_len_scale=False,
-                        temporal_decay=1.0)
+    loss = ClipMaskLoss(
+        loss_weight=1.0, clip_len_scale=False, temporal_decay=1.0)
     logits = torch.zeros(3, 1, 1, 1)
     targets = torch.zeros(3, 1, 1, 1)
     crop = torch.ones(3, 1, 1, dtype=torch.bool)

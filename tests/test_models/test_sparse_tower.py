@@ -2,11 +2,11 @@
 import pytest
 import torch
 from mmengine.config import ConfigDict
+from test_clip_head import feats, make_head, metas
 
 from projects.cico.models.dense_heads import clip_predictor
 from projects.cico.models.layers import ClipConvTower
 from projects.cico.models.layers.sparse_tower import sparse_tower_outputs
-from test_clip_head import feats, make_head, metas
 
 
 @pytest.mark.parametrize('is_3d', [True, False])
@@ -31,16 +31,15 @@ def test_sparse_predict_equals_dense_predict(t):
     # maps, so the sparse path runs (at P3 at least)
     x = feats(t, sizes=((24, 32), (12, 16), (6, 8), (3, 4), (2, 2)))
     cfg = ConfigDict(score_thr=0.0, nms_pre=8, sparse_towers=False)
-    dense = clip_predictor.predict_candidates(head, x, metas(t, 192, 256),
-                                              cfg=cfg)[0]
+    dense = clip_predictor.predict_candidates(
+        head, x, metas(t, 192, 256), cfg=cfg)[0]
     calls = []
     orig = clip_predictor.sparse_tower_outputs
     clip_predictor.sparse_tower_outputs = \
         lambda *a: calls.append(1) or orig(*a)
     try:
         sparse = clip_predictor.predict_candidates(
-            head, x, metas(t, 192, 256),
-            cfg=dict(cfg, sparse_towers=True))[0]
+            head, x, metas(t, 192, 256), cfg=dict(cfg, sparse_towers=True))[0]
         sparse = clip_predictor.add_embeddings(head, x, sparse)
     finally:
         clip_predictor.sparse_tower_outputs = orig

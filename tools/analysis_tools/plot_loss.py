@@ -1,6 +1,7 @@
 """Plot training losses (and validation AP) from an mmengine log.
 
-    python tools/analysis_tools/plot_loss.py WORK_DIR/<timestamp>/vis_data/scalars.json
+    python tools/analysis_tools/plot_loss.py \
+        WORK_DIR/<timestamp>/vis_data/scalars.json
         [--keys loss loss_mask loss_cls] [--out loss.png]
 
 Prints the values every ``--every`` iterations as a small table too. (mmdet's
@@ -48,8 +49,9 @@ def main(argv=None):
     print('|---|' + '---|' * len(args.keys))
     for rec in train:
         if rec[x] % args.every == 0 or rec is train[-1]:
-            print(f'| {rec[x]} | ' + ' | '.join(
-                f'{rec.get(k, float("nan")):.3f}' for k in args.keys) + ' |')
+            print(f'| {rec[x]} | ' +
+                  ' | '.join(f'{rec.get(k, float("nan")):.3f}'
+                             for k in args.keys) + ' |')
     for step, v in ap:
         print(f'validation at {step}: segm_mAP {v:.3f}')
     if args.out:

@@ -28,18 +28,24 @@ TRAIN_KEYS = ('model', 'train_dataloader', 'train_cfg', 'optim_wrapper',
               'param_scheduler', 'load_from', 'randomness')
 TEST_ONLY_MODEL_KEYS = ('test_cfg', 'tracker')
 COLUMNS = (('AP', 'segm_mAP'), ('AP50', 'segm_mAP_50'),
-           ('AP75', 'segm_mAP_75'), ('AR1', 'segm_AR@1'),
-           ('AR10', 'segm_AR@10'))
+           ('AP75', 'segm_mAP_75'), ('AR1', 'segm_AR@1'), ('AR10',
+                                                           'segm_AR@10'))
 
 
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description='run CiCo ablation rows')
-    p.add_argument('--rows', nargs='+', required=True,
-                   help='ablation file names or prefixes, e.g. table1b')
+    p.add_argument(
+        '--rows',
+        nargs='+',
+        required=True,
+        help='ablation file names or prefixes, e.g. table1b')
     p.add_argument('--base', default='configs/cico_yolact_r18_synthvis.py')
     p.add_argument('--work-dir', default='work_dirs/ablations')
-    p.add_argument('--cfg-options', nargs='+', default=[],
-                   help='extra key=value overrides for every row')
+    p.add_argument(
+        '--cfg-options',
+        nargs='+',
+        default=[],
+        help='extra key=value overrides for every row')
     return p.parse_args(argv)
 
 
@@ -91,8 +97,8 @@ def training_key(cfg_path, env, options):
 def run(cmd, env, log):
     print('[ablations] ' + ' '.join(cmd), flush=True)
     with open(log, 'a') as f:
-        proc = subprocess.run(cmd, env=env, cwd=ROOT, stdout=f,
-                              stderr=subprocess.STDOUT)
+        proc = subprocess.run(
+            cmd, env=env, cwd=ROOT, stdout=f, stderr=subprocess.STDOUT)
     if proc.returncode:
         raise SystemExit(f'command failed ({proc.returncode}), see {log}')
 
@@ -122,14 +128,18 @@ def main(argv=None):
         marker = osp.join(train_dir, 'DONE')
         if not osp.isfile(marker):
             resume = ['--resume'] if last_checkpoint(train_dir) else []
-            run([py, 'tools/train.py', cfg_path, '--work-dir', train_dir,
-                 *resume, *extra], env, log)
+            run([
+                py, 'tools/train.py', cfg_path, '--work-dir', train_dir,
+                *resume, *extra
+            ], env, log)
             open(marker, 'w').write(row)
         ckpt = last_checkpoint(train_dir)
         if not osp.isfile(metrics_file):
-            run([py, 'tools/test.py', cfg_path, ckpt, '--work-dir',
-                 osp.join(args.work_dir, 'test_' + row), '--out',
-                 metrics_file, *extra], env, log)
+            run([
+                py, 'tools/test.py', cfg_path, ckpt, '--work-dir',
+                osp.join(args.work_dir, 'test_' + row), '--out', metrics_file,
+                *extra
+            ], env, log)
         import mmengine
         results[row] = mmengine.load(metrics_file)
     print()

@@ -19,8 +19,7 @@ sys.path.insert(0, ROOT)
 import cv2  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 
-from projects.cico.apis import (VideoInferencer, init_model,  # noqa: E402
-                                open_source)
+import projects.cico.apis as cico_apis  # noqa: E402
 from projects.cico.visualization import draw_track_instances  # noqa: E402
 
 
@@ -32,8 +31,11 @@ def parse_args(argv=None):
     p.add_argument('--out', help='output video (.mp4)')
     p.add_argument('--score-thr', type=float, default=0.3)
     p.add_argument('--device', default='cpu')
-    p.add_argument('--fps', type=float, default=None,
-                   help='output fps (default: the source fps, or 6)')
+    p.add_argument(
+        '--fps',
+        type=float,
+        default=None,
+        help='output fps (default: the source fps, or 6)')
     p.add_argument('--show', action='store_true', help='show in a window')
     args = p.parse_args(argv)
     if not args.out and not args.show:
@@ -46,12 +48,12 @@ def main(argv=None) -> int:
     if not osp.isfile(args.checkpoint):
         sys.exit(f'checkpoint {args.checkpoint} does not exist')
     try:
-        frames, src_fps = open_source(args.input)
+        frames, src_fps = cico_apis.open_source(args.input)
     except (IOError, FileNotFoundError) as err:
         sys.exit(f'cannot read the input: {err}')
-    model = init_model(args.config, args.checkpoint, args.device)
+    model = cico_apis.init_model(args.config, args.checkpoint, args.device)
     classes = model.dataset_meta.get('classes') or ()
-    inferencer = VideoInferencer(model, score_thr=args.score_thr)
+    inferencer = cico_apis.VideoInferencer(model, score_thr=args.score_thr)
     fps = args.fps or src_fps or 6.0
     writer = None
     count = 0
@@ -62,8 +64,8 @@ def main(argv=None) -> int:
                 os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
                 h, w = drawn.shape[:2]
                 writer = cv2.VideoWriter(args.out,
-                                         cv2.VideoWriter_fourcc(*'mp4v'),
-                                         fps, (w, h))
+                                         cv2.VideoWriter_fourcc(*'mp4v'), fps,
+                                         (w, h))
                 if not writer.isOpened():
                     sys.exit(f'cannot write video {args.out}')
             writer.write(drawn)

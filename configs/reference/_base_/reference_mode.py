@@ -5,7 +5,8 @@
 # configs of this folder inherit a real config and this file, and set
 #   model = dict(data_preprocessor=_base_.ref_data_preprocessor,
 #                neck=_base_.ref_neck,
-#                mask_head=dict(proto_upsample=_base_.ref_proto_upsample))
+#                mask_head=dict(proto_upsample=_base_.ref_proto_upsample),
+#                tracker=_base_.ref_tracker)
 # plus the test pipeline below; CondInst adds the Gaussian coordinates
 # (mask_head.mask_fcn.rel_coords='gaussian') and OVIS keeps the real
 # configs' softmax head.
@@ -58,3 +59,27 @@ ref_test_pipeline = [
         ]),
     dict(type='PackClipInputs')
 ]
+
+# The authors' tracker instead of the one-to-one ClipTracker: greedy
+# assignment in order of best score (a detection whose best track is taken is
+# dropped), the "new object" column with IoUs 0.3 (0.15 for a small
+# detection), the 0.1 x detection-score term, and lost tracks output for
+# max(3, 15 // T) clips with masks regenerated on the current prototypes and
+# scores decayed by 0.9^T per clip (docs/reference_implementation.md#tracker,
+# docs/departures.md#tracker).
+ref_tracker = dict(
+    _delete_=True,
+    type='ReferenceClipTracker',
+    match_weights=dict(embed=1.0, mask=0.5, box=0.5, label=0.3),
+    score_weight=0.1,
+    overlap_iou_scale=2.0,
+    new_track_embed=0.5,
+    new_track_iou=0.3,
+    small_new_track_iou=0.15,
+    small_area_ratio=0.1,
+    min_mask_area=2,
+    num_clips_output=None,  # max(3, 15 // T)
+    score_decay=0.9,
+    min_output_score=0.1,
+    min_output_mask_area=3,
+    lost_crop_expand=1.2)

@@ -21,11 +21,11 @@ from collections import defaultdict
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
+from mmdet.evaluation import YouTubeVISMetric
+from mmdet.registry import METRICS
 from mmengine.logging import MMLogger
 from pycocotools import mask as mask_utils
 
-from mmdet.evaluation import YouTubeVISMetric
-from mmdet.registry import METRICS
 from ..utils.masks import segmentation_to_rle
 
 AP_ITEMS = ('mAP', 'mAP_50', 'mAP_75', 'mAP_s', 'mAP_m', 'mAP_l', 'AR@1',

@@ -1,11 +1,11 @@
 from .dense_heads import CiCoClipHead
-from .vis import CiCo, ClipStream
 from .layers import ClipConvTower
 from .losses import ClipMaskLoss, TrackEmbedLoss
 from .mask_heads import ClipLincombMask, ClipProtoNet
 from .necks import ReferenceFPN  # noqa: F401 (registers the neck)
 from .task_modules import CircumscribedBoxAssigner
 from .trackers import ClipTracker
+from .vis import CiCo, ClipStream
 
 __all__ = [
     'CiCo', 'ClipStream', 'CiCoClipHead', 'ClipProtoNet', 'ClipLincombMask',

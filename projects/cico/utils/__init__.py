@@ -5,6 +5,6 @@ from .trusted_checkpoint import (load_from_local_trusted,
 
 __all__ = [
     'load_from_local_trusted', 'register_trusted_local_loader',
-    'setup_cpu_distributed', 'teardown_distributed', 'load_tool_config', 'add_runner_args',
-    'parse_tool_args'
+    'setup_cpu_distributed', 'teardown_distributed', 'load_tool_config',
+    'add_runner_args', 'parse_tool_args'
 ]

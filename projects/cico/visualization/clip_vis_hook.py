@@ -4,10 +4,10 @@ import os.path as osp
 from typing import Optional, Sequence
 
 import mmcv
+from mmdet.registry import HOOKS
 from mmengine.fileio import get
 from mmengine.hooks import Hook
 
-from mmdet.registry import HOOKS
 from .draw import draw_track_instances
 
 

@@ -2,10 +2,9 @@
 from typing import Iterator, List, Optional, Sized, Tuple
 
 import numpy as np
+from mmdet.registry import DATA_SAMPLERS
 from mmengine.dist import get_dist_info
 from torch.utils.data import Sampler
-
-from mmdet.registry import DATA_SAMPLERS
 
 
 def split_videos(clip_counts: List[int], world_size: int) -> List[List[int]]:
@@ -49,9 +48,8 @@ class VideoClipSampler(Sampler):
         self.rank, self.world_size = get_dist_info()
         counts = [dataset.num_clips(v) for v in range(len(dataset))]
         self.videos = split_videos(counts, self.world_size)[self.rank]
-        self.indices: List[Tuple[int, int]] = [
-            (v, c) for v in self.videos for c in range(counts[v])
-        ]
+        self.indices: List[Tuple[int, int]] = [(v, c) for v in self.videos
+                                               for c in range(counts[v])]
 
     def __iter__(self) -> Iterator[Tuple[int, int]]:
         return iter(self.indices)

@@ -3,7 +3,6 @@ from typing import Tuple
 
 import numpy as np
 from mmcv.transforms import BaseTransform
-
 from mmdet.registry import TRANSFORMS
 from mmdet.structures.bbox import BaseBoxes
 
@@ -26,9 +25,11 @@ class FilterEmptyInstances(BaseTransform):
         min_box_wh (tuple[float, float]): minimal box width and height.
     """
 
-    def __init__(self,
-                 min_mask_area: int = 1,
-                 min_box_wh: Tuple[float, float] = (1., 1.)) -> None:
+    def __init__(
+        self,
+        min_mask_area: int = 1,
+        min_box_wh: Tuple[float, float] = (1., 1.)
+    ) -> None:
         self.min_mask_area = min_mask_area
         self.min_box_wh = min_box_wh
 

@@ -21,20 +21,19 @@ from typing import List, Optional, Tuple
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from mmengine.structures import InstanceData
-from torch import Tensor
-
 from mmdet.models.dense_heads import AnchorHead
 from mmdet.models.losses.iou_loss import diou_loss
 from mmdet.models.utils import multi_apply
 from mmdet.registry import MODELS
 from mmdet.utils import (ConfigType, InstanceList, OptConfigType,
                          OptInstanceList, OptMultiConfig)
+from mmengine.structures import InstanceData
+from torch import Tensor
+
 from ..layers import ClipConvTower
 from ..utils import batch_clip_instances
 from .clip_predictor import (decode_candidates, flatten_anchor_maps,
                              select_candidates)
-
 
 # Defaults of the configs: anchors of side 3 x stride with ratios 1, 1:2, 2:1
 # on P3-P7 and the SSD box coder (docs/reference_implementation.md#anchors);
@@ -55,8 +54,7 @@ LOSS_CLS = dict(
     type='FocalLoss', use_sigmoid=True, gamma=2.0, alpha=0.25, loss_weight=5.0)
 LOSS_BBOX = dict(type='SmoothL1Loss', beta=1.0, loss_weight=1.0)
 LOSS_DIOU = dict(type='DIoULoss', loss_weight=1.0)
-LOSS_QUALITY = dict(
-    type='CrossEntropyLoss', use_sigmoid=True, loss_weight=1.0)
+LOSS_QUALITY = dict(type='CrossEntropyLoss', use_sigmoid=True, loss_weight=1.0)
 LOSS_TRACK = dict(type='TrackEmbedLoss', loss_weight=5.0)
 XAVIER_INIT = dict(
     type='Xavier', distribution='uniform', bias=0, layer=['Conv2d', 'Conv3d'])
@@ -202,9 +200,9 @@ class CiCoClipHead(AnchorHead):
         if self.use_sigmoid_cls:
             prior = self.train_cfg.get('cls_prior_prob', 0.01) \
                 if self.train_cfg else 0.01
-            nn.init.constant_(self.conv_cls.bias,
-                              -float(torch.log(torch.tensor((1 - prior) /
-                                                            prior))))
+            nn.init.constant_(
+                self.conv_cls.bias,
+                -float(torch.log(torch.tensor((1 - prior) / prior))))
 
     # ----------------------------------------------------------- forward
     def forward_single(self, x: Tensor) -> Tuple[Tensor, ...]:
@@ -233,16 +231,16 @@ class CiCoClipHead(AnchorHead):
         return params.tanh() if self.param_act == 'tanh' else params
 
     # ------------------------------------------------------------- train
-    def loss_by_feat(self,
-                     cls_scores: List[Tensor],
-                     bbox_preds: List[Tensor],
-                     param_preds: List[Tensor],
-                     quality_preds: List[Optional[Tensor]],
-                     embed_preds: List[Tensor],
-                     batch_gt_instances: InstanceList,
-                     batch_img_metas: List[dict],
-                     batch_gt_instances_ignore: OptInstanceList = None
-                     ) -> dict:
+    def loss_by_feat(
+            self,
+            cls_scores: List[Tensor],
+            bbox_preds: List[Tensor],
+            param_preds: List[Tensor],
+            quality_preds: List[Optional[Tensor]],
+            embed_preds: List[Tensor],
+            batch_gt_instances: InstanceList,
+            batch_img_metas: List[dict],
+            batch_gt_instances_ignore: OptInstanceList = None) -> dict:
         """Losses of N clips from the per-level outputs of their N*T frames.
 
         Args:
@@ -275,15 +273,15 @@ class CiCoClipHead(AnchorHead):
             if self.with_quality else None
         losses.update(
             self.loss_boxes(pos_deltas, pos_quality, pos, clip_gts,
-                            targets['anchors'][pos.img_inds,
-                                               pos.anchor_inds]))
+                            targets['anchors'][pos.img_inds, pos.anchor_inds]))
         if self.loss_track is not None:
             embeds = flatten_anchor_maps(embed_preds, self.embed_dim)
             losses['loss_track'] = self.loss_track_by_clip(
                 embeds[pos.img_inds, pos.anchor_inds], pos, clip_gts,
                 embeds.sum() * 0.)
-        pos.params = flatten_anchor_maps(
-            param_preds, self.num_params)[pos.img_inds, pos.anchor_inds]
+        pos.params = flatten_anchor_maps(param_preds,
+                                         self.num_params)[pos.img_inds,
+                                                          pos.anchor_inds]
         self._positive_infos = [
             pos[pos.clip_inds == c] for c in range(len(clip_gts))
         ]

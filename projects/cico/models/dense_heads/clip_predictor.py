@@ -19,10 +19,10 @@ from typing import List, Optional, Sequence
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from mmdet.utils import ConfigType, InstanceList, OptConfigType
 from mmengine.structures import InstanceData
 from torch import Tensor
 
-from mmdet.utils import ConfigType, InstanceList, OptConfigType
 from ..layers import ClipConvTower
 from ..layers.sparse_tower import sparse_tower_outputs, supports_sparse
 from ..utils import circumscribed_boxes
@@ -31,9 +31,8 @@ from ..utils import circumscribed_boxes
 def flatten_anchor_maps(maps: Sequence[Tensor], dim: int) -> Tensor:
     """Per-level (N*T, A*dim, h, w) -> (N*T, sum_l h*w*A, dim), in the
     anchor order of ``AnchorGenerator`` (level, y, x, anchor)."""
-    return torch.cat([
-        m.permute(0, 2, 3, 1).reshape(m.shape[0], -1, dim) for m in maps
-    ], 1)
+    return torch.cat(
+        [m.permute(0, 2, 3, 1).reshape(m.shape[0], -1, dim) for m in maps], 1)
 
 
 def class_maps(head: nn.Module, x: Sequence[Tensor]) -> List[Tensor]:
@@ -43,8 +42,7 @@ def class_maps(head: nn.Module, x: Sequence[Tensor]) -> List[Tensor]:
 
 
 def select_candidates(head: nn.Module, cls_scores: List[Tensor],
-                      priors: Tensor, c: int,
-                      cfg: ConfigType) -> InstanceData:
+                      priors: Tensor, c: int, cfg: ConfigType) -> InstanceData:
     """Score threshold and top-k over the T frames of clip ``c``, and
     where each kept anchor sits.
 
@@ -58,8 +56,8 @@ def select_candidates(head: nn.Module, cls_scores: List[Tensor],
     sizes = [s.shape[-2:] for s in cls_scores]
     flat = flatten_anchor_maps([s[c * t:(c + 1) * t] for s in cls_scores],
                                head.cls_out_channels)
-    flat = flat.sigmoid() if head.use_sigmoid_cls else flat.softmax(
-        -1)[..., :head.num_classes]
+    flat = flat.sigmoid() if head.use_sigmoid_cls else flat.softmax(-1)[
+        ..., :head.num_classes]
     s = flat.reshape(-1, head.num_classes)  # (T * A_all, C)
     best, label = s.max(1)
     keep = (best > cfg.get('score_thr', 0.1)).nonzero()[:, 0]
@@ -68,8 +66,8 @@ def select_candidates(head: nn.Module, cls_scores: List[Tensor],
         keep = keep[best[keep].topk(nms_pre)[1]]
     num_anchors = priors.shape[0]
     anchor = keep % num_anchors
-    starts = torch.tensor([0] + [int(h * w * a) for h, w in sizes],
-                          device=keep.device).cumsum(0)
+    starts = torch.tensor(
+        [0] + [int(h * w * a) for h, w in sizes], device=keep.device).cumsum(0)
     level = torch.searchsorted(starts[1:], anchor, right=True)
     in_level = anchor - starts[level]
     widths = torch.tensor([int(w) for _, w in sizes],
@@ -83,8 +81,7 @@ def select_candidates(head: nn.Module, cls_scores: List[Tensor],
         flat_anchors=anchor,
         levels=level,
         locs=torch.stack(
-            [torch.div(loc, widths, rounding_mode='floor'), loc % widths],
-            1),
+            [torch.div(loc, widths, rounding_mode='floor'), loc % widths], 1),
         anchor_inds=in_level % a)
 
 
@@ -109,8 +106,7 @@ def decode_candidates(head: nn.Module, res: InstanceData, deltas: Tensor,
 
 def can_run_sparse(head: nn.Module, cfg: ConfigType) -> bool:
     """Whether the box and track towers can be evaluated at candidates."""
-    return (cfg.get('sparse_towers', True)
-            and supports_sparse(head.box_tower)
+    return (cfg.get('sparse_towers', True) and supports_sparse(head.box_tower)
             and supports_sparse(head.track_tower))
 
 
@@ -149,8 +145,8 @@ def predict_candidates(head: nn.Module,
         if head.with_quality:
             preds.append(head.conv_quality)
             dims.append(1)
-        outs = gather_tower_outputs(head.box_tower, preds, x, res, c, dims,
-                                    t, head.num_base_priors)
+        outs = gather_tower_outputs(head.box_tower, preds, x, res, c, dims, t,
+                                    head.num_base_priors)
         quality = outs[2][:, 0].sigmoid() if head.with_quality else None
         decode_candidates(head, res, outs[0], head.param_activation(outs[1]),
                           quality, priors, batch_img_metas[c * t])

@@ -10,9 +10,8 @@ from typing import Optional
 
 import torch.nn as nn
 from mmcv.cnn import ConvModule
-from torch import Tensor
-
 from mmdet.utils import OptConfigType
+from torch import Tensor
 
 
 def fold(x: Tensor, clip_len: int) -> Tensor:

@@ -101,7 +101,10 @@ class InflationReport:
     target: str = ''
     rows: List[Tuple[str, str, str, str]] = field(default_factory=list)
 
-    def add(self, status: str, key: str, source: str = '',
+    def add(self,
+            status: str,
+            key: str,
+            source: str = '',
             note: str = '') -> None:
         """Record one tensor."""
         assert status in STATUSES, status
@@ -131,10 +134,9 @@ def load_source_state_dict(checkpoint: str,
     ckpt = CheckpointLoader.load_checkpoint(checkpoint, map_location)
     sd = ckpt.get('state_dict', ckpt) if isinstance(ckpt, dict) else ckpt
     meta = ckpt.get('meta') if isinstance(ckpt, dict) else None
-    untrained = set((meta or {}).get('cico_converter', {}).get(
-        'initialised', []))
-    return OrderedDict((re.sub(r'^module\.', '', k), v)
-                       for k, v in sd.items()
+    untrained = set((meta or {}).get('cico_converter',
+                                     {}).get('initialised', []))
+    return OrderedDict((re.sub(r'^module\.', '', k), v) for k, v in sd.items()
                        if isinstance(v, Tensor) and k not in untrained)
 
 
@@ -145,17 +147,20 @@ def source_format(src_sd: StateDict) -> str:
         ValueError: for the authors' own key names (convert them first).
     """
     keys = list(src_sd)
-    if any(k.startswith(('prediction_layers.', 'ProtoNet.', 'fpn.'))
-           for k in keys):
+    if any(
+            k.startswith(('prediction_layers.', 'ProtoNet.', 'fpn.'))
+            for k in keys):
         raise ValueError(
             'this is a checkpoint of the authors\' code: convert it to this '
             'project\'s keys first (tools/model_converters/'
             'cico_official_to_mmdet.py)')
-    if any(k.startswith(('bbox_head.head_convs.', 'mask_head.protonet.'))
-           for k in keys):
+    if any(
+            k.startswith(('bbox_head.head_convs.', 'mask_head.protonet.'))
+            for k in keys):
         return 'mmdet_yolact'
-    if any(k.startswith(('bbox_head.controller.',
-                         'mask_head.mask_feature_head.')) for k in keys):
+    if any(
+            k.startswith(('bbox_head.controller.',
+                          'mask_head.mask_feature_head.')) for k in keys):
         return 'mmdet_condinst'
     return 'cico'
 
@@ -217,8 +222,9 @@ def map_source_keys(
         tuple: ``{target_key: (source_key, tensor, note)}`` and the source
         keys that have no target, with the reason.
     """
-    table = dict(mmdet_yolact=MMDET_YOLACT_KEYS,
-                 mmdet_condinst=MMDET_CONDINST_KEYS).get(fmt, ())
+    table = dict(
+        mmdet_yolact=MMDET_YOLACT_KEYS,
+        mmdet_condinst=MMDET_CONDINST_KEYS).get(fmt, ())
     ratios = src_anchor_ratios or (MMDET_YOLACT_RATIOS
                                    if fmt == 'mmdet_yolact' else None)
     order = anchor_order(model, ratios) if ratios else None
@@ -248,8 +254,7 @@ def map_source_keys(
 # ------------------------------------------------------------------- rules
 def temporal_kernel(t: int, key: str,
                     temporal_weights: Optional[Sequence[float]],
-                    cmh_temporal_weights: Optional[Sequence[float]]
-                    ) -> Tensor:
+                    cmh_temporal_weights: Optional[Sequence[float]]) -> Tensor:
     """The t temporal weights of a target 3D kernel: the CMH's
     (``mask_head.*``) when given for this t, else ``temporal_weights``
     when given for this t, else 1/t each."""
@@ -274,12 +279,15 @@ def _tile_box_layer(src: Tensor, tgt: Tensor, model: nn.Module,
     return tiled.clone(), f'4 -> 4x{t} deltas within each of {a} anchors'
 
 
-def convert_tensor(key: str, src: Tensor, tgt: Tensor, model: nn.Module,
-                   temporal_weights: Optional[Sequence[float]] = None,
-                   cmh_temporal_weights: Optional[Sequence[float]] = (
-                       CMH_TEMPORAL_WEIGHTS),
-                   tile_box_weights: bool = True
-                   ) -> Tuple[str, Optional[Tensor], str]:
+def convert_tensor(
+        key: str,
+        src: Tensor,
+        tgt: Tensor,
+        model: nn.Module,
+        temporal_weights: Optional[Sequence[float]] = None,
+        cmh_temporal_weights: Optional[Sequence[float]] = (
+            CMH_TEMPORAL_WEIGHTS),
+        tile_box_weights: bool = True) -> Tuple[str, Optional[Tensor], str]:
     """One source tensor for the target tensor ``key``: ``(status, value,
     note)``, value None when skipped."""
     shapes = f'{list(src.shape)} vs {list(tgt.shape)}'
@@ -354,14 +362,15 @@ def inflate_state_dict(
             report.add('new', key)
             continue
         src_key, src, map_note = mapped[key]
-        status, value, note = convert_tensor(
-            key, src, tgt, model, temporal_weights, cmh_temporal_weights,
-            tile_box_weights)
+        status, value, note = convert_tensor(key, src, tgt, model,
+                                             temporal_weights,
+                                             cmh_temporal_weights,
+                                             tile_box_weights)
         note = '; '.join(n for n in (map_note, note) if n)
         if status == 'skipped' and src_key != key:
             note = f'{note} (for {key})'
-        report.add(status, key if status != 'skipped' else src_key,
-                   src_key, note)
+        report.add(status, key if status != 'skipped' else src_key, src_key,
+                   note)
         if value is None:
             report.add('new', key, note='source skipped')
         else:
@@ -425,8 +434,10 @@ def format_inflation_report(report: InflationReport,
         rows.extend(('', '', item) for item in items[1:])
     width = [max(len(r[i]) for r in rows) for i in range(3)]
     rule = '+' + '+'.join('-' * (w + 2) for w in width) + '+'
-    text = [f'Inflation of {checkpoint or "a state dict"} '
-            f'({report.source} keys) into {report.target}:', rule]
+    text = [
+        f'Inflation of {checkpoint or "a state dict"} '
+        f'({report.source} keys) into {report.target}:', rule
+    ]
     for i, row in enumerate(rows):
         text.append('| ' + ' | '.join(
             c.ljust(w) if j != 1 else c.rjust(w)
@@ -441,13 +452,12 @@ def print_inflation_report(report: InflationReport,
                            checkpoint: str = '',
                            logger: str = 'current') -> None:
     """Log :func:`format_inflation_report` (mmengine logger)."""
-    print_log('\n' + format_inflation_report(report, checkpoint),
-              logger=logger)
+    print_log(
+        '\n' + format_inflation_report(report, checkpoint), logger=logger)
 
 
 # ------------------------------------------------------------- initialiser
-def resolve_checkpoint(checkpoint: Union[str, Sequence[str]]
-                       ) -> Optional[str]:
+def resolve_checkpoint(checkpoint: Union[str, Sequence[str]]) -> Optional[str]:
     """The first candidate that is a URL / ``scheme://`` or an existing
     local file; None when there is none."""
     candidates = [checkpoint] if isinstance(checkpoint, str) else checkpoint
@@ -462,14 +472,16 @@ def init_children(module: nn.Module) -> None:
     ``BaseModule.init_weights`` would after a non-``Pretrained`` init_cfg.
     They are then marked initialised, and mmengine skips them."""
     for child in module.children():
-        if hasattr(child, 'init_weights') and not getattr(
-                child, 'is_init', False):
+        if hasattr(child,
+                   'init_weights') and not getattr(child, 'is_init', False):
             child.init_weights()
             if not isinstance(child, BaseModule):
                 child.is_init = True
             if hasattr(child, '_params_init_info'):
-                update_init_info(child, init_info='Initialized by '
-                                 f'`init_weights` of {type(child).__name__}')
+                update_init_info(
+                    child,
+                    init_info='Initialized by '
+                    f'`init_weights` of {type(child).__name__}')
 
 
 @WEIGHT_INITIALIZERS.register_module()
@@ -523,13 +535,14 @@ class InflatedPretrained:
             msg = f'InflatedPretrained: none of {self.checkpoint} exists'
             if not self.skip_missing:
                 raise FileNotFoundError(msg)
-            print_log(msg + ': the model keeps its other initialisation',
-                      logger='current', level=30)
+            print_log(
+                msg + ': the model keeps its other initialisation',
+                logger='current',
+                level=30)
             return
         init_children(module)
         src_sd = load_source_state_dict(self.used, self.map_location)
-        new_sd, self.report = inflate_state_dict(src_sd, module,
-                                                 **self.kwargs)
+        new_sd, self.report = inflate_state_dict(src_sd, module, **self.kwargs)
         missing = set(module.state_dict()) - set(new_sd)
         result = module.load_state_dict(new_sd, strict=False)
         assert not result.unexpected_keys and \

@@ -84,12 +84,13 @@ def sparse_tower_outputs(tower: ClipConvTower, preds: List[nn.Conv2d],
         if is_3d:
             cube = feats.transpose(1, 2)  # n, C, T, s, s
             pad_t = m.conv.padding[0]
-            out = F.conv3d(cube, m.conv.weight, m.conv.bias,
-                           padding=(pad_t, 0, 0)).transpose(1, 2)
+            out = F.conv3d(
+                cube, m.conv.weight, m.conv.bias,
+                padding=(pad_t, 0, 0)).transpose(1, 2)
         else:
             flat = feats.flatten(0, 1)
-            out = F.conv2d(flat, m.conv.weight, m.conv.bias).view(
-                n, t, -1, 2 * r + 1, 2 * r + 1)
+            out = F.conv2d(flat, m.conv.weight,
+                           m.conv.bias).view(n, t, -1, 2 * r + 1, 2 * r + 1)
         if getattr(m, 'with_norm', False):
             out = m.norm(out.flatten(0, 1)).view_as(out) if not is_3d else \
                 m.norm(out.transpose(1, 2)).transpose(1, 2)

@@ -4,9 +4,8 @@ from typing import Optional
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from torch import Tensor
-
 from mmdet.registry import MODELS
+from torch import Tensor
 
 
 @MODELS.register_module()
@@ -81,7 +80,8 @@ class ClipMaskLoss(nn.Module):
         if clip_inds is None:
             return per_pos.mean() * scale
         clips, inverse = clip_inds.unique(return_inverse=True)
-        per_clip = per_pos.new_zeros(len(clips)).index_add_(0, inverse, per_pos)
+        per_clip = per_pos.new_zeros(len(clips)).index_add_(
+            0, inverse, per_pos)
         count = per_pos.new_zeros(len(clips)).index_add_(
             0, inverse, torch.ones_like(per_pos))
         return (per_clip / count).mean() * scale

@@ -2,9 +2,8 @@
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from torch import Tensor
-
 from mmdet.registry import MODELS
+from torch import Tensor
 
 
 @MODELS.register_module()
@@ -40,6 +39,6 @@ class TrackEmbedLoss(nn.Module):
         e = F.normalize(embeds, dim=1)
         d = 0.5 * (e @ e.t() + 1)
         same = ids[:, None] == ids[None, :]
-        loss = torch.where(same, -torch.log(d.clamp(min=self.eps)),
-                           -torch.log((1 - d).clamp(min=self.eps)))
+        loss = torch.where(same, -torch.log(d.clamp(min=self.eps)), -torch.log(
+            (1 - d).clamp(min=self.eps)))
         return loss.mean() * self.loss_weight

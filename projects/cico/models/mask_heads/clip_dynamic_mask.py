@@ -8,9 +8,8 @@ it and shares the interface.
 """
 import torch
 import torch.nn as nn
-from torch import Tensor
-
 from mmdet.registry import MODELS
+from torch import Tensor
 
 
 @MODELS.register_module()
@@ -30,7 +29,9 @@ class ClipLincombMask(nn.Module):
         """Mask parameters the CPH must predict per anchor."""
         return self.num_protos
 
-    def forward(self, protos: Tensor, params: Tensor,
+    def forward(self,
+                protos: Tensor,
+                params: Tensor,
                 boxes: Tensor = None) -> Tensor:
         """
         Args:
@@ -96,8 +97,8 @@ class ClipCondInstFCN(nn.Module):
         self.gaussian_sigma_ratio = gaussian_sigma_ratio
         self.chunk_size = chunk_size
         self.num_coord_channels = 2 if rel_coords == 'offset' else 1
-        ins = [num_protos + self.num_coord_channels
-               ] + [channels] * (num_layers - 1)
+        ins = [num_protos + self.num_coord_channels] + [channels] * (
+            num_layers - 1)
         outs = [channels] * (num_layers - 1) + [1]
         self.layer_shapes = list(zip(outs, ins))
 
@@ -118,8 +119,7 @@ class ClipCondInstFCN(nn.Module):
             soi = wh.max(1)[0][:, None, None]
             dx = (xs[None, None, :] - ctr[:, 0, None, None]) / soi
             dy = (ys[None, :, None] - ctr[:, 1, None, None]) / soi
-            return torch.stack(
-                [dx.expand(-1, h, w), dy.expand(-1, h, w)], 1)
+            return torch.stack([dx.expand(-1, h, w), dy.expand(-1, h, w)], 1)
         sigma = (wh * self.gaussian_sigma_ratio).clamp(min=1)
         ctr = ctr.floor() + 0.5  # the rounded centre pixel
         sx, sy = sigma[:, 0, None, None], sigma[:, 1, None, None]
@@ -131,9 +131,8 @@ class ClipCondInstFCN(nn.Module):
         """(n, num_params) -> per layer weights (n, out, in), biases
         (n, out)."""
         n = params.shape[0]
-        sizes = [o * i for o, i in self.layer_shapes] + [
-            o for o, _ in self.layer_shapes
-        ]
+        sizes = [o * i for o, i in self.layer_shapes
+                 ] + [o for o, _ in self.layer_shapes]
         parts = list(torch.split(params, sizes, dim=1))
         k = self.num_layers
         weights = [
@@ -142,8 +141,7 @@ class ClipCondInstFCN(nn.Module):
         ]
         return weights, parts[k:]
 
-    def forward(self, protos: Tensor, params: Tensor,
-                boxes: Tensor) -> Tensor:
+    def forward(self, protos: Tensor, params: Tensor, boxes: Tensor) -> Tensor:
         """
         Args:
             protos (Tensor): (K, T, h, w) clip prototypes of one clip.
@@ -168,8 +166,7 @@ class ClipCondInstFCN(nn.Module):
             coords = self.coord_maps(boxes[s:s + self.chunk_size], (h, w))
             coords = coords[:, :, None].expand(-1, -1, t, -1, -1).reshape(
                 len(p), self.num_coord_channels, t * h * w)
-            x = torch.cat(
-                [coords, feats[None].expand(len(p), -1, -1)], 1)
+            x = torch.cat([coords, feats[None].expand(len(p), -1, -1)], 1)
             for layer, (wt, b) in enumerate(zip(weights, biases)):
                 x = torch.bmm(wt, x) + b[:, :, None]
                 if layer < self.num_layers - 1:

@@ -22,12 +22,12 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from mmcv.cnn import ConvModule
-from torch import Tensor
-
 from mmdet.models.dense_heads.base_mask_head import BaseMaskHead
 from mmdet.models.utils import aligned_bilinear
 from mmdet.registry import MODELS
 from mmdet.utils import ConfigType, InstanceList, OptInstanceList
+from torch import Tensor
+
 from ..layers import ClipConvTower, fold
 from ..utils import batch_clip_instances, box_crop_regions, expand_boxes
 
@@ -71,31 +71,33 @@ class ClipProtoNet(BaseMaskHead):
             (``docs/departures.md#condinst``).
     """
 
-    def __init__(self,
-                 num_classes: int,
-                 in_channels: int = 256,
-                 proto_channels: int = 256,
-                 num_protos: int = 32,
-                 clip_len: int = 3,
-                 is_3d: bool = True,
-                 num_proto_convs: int = 3,
-                 num_refine_levels: int = 3,
-                 temporal_kernel_size: int = 3,
-                 norm_cfg: ConfigType = dict(type='BN', requires_grad=True),
-                 mask_fcn: ConfigType = dict(type='ClipLincombMask'),
-                 loss_mask: ConfigType = dict(type='ClipMaskLoss'),
-                 train_crop_expand: float = 1.5,
-                 test_crop_expand: float = 1.1,
-                 crop_min_size: float = 0.1,
-                 max_masks_to_train: int = -1,
-                 proto_upsample: ConfigType = dict(
-                     mode='bilinear', align_corners=False),
-                 proto_relu: bool = True,
-                 init_cfg=dict(
-                     type='Xavier',
-                     distribution='uniform',
-                     bias=0,
-                     layer=['Conv2d', 'Conv3d'])) -> None:
+    def __init__(
+        self,
+        num_classes: int,
+        in_channels: int = 256,
+        proto_channels: int = 256,
+        num_protos: int = 32,
+        clip_len: int = 3,
+        is_3d: bool = True,
+        num_proto_convs: int = 3,
+        num_refine_levels: int = 3,
+        temporal_kernel_size: int = 3,
+        norm_cfg: ConfigType = dict(type='BN', requires_grad=True),
+        mask_fcn: ConfigType = dict(type='ClipLincombMask'),
+        loss_mask: ConfigType = dict(type='ClipMaskLoss'),
+        train_crop_expand: float = 1.5,
+        test_crop_expand: float = 1.1,
+        crop_min_size: float = 0.1,
+        max_masks_to_train: int = -1,
+        proto_upsample: ConfigType = dict(
+            mode='bilinear', align_corners=False),
+        proto_relu: bool = True,
+        init_cfg=dict(
+            type='Xavier',
+            distribution='uniform',
+            bias=0,
+            layer=['Conv2d', 'Conv3d'])
+    ) -> None:
         super().__init__(init_cfg=init_cfg)
         self.num_classes = num_classes
         self.in_channels = in_channels
@@ -208,8 +210,7 @@ class ClipProtoNet(BaseMaskHead):
                 ``frame_inds``, ``gt_inds``, ``params``.
         """
         t = self.clip_len
-        clip_gts = batch_clip_instances(batch_gt_instances, batch_img_metas,
-                                        t)
+        clip_gts = batch_clip_instances(batch_gt_instances, batch_img_metas, t)
         if len(positive_infos) != len(clip_gts):
             raise ValueError(f'{len(positive_infos)} positive infos for '
                              f'{len(clip_gts)} clips')
@@ -228,12 +229,13 @@ class ClipProtoNet(BaseMaskHead):
                 mode='bilinear',
                 align_corners=False)[:, 0].view(-1, t, h, w) > 0.5
             boxes = gt.bboxes[pos.gt_inds] / scale
-            logits, crop = self.clip_mask_logits(protos[c], pos.params,
-                                                 boxes, self.train_crop_expand)
+            logits, crop = self.clip_mask_logits(protos[c], pos.params, boxes,
+                                                 self.train_crop_expand)
             area = (boxes[:, 2] - boxes[:, 0]).clamp(min=1) * \
                 (boxes[:, 3] - boxes[:, 1]).clamp(min=1)
-            parts.append((logits, gt_masks[pos.gt_inds], crop, area,
-                          pos.frame_inds, torch.full_like(pos.frame_inds, c)))
+            parts.append(
+                (logits, gt_masks[pos.gt_inds], crop, area, pos.frame_inds,
+                 torch.full_like(pos.frame_inds, c)))
         if not parts:
             return dict(loss_mask=protos.sum() * 0.)
         loss = self.loss_mask(*[torch.cat(p) for p in zip(*parts)])
@@ -273,8 +275,7 @@ class ClipProtoNet(BaseMaskHead):
             if rescale:
                 res.masks = torch.stack([
                     self.masks_at_original_size(res.mask_probs[:, k], meta,
-                                                mask_thr)
-                    for k in range(t)
+                                                mask_thr) for k in range(t)
                 ], 1) if len(res) else res.mask_probs.new_zeros(
                     0, t, *meta['ori_shape'][:2]).bool()
         return results_list
@@ -292,8 +293,8 @@ class ClipProtoNet(BaseMaskHead):
         img_h, img_w = meta['img_shape'][:2]
         pad_h, pad_w = meta.get('batch_input_shape', meta['img_shape'])[:2]
         h, w = mask_probs.shape[-2:]
-        probs = mask_probs[:, :int(np.ceil(img_h * h / pad_h)), :int(
-            np.ceil(img_w * w / pad_w))]
+        probs = mask_probs[:, :int(np.ceil(img_h * h / pad_h)
+                                   ), :int(np.ceil(img_w * w / pad_w))]
         probs = F.interpolate(
             probs[None], (ori_h, ori_w), mode='bilinear',
             align_corners=False)[0]

@@ -1,10 +1,10 @@
 """Sample matcher on circumscribed boxes (paper Sec. 3.3, "Sample matcher")."""
 from typing import Optional
 
-from mmengine.structures import InstanceData
-
 from mmdet.models.task_modules.assigners import AssignResult, MaxIoUAssigner
 from mmdet.registry import TASK_UTILS
+from mmengine.structures import InstanceData
+
 from ..utils.circumscribed_boxes import window_circumscribed_boxes
 
 

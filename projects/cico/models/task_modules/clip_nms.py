@@ -11,9 +11,9 @@ and suppressed YOLACT-style ("Fast NMS"): a detection is dropped when its
 similarity with any higher-ranked detection of the same class exceeds
 ``iou_thr``, all pairs computed at once with an upper-triangular matrix.
 """
+from mmdet.utils import ConfigType
 from mmengine.structures import InstanceData
 
-from mmdet.utils import ConfigType
 from ..utils.clip_similarity import clip_box_similarity, clip_mask_iou
 
 

@@ -19,18 +19,23 @@ The reference also adds ``0.1 * detection score`` to every column, the
 new-track column included (``docs/reference_implementation.md#tracker``):
 it cannot change which track a detection takes, only the reference's greedy
 order, so the one-to-one assignment here has no use for it
-(``docs/departures.md#tracker``).
+(``docs/departures.md#tracker``). The authors' greedy tracker, which also
+keeps outputting lost tracks, is the switch ``ReferenceClipTracker``.
 """
-from typing import Dict, Optional
+from typing import Callable, Dict, Optional, Tuple
 
 import torch
+from mmdet.models.trackers import BaseTracker
+from mmdet.registry import MODELS
 from mmengine.structures import InstanceData
 from scipy.optimize import linear_sum_assignment
 from torch import Tensor
 
-from mmdet.models.trackers import BaseTracker
-from mmdet.registry import MODELS
 from ..utils.clip_similarity import clip_mask_iou, frame_box_iou
+
+# (params (k, M), circumscribed boxes (k, 4), crop_expand) -> mask_probs and
+# masks (k, T, h, w) on the current clip's prototypes
+MaskFn = Callable[[Tensor, Tensor, float], Tuple[Tensor, Tensor]]
 
 
 @MODELS.register_module()
@@ -152,12 +157,13 @@ class ClipTracker(BaseTracker):
             scale = torch.where(shared, self.overlap_iou_scale,
                                 1.0).to(emb)[:, None]
             same = (memo['labels'][:, None] == dets.labels[None]).to(emb)
-            score = (w['embed'] * emb + scale *
-                     (w['mask'] * mask_iou + w['box'] * box_iou) +
-                     w['label'] * same)
-            thr = torch.tensor([
-                self._threshold(float(s)) for s in scale[:, 0]
-            ]).to(emb)[:, None]
+            score = (
+                w['embed'] * emb + scale *
+                (w['mask'] * mask_iou + w['box'] * box_iou) +
+                w['label'] * same)
+            thr = torch.tensor(
+                [self._threshold(float(s)) for s in scale[:, 0]]).to(emb)[:,
+                                                                          None]
             margin = (score - thr).cpu()
             rows, cols = linear_sum_assignment(-margin.numpy())
             for r, c in zip(rows.tolist(), cols.tolist()):
@@ -177,8 +183,15 @@ class ClipTracker(BaseTracker):
                 scores=dets.scores,
                 frame_bboxes=dets.frame_bboxes,
                 masks=dets.masks,
-                frame_nums=frame_nums[None].expand(n, -1).to(
-                    dets.labels.device))
+                frame_nums=frame_nums[None].expand(n,
+                                                   -1).to(dets.labels.device))
         else:
             self.pop_invalid_tracks(clip_index)
         return dets
+
+    def lost_tracks_to_output(self, mask_fn: MaskFn) -> Optional[InstanceData]:
+        """Tracks without a detection in the last tracked clip that the
+        detector still outputs, their masks made by ``mask_fn``: none here
+        (lost tracks are not propagated, ``docs/departures.md#tracker``);
+        ``ReferenceClipTracker`` has some."""
+        return None

@@ -6,7 +6,8 @@ from .clip_instances import (batch_clip_instances, build_clip_instances,
 from .clip_similarity import clip_box_similarity, clip_mask_iou, frame_box_iou
 
 __all__ = [
-    'batch_clip_instances', 'box_crop_regions', 'expand_boxes', 'build_clip_instances', 'circumscribed_boxes',
-    'clip_box_similarity', 'clip_mask_iou', 'frame_box_iou',
-    'supplement_missing_boxes', 'window_circumscribed_boxes'
+    'batch_clip_instances', 'box_crop_regions', 'expand_boxes',
+    'build_clip_instances', 'circumscribed_boxes', 'clip_box_similarity',
+    'clip_mask_iou', 'frame_box_iou', 'supplement_missing_boxes',
+    'window_circumscribed_boxes'
 ]

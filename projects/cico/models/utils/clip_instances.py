@@ -9,10 +9,10 @@ from typing import List, Optional, Sequence
 
 import numpy as np
 import torch
+from mmdet.utils import InstanceList
 from mmengine.structures import InstanceData
 from torch import Tensor
 
-from mmdet.utils import InstanceList
 from .circumscribed_boxes import circumscribed_boxes
 
 
@@ -68,9 +68,7 @@ def build_clip_instances(frame_gts: Sequence[InstanceData],
     """
     device = frame_gts[0].bboxes.device if len(frame_gts[0]) else \
         torch.device('cpu')
-    ids = sorted(
-        {int(i)
-         for g in frame_gts for i in g.instances_ids.tolist()})
+    ids = sorted({int(i) for g in frame_gts for i in g.instances_ids.tolist()})
     bboxes, valid, votes = _stack_boxes(frame_gts, ids, device)
     clip = InstanceData()
     clip.instances_ids = torch.as_tensor(ids, dtype=torch.long, device=device)

@@ -8,9 +8,9 @@ boxes (Eq. 4) and their per-frame mask IoUs (see
 """
 from typing import Optional
 
+from mmdet.structures.bbox import bbox_overlaps
 from torch import Tensor
 
-from mmdet.structures.bbox import bbox_overlaps
 from .circumscribed_boxes import circumscribed_boxes
 
 
@@ -23,8 +23,8 @@ def clip_box_similarity(frame_boxes: Tensor) -> Tensor:
     Returns:
         Tensor: (n, n).
     """
-    per_frame = bbox_overlaps(frame_boxes.transpose(0, 1),
-                              frame_boxes.transpose(0, 1))  # (T, n, n)
+    per_frame = bbox_overlaps(
+        frame_boxes.transpose(0, 1), frame_boxes.transpose(0, 1))  # (T, n, n)
     circ = circumscribed_boxes(frame_boxes)
     return 0.5 * per_frame.mean(0) + 0.5 * bbox_overlaps(circ, circ)
 
@@ -67,7 +67,6 @@ def clip_mask_iou(masks_a: Tensor,
     area_a, area_b = a.sum(-1), b.sum(-1)
     union = area_a[:, :, None] + area_b[:, None, :] - inter
     iou = inter / union.clamp(min=1)
-    counted = (area_a[:, :, None] > min_area) & (area_b[:, None, :] >
-                                                 min_area)
+    counted = (area_a[:, :, None] > min_area) & (area_b[:, None, :] > min_area)
     num = counted.sum(0)
     return (iou * counted).sum(0) / num.clamp(min=1)

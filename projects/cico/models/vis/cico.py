@@ -12,17 +12,18 @@ and go through clip-level Fast NMS, the ``ClipTracker`` links them to the
 video's tracks (Eq. 11), and the frames no later clip covers are emitted
 with RLE-encoded masks at the original frame size.
 """
-from typing import List, Tuple
+from functools import partial
+from typing import List, Optional, Tuple
 
 import torch
-from mmengine.structures import InstanceData
-from torch import Tensor
-
 from mmdet.models.mot import BaseMOTModel
 from mmdet.registry import MODELS
 from mmdet.structures import TrackSampleList
 from mmdet.structures.mask import encode_mask_results
 from mmdet.utils import ConfigType, OptConfigType, OptMultiConfig
+from mmengine.structures import InstanceData
+from torch import Tensor
+
 from ..dense_heads.clip_predictor import (add_embeddings, class_maps,
                                           predict_candidates)
 from ..task_modules.clip_nms import clip_fast_nms
@@ -115,9 +116,7 @@ class CiCo(BaseMOTModel):
         losses = self.bbox_head.loss(x, frames)
         losses.update(
             self.mask_head.loss(
-                x,
-                frames,
-                positive_infos=self.bbox_head.get_positive_infos()))
+                x, frames, positive_infos=self.bbox_head.get_positive_infos()))
         return losses
 
     # -------------------------------------------------------------- test
@@ -143,7 +142,7 @@ class CiCo(BaseMOTModel):
             self.tracker.reset()
         x = self.stream.per_frame(
             'feats', lambda idx: self.extract_feat(inputs[0][idx]))
-        dets = self.predict_clip(x, metas)
+        dets, protos = self._detect_clip(x, metas)
         if self.tracker is not None:
             frame_nums = torch.as_tensor([
                 -1 if m.get('is_pad_frame', False) else m.get('frame_id', k)
@@ -151,6 +150,7 @@ class CiCo(BaseMOTModel):
             ])
             dets = self.tracker.track(dets, metas[0].get('clip_index', 0),
                                       frame_nums)
+            dets = self._add_lost_tracks(dets, protos, metas[0])
         else:
             dets.instances_id = torch.arange(len(dets))
         for t, frame in enumerate(sample):
@@ -163,18 +163,30 @@ class CiCo(BaseMOTModel):
     def predict_clip(self, x: Tuple[Tensor],
                      metas: List[dict]) -> InstanceData:
         """Clip detections after NMS: ``scores``, ``labels``,
-        ``frame_bboxes`` (k, T, 4) and ``bboxes`` (k, 4) in input pixels,
-        ``embeds``, ``mask_probs`` (k, T, h, w) at the prototype
-        resolution and ``masks`` (their binarisation)."""
+        ``frame_bboxes`` (k, T, 4) and ``bboxes`` (k, 4) in input pixels
+        (metainfo ``batch_input_shape``), ``params``, ``embeds``,
+        ``mask_probs`` (k, T, h, w) at the prototype resolution and
+        ``masks`` (their binarisation)."""
+        return self._detect_clip(x, metas)[0]
+
+    def _detect_clip(
+            self, x: Tuple[Tensor],
+            metas: List[dict]) -> Tuple[InstanceData, Optional[Tensor]]:
+        """:meth:`predict_clip` and the clip's prototypes (K, T, h, w),
+        None when there was no candidate."""
         cfg = self.test_cfg
         cls_maps = None
         if not self.bbox_head.cls_tower.is_3d:  # frames are independent
             cls_maps = self.stream.per_frame(
-                'cls', lambda idx: class_maps(self.bbox_head,
-                                              [lvl[idx] for lvl in x]))
+                'cls',
+                lambda idx: class_maps(self.bbox_head, [lvl[idx]
+                                                        for lvl in x]))
         dets = predict_candidates(self.bbox_head, x, metas, cls_maps, cfg)[0]
+        if 'batch_input_shape' in metas[0]:  # the boxes' image
+            dets.set_metainfo(
+                dict(batch_input_shape=metas[0]['batch_input_shape']))
         if len(dets) == 0:  # nothing to segment: skip the mask head
-            return self._empty_dets(dets, x)
+            return self._empty_dets(dets, x), None
         protos = self.mask_head(x)[0]
         dets = self.mask_head.predict_by_feat(
             protos, batch_img_metas=metas, results_list=[dets])[0]
@@ -189,7 +201,40 @@ class CiCo(BaseMOTModel):
         keep = (area > cfg.get('min_mask_area', 5)).any(1) \
             if len(dets) else area.new_zeros(0, dtype=torch.bool)
         # embeddings of the survivors only (sparse track tower)
-        return add_embeddings(self.bbox_head, x, dets[keep])
+        return add_embeddings(self.bbox_head, x, dets[keep]), protos[0]
+
+    def _add_lost_tracks(self, dets: InstanceData, protos: Optional[Tensor],
+                         meta: dict) -> InstanceData:
+        """Append the tracks the tracker keeps outputting without a
+        detection in this clip, their masks regenerated from their stored
+        parameters on this clip's prototypes (``ReferenceClipTracker``,
+        ``docs/reference_implementation.md#tracker``; ``ClipTracker`` has
+        none)."""
+        if protos is None:  # no detection: the tracker outputs nothing
+            return dets
+        lost = self.tracker.lost_tracks_to_output(
+            partial(self._stored_track_masks, protos, meta))
+        if lost is None or len(lost) == 0:
+            return dets
+        keys = ('instances_id', 'labels', 'scores', 'bboxes', 'frame_bboxes',
+                'mask_probs', 'masks')
+        return InstanceData.cat([
+            InstanceData(**{k: d.get(k)
+                            for k in keys}) for d in (dets, lost)
+        ])
+
+    def _stored_track_masks(self, protos: Tensor, meta: dict, params: Tensor,
+                            bboxes: Tensor,
+                            crop_expand: float) -> Tuple[Tensor, Tensor]:
+        """Mask probabilities and masks (k, T, h, w) of mask ``params``
+        (k, M) with circumscribed ``bboxes`` (k, 4, input pixels) on the
+        clip prototypes ``protos`` (K, T, h, w), cropped by the boxes
+        scaled by ``crop_expand``."""
+        boxes = bboxes / self.mask_head.proto_stride(protos, meta)
+        logits, crop = self.mask_head.clip_mask_logits(protos, params, boxes,
+                                                       crop_expand)
+        probs = logits.sigmoid() * crop[:, None]
+        return probs, probs > self.test_cfg.get('mask_thr', 0.5)
 
     def _empty_dets(self, dets: InstanceData,
                     x: Tuple[Tensor]) -> InstanceData:

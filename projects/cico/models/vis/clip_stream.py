@@ -53,8 +53,9 @@ class ClipStream:
         """
         video_id = metas[0].get('video_id')
         clip_index = metas[0].get('clip_index', 0)
-        continues = (self.video_id == video_id and video_id is not None
-                     and self.clip_index == clip_index - 1)
+        continues = (
+            self.video_id == video_id and video_id is not None
+            and self.clip_index == clip_index - 1)
         if not continues and clip_index > 0:
             raise ValueError(
                 f'clip {clip_index} of video {video_id} arrived after clip '
@@ -106,5 +107,4 @@ class ClipStream:
         for f in [f for f in cache if f not in ids]:
             cache.pop(f)  # only the current clip's frames are kept
         num = len(cache[ids[0]])
-        return tuple(
-            torch.cat([cache[f][k] for f in ids]) for k in range(num))
+        return tuple(torch.cat([cache[f][k] for f in ids]) for k in range(num))
