@@ -145,6 +145,15 @@ def sync(device):
         torch.cuda.synchronize()
 
 
+def timed_test_step(model, data, device) -> float:
+    """Seconds of one ``model.test_step(data)``, device synchronised."""
+    sync(device)
+    t0 = time.perf_counter()
+    model.test_step(data)
+    sync(device)
+    return time.perf_counter() - t0
+
+
 def frame_meta(h, w, frame_id, video_id=0, length=1):
     return dict(
         img_shape=(h, w),
@@ -186,12 +195,9 @@ def time_cico(model, cfg, frames, warmup, device):
                 samples.append(s)
             track.video_data_samples = samples
             data = dict(inputs=[frames[clip.frame_inds]], data_samples=[track])
-            sync(device)
-            t0 = time.perf_counter()
-            model.test_step(data)
-            sync(device)
+            seconds = timed_test_step(model, data, device)
             if c >= warmup:
-                elapsed += time.perf_counter() - t0
+                elapsed += seconds
                 emitted += sum(clip.is_output)
     return elapsed / max(emitted, 1), emitted
 
@@ -212,12 +218,9 @@ def time_frame_model(model, frames, warmup, device, video):
                 data = dict(inputs=[frames[i:i + 1]], data_samples=[track])
             else:
                 data = dict(inputs=[frames[i]], data_samples=[s])
-            sync(device)
-            t0 = time.perf_counter()
-            model.test_step(data)
-            sync(device)
+            seconds = timed_test_step(model, data, device)
             if i >= warmup:
-                elapsed += time.perf_counter() - t0
+                elapsed += seconds
                 n += 1
     return elapsed / max(n, 1), n
 

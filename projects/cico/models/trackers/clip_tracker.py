@@ -175,19 +175,26 @@ class ClipTracker(BaseTracker):
                 self.num_tracks += 1
         dets.instances_id = ids.to(dets.labels.device)
         if n:
-            self.update(
-                ids=ids,
-                frame_ids=clip_index,
-                embeds=dets.embeds,
-                labels=dets.labels,
-                scores=dets.scores,
-                frame_bboxes=dets.frame_bboxes,
-                masks=dets.masks,
-                frame_nums=frame_nums[None].expand(n,
-                                                   -1).to(dets.labels.device))
+            self.memorise(dets, clip_index, frame_nums)
         else:
             self.pop_invalid_tracks(clip_index)
         return dets
+
+    def memorise(self, dets: InstanceData, clip_index: int, frame_nums: Tensor,
+                 **extra: Tensor) -> None:
+        """Store the clip's detections (with their ``instances_id``) in the
+        tracks through ``BaseTracker.update``; ``extra`` items too."""
+        self.update(
+            ids=dets.instances_id,
+            frame_ids=clip_index,
+            embeds=dets.embeds,
+            labels=dets.labels,
+            scores=dets.scores,
+            frame_bboxes=dets.frame_bboxes,
+            masks=dets.masks,
+            frame_nums=frame_nums[None].expand(len(dets),
+                                               -1).to(dets.labels.device),
+            **extra)
 
     def lost_tracks_to_output(self, mask_fn: MaskFn) -> Optional[InstanceData]:
         """Tracks without a detection in the last tracked clip that the

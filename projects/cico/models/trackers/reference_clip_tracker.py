@@ -213,18 +213,12 @@ class ReferenceClipTracker(ClipTracker):
                        frame_nums: Tensor) -> None:
         """Overwrite the matched entries, add the new ones, age the others
         and record those still to be output."""
-        n = len(dets)
-        self.update(
-            ids=dets.instances_id,
-            frame_ids=clip_index,
-            embeds=dets.embeds,
-            labels=dets.labels,
-            scores=dets.scores,
-            frame_bboxes=dets.frame_bboxes,
+        self.memorise(
+            dets,
+            clip_index,
+            frame_nums,
             bboxes=dets.bboxes,
-            params=dets.params,
-            masks=dets.masks,
-            frame_nums=frame_nums[None].expand(n, -1).to(dets.labels.device))
+            params=dets.params)
         current = set(dets.instances_id.tolist())
         limit = self.clips_to_output(self._clip_len)
         for i in self.ids:
