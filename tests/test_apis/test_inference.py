@@ -1,19 +1,25 @@
-"""init_model + VideoInferencer on mp4 / frame folder; the demo tool; the
+"""init_model + VideoInferencer on mp4 / frame folder; the demo tool (video,
+YouTube-VIS json, id maps); to_vis_json equals the metric's export; the
 streaming test equals a whole-video reference run; the show-dir hook."""
+import json
 import os.path as osp
 import subprocess
 import sys
 
 import cv2
 import numpy as np
+import pycocotools.mask as mask_utils
 import pytest
 import torch
-from mmdet.registry import DATASETS
+from mmdet.registry import DATASETS, METRICS
+from mmdet.structures import DetDataSample
 from mmengine.config import Config
 from mmengine.dataset import pseudo_collate
 from mmengine.runner import save_checkpoint
+from mmengine.structures import InstanceData
 
 from projects.cico.apis import VideoInferencer, init_model, open_source
+from projects.cico.apis.inference import instance_id_map
 from projects.cico.datasets.synthvis_meta import SYNTHVIS_CLASSES
 from projects.cico.utils.masks import rle_to_masks
 from tools.dataset_converters.synthvis_generator import generate_synthvis
@@ -208,3 +214,117 @@ def test_show_dir_writes_frames_per_video(setup):
     src = cv2.imread(osp.join(setup['video_dir'], frames[0]))
     assert img.shape == src.shape and np.abs(
         img.astype(int) - src.astype(int)).sum() > 0  # something drawn
+
+
+def test_instance_id_map_higher_score_wins():
+    masks = torch.zeros((3, 4, 5), dtype=torch.bool)
+    masks[0, :2, :3] = True  # track 7, score 0.2
+    masks[1, 1:3, 1:4] = True  # track 2, score 0.9, overlaps track 7
+    masks[2, 3, 4] = True  # track 0
+    inst = InstanceData(
+        instances_id=torch.tensor([7, 2, 0]),
+        scores=torch.tensor([0.2, 0.9, 0.5]),
+        masks=masks)
+    m = instance_id_map(inst)
+    assert m.dtype == np.uint16 and m.shape == (4, 5)
+    assert m[0, 0] == 8 and m[1, 1] == 3 and m[1, 0] == 8 and m[3, 4] == 1
+    assert m[3, 0] == 0
+    assert (m == 3).sum() == 6  # track 2 whole: it wins the overlap
+
+
+def metric_export(model, results):
+    """CiCoVISMetric's aggregation of the inferencer's frames (binary masks
+    encoded by the metric), as it would export them."""
+    m = METRICS.build(dict(type='CiCoVISMetric'))
+    m.dataset_meta = model.dataset_meta
+    n = len(results)
+    frames = []
+    for r in results:
+        s = DetDataSample(
+            metainfo=dict(
+                video_id=1,
+                frame_id=r.frame_index,
+                img_id=r.frame_index,
+                ori_shape=r.image.shape[:2],
+                ori_video_length=n,
+                is_output_frame=True))
+        s.pred_track_instances = r.instances
+        frames.append(s)
+    m.process({}, [dict(video_data_samples=frames)])
+    (preds, _), = m.results
+    return preds
+
+
+def test_to_vis_json_equals_the_metric(setup):
+    model = init_model(setup['cfg'], setup['ckpt'])
+    inferencer = VideoInferencer(model)
+    results = list(inferencer.stream(setup['video_dir']))
+    n = setup['n_frames']
+    assert [r.frame_index for r in results] == list(range(n))
+    tracks = inferencer.to_vis_json()
+    assert tracks and all(len(t['segmentations']) == n for t in tracks)
+    assert json.loads(json.dumps(tracks)) == tracks  # plain json
+    assert tracks == metric_export(model, results)
+    # by hand: the first track's mean score (float64) and majority label
+    tid = int(results[0].instances.instances_id[0])
+    scores, labels = [], []
+    for r in results:
+        k = (r.instances.instances_id == tid).nonzero().flatten()
+        if len(k):
+            scores.append(float(r.instances.scores[k[0]]))
+            labels.append(int(r.instances.labels[k[0]]))
+        seg = tracks[0]['segmentations'][r.frame_index]
+        assert (seg is None) == (len(k) == 0)
+        if len(k):
+            assert np.array_equal(
+                mask_utils.decode(seg).astype(bool),
+                r.instances.masks[k[0]].numpy())
+    assert tracks[0]['score'] == pytest.approx(np.mean(scores), abs=1e-12)
+    vote = max(set(labels), key=lambda c: (labels.count(c), -c))
+    assert tracks[0]['category_id'] == vote + 1
+    # the dataset's category ids when known; a new stream starts afresh
+    model.dataset_meta = dict(model.dataset_meta, cat_ids=list(range(11, 17)))
+    assert [t['category_id'] for t in inferencer.to_vis_json()
+            ] == [t['category_id'] + 10 for t in tracks]
+    assert len(list(inferencer.stream_frames(r.image for r in results[:3])))
+    assert {len(t['segmentations']) for t in inferencer.to_vis_json()} == {3}
+
+
+def test_demo_json_and_mask_maps(setup):
+    out = setup['tmp'] / 'demo_out'
+    proc = subprocess.run([
+        sys.executable,
+        osp.join(ROOT, 'tools', 'demo', 'video_demo.py'), setup['video_dir'],
+        setup['cfg'], setup['ckpt'], '--out-json',
+        str(out / 'results.json'), '--out-masks',
+        str(out / 'masks'), '--score-thr', '0', '--device', 'cpu',
+        '--video-id', '4', '--trust-checkpoint'
+    ],
+                          capture_output=True,
+                          text=True,
+                          cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    n = setup['n_frames']
+    tracks = json.loads((out / 'results.json').read_text())
+    assert tracks and all(len(t['segmentations']) == n for t in tracks)
+    assert {t['video_id'] for t in tracks} == {4}
+    assert set(
+        tracks[0]) == {'video_id', 'category_id', 'score', 'segmentations'}
+    pngs = sorted((out / 'masks' / 'synth_valid_0001').iterdir())
+    assert [p.name for p in pngs] == [f'{i:05d}.png' for i in range(n)]
+    model = init_model(setup['cfg'], setup['ckpt'])
+    inferencer = VideoInferencer(model)
+    results = list(inferencer.stream(setup['video_dir']))
+    assert tracks == inferencer.to_vis_json(video_id=4)
+    for r, png in zip(results, pngs):
+        m = cv2.imread(str(png), cv2.IMREAD_UNCHANGED)
+        assert m.dtype == np.uint16 and m.shape == r.image.shape[:2]
+        inst = r.instances
+        ids = set(inst.instances_id.tolist())
+        assert set(np.unique(m).tolist()) <= {0} | {i + 1 for i in ids}
+        assert (m > 0).sum() == inst.masks.any(0).sum()
+        for k in inst.scores.argsort(descending=True).tolist():
+            mine = inst.masks[k].numpy()  # its pixels no better score took
+            higher = inst.masks[inst.scores > inst.scores[k]].any(0).numpy()
+            own = mine & ~higher
+            assert (m[own] == int(inst.instances_id[k]) + 1).all()

@@ -4,6 +4,7 @@
     model = init_model('configs/cico_yolact_r50_ytvis19.py', 'ckpt.pth')
     for result in VideoInferencer(model).stream('in.mp4'):
         result.frame_index, result.image, result.instances
+    inferencer.to_vis_json()  # YouTube-VIS results of the streamed video
 
 Frames are read and processed clip by clip (T frames, T_o shared with the
 previous clip, the model's streaming test path): at most T + 1 frames are held
@@ -31,6 +32,7 @@ from mmengine.structures import InstanceData
 
 from ..datasets.clip_layout import (ClipLayout, clip_frame_metainfo,
                                     resolve_clip_overlap, stream_clip)
+from ..evaluation.vis_format import format_video_tracks
 from ..utils.masks import rle_to_masks
 
 IMG_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp', '.webp')
@@ -128,6 +130,21 @@ def _read_files(files: List[str]) -> Iterator[np.ndarray]:
         yield img
 
 
+def instance_id_map(instances: InstanceData) -> np.ndarray:
+    """The (H, W) uint16 track-id map of a frame's decoded instances: 0 is
+    background, a pixel of track ``i`` is ``i + 1``; where masks overlap the
+    higher score wins."""
+    masks = instances.masks
+    masks = masks.cpu().numpy() if hasattr(masks, 'cpu') else \
+        np.asarray(masks, bool)
+    out = np.zeros(masks.shape[1:], np.uint16)
+    scores = instances.scores.cpu().numpy()
+    ids = instances.instances_id.cpu().numpy()
+    for k in np.argsort(scores, kind='stable'):  # highest score painted last
+        out[masks[k]] = int(ids[k]) + 1
+    return out
+
+
 class VideoInferencer:
     """Streams a video through a CiCo model clip by clip.
 
@@ -135,7 +152,8 @@ class VideoInferencer:
         model: from :func:`init_model`.
         clip_overlap (int, optional): T_o; default the config's test dataset
             ``clip_overlap``.
-        score_thr (float): drop instances below this score in the results.
+        score_thr (float): drop instances below this score in the results
+            (and in :meth:`to_vis_json`).
     """
 
     def __init__(self,
@@ -151,6 +169,7 @@ class VideoInferencer:
         self.clip_overlap = resolve_clip_overlap(self.clip_len, clip_overlap)
         self.score_thr = score_thr
         self.pipeline = Compose(self._array_pipeline(test_ds.pipeline))
+        self._track_frames: List[dict] = []  # of the video being streamed
 
     @staticmethod
     def _array_pipeline(pipeline: list) -> list:
@@ -187,8 +206,29 @@ class VideoInferencer:
         (n, H, W) bool at the frame's size."""
         inst = instances[instances.scores >= self.score_thr]
         h, w = image.shape[:2]
-        inst.masks = rle_to_masks(inst.get('masks', []), h, w)
+        rles = list(inst.get('masks', []))
+        self._track_frames.append(
+            dict(
+                instances_id=inst.instances_id.cpu().numpy(),
+                labels=inst.labels.cpu().numpy(),
+                # float64 as the metric (exact means of equal scores)
+                scores=inst.scores.cpu().numpy().astype(np.float64),
+                masks=[dict(r) for r in rles]))
+        inst.masks = rle_to_masks(rles, h, w)
         return FrameResult(frame_index, image, inst)
+
+    def to_vis_json(self, video_id: int = 1) -> List[dict]:
+        """YouTube-VIS results of the frames streamed so far by the last
+        :meth:`stream` / :meth:`stream_frames`: one dict per track with
+        ``video_id``, ``category_id`` (majority vote over its frames; the
+        dataset's ``cat_ids`` of ``model.dataset_meta`` if any, else
+        label + 1), ``score`` (mean over its frames) and ``segmentations``
+        (a compressed RLE per frame, ``None`` where the track is absent),
+        aggregated as :class:`~projects.cico.evaluation.CiCoVISMetric`."""
+        cat_ids = (getattr(self.model, 'dataset_meta', None)
+                   or {}).get('cat_ids')
+        frames = [dict(f, masks=list(f['masks'])) for f in self._track_frames]
+        return format_video_tracks(frames, video_id, cat_ids=cat_ids)
 
     def stream(self, source: Union[str, int]) -> Iterator[FrameResult]:
         """Yield one :class:`FrameResult` per frame, in order."""
@@ -197,6 +237,7 @@ class VideoInferencer:
 
     def stream_frames(self, frames_iter) -> Iterator[FrameResult]:
         """Same as :meth:`stream` for any iterator of BGR frames."""
+        self._track_frames = []
         t, step = self.clip_len, self.clip_len - self.clip_overlap
         buffer: List[np.ndarray] = []
         start, clip_index = 0, 0

@@ -1,4 +1,8 @@
 from .temporal_coherence import proportion_at_least, temporal_coherence
+from .vis_format import format_video_tracks
 from .vis_metric import CiCoVISMetric
 
-__all__ = ['CiCoVISMetric', 'temporal_coherence', 'proportion_at_least']
+__all__ = [
+    'CiCoVISMetric', 'temporal_coherence', 'proportion_at_least',
+    'format_video_tracks'
+]

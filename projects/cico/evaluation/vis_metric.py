@@ -27,6 +27,7 @@ from mmengine.logging import MMLogger
 from pycocotools import mask as mask_utils
 
 from ..utils.masks import segmentation_to_rle
+from .vis_format import format_video_tracks
 
 AP_ITEMS = ('mAP', 'mAP_50', 'mAP_75', 'mAP_s', 'mAP_m', 'mAP_l', 'AR@1',
             'AR@10', 'AR_s@100', 'AR_m@100', 'AR_l@100')
@@ -135,6 +136,17 @@ class CiCoVISMetric(YouTubeVISMetric):
         self._vis_meta_info['videos'][-1]['length'] = length
         pred_results = self._format_one_video_preds(preds)
         self.results.append((pred_results, gt_results))
+
+    def _format_one_video_preds(self, pred_dicts: Tuple[dict]) -> List:
+        """mmdet's formatter, as the shared :func:`format_video_tracks` (the
+        demo and ``VideoInferencer.to_vis_json`` export the same): the last
+        formatted video's id and number of images."""
+        images = self._vis_meta_info['images']
+        starts = [i for i, img in enumerate(images) if img['frame_id'] == 0]
+        return format_video_tracks(
+            pred_dicts,
+            self._vis_meta_info['videos'][-1]['id'],
+            num_frames=len(images) - starts[-1])
 
     def _format_one_video_gts(self, gt_dicts: Tuple[dict]) -> List[dict]:
         """mmdet's formatter with ``areas`` from the masks.

@@ -32,9 +32,14 @@ def draw_frame(img: np.ndarray,
                ids: np.ndarray,
                masks: np.ndarray,
                classes: Sequence[str],
-               scores: Optional[np.ndarray] = None) -> np.ndarray:
+               scores: Optional[np.ndarray] = None,
+               show_boxes: bool = True,
+               show_labels: bool = True,
+               show_scores: bool = True) -> np.ndarray:
     """Draw masks, boxes and ``id:<id> <class> [score]`` on a BGR uint8
-    frame (a copy is returned)."""
+    frame (a copy is returned). ``show_boxes=False`` leaves out the boxes,
+    ``show_labels=False`` the ``id:<id> <class>`` text and
+    ``show_scores=False`` the scores (no text at all without both)."""
     out = img.copy()
     for k in range(len(bboxes)):
         color = np.array(id_color(ids[k]), np.float32)
@@ -45,20 +50,28 @@ def draw_frame(img: np.ndarray,
     for k in range(len(bboxes)):
         color = id_color(ids[k])
         x1, y1, x2, y2 = [int(round(float(v))) for v in bboxes[k]]
-        cv2.rectangle(out, (x1, y1), (x2, y2), color, BOX_THICKNESS)
-        label = int(labels[k])
-        name = classes[label] if 0 <= label < len(classes) else str(label)
-        text = f'id:{int(ids[k])} {name}'
-        if scores is not None:
-            text += f' {float(scores[k]):.2f}'
-        (tw, th), base = cv2.getTextSize(text, FONT, FONT_SCALE,
-                                         FONT_THICKNESS)
-        tx = min(max(x1, 0), max(out.shape[1] - tw, 0))
-        ty = max(y1, th + base)
-        cv2.rectangle(out, (tx, ty - th - base), (tx + tw, ty), color, -1)
-        cv2.putText(out, text, (tx, ty - base), FONT, FONT_SCALE, (0, 0, 0),
-                    FONT_THICKNESS, cv2.LINE_AA)
+        if show_boxes:
+            cv2.rectangle(out, (x1, y1), (x2, y2), color, BOX_THICKNESS)
+        words = []
+        if show_labels:
+            label = int(labels[k])
+            name = classes[label] if 0 <= label < len(classes) else str(label)
+            words += [f'id:{int(ids[k])}', name]
+        if scores is not None and show_scores:
+            words.append(f'{float(scores[k]):.2f}')
+        if words:
+            _draw_text(out, ' '.join(words), x1, y1, color)
     return out
+
+
+def _draw_text(out: np.ndarray, text: str, x: int, y: int, color) -> None:
+    """``text`` on a filled ``color`` box above (x, y), kept in the frame."""
+    (tw, th), base = cv2.getTextSize(text, FONT, FONT_SCALE, FONT_THICKNESS)
+    tx = min(max(x, 0), max(out.shape[1] - tw, 0))
+    ty = max(y, th + base)
+    cv2.rectangle(out, (tx, ty - th - base), (tx + tw, ty), color, -1)
+    cv2.putText(out, text, (tx, ty - base), FONT, FONT_SCALE, (0, 0, 0),
+                FONT_THICKNESS, cv2.LINE_AA)
 
 
 def decode_masks(masks, height: int, width: int) -> np.ndarray:
@@ -75,10 +88,12 @@ def decode_masks(masks, height: int, width: int) -> np.ndarray:
 def draw_track_instances(img: np.ndarray,
                          instances,
                          classes: Sequence[str],
-                         score_thr: float = 0.) -> np.ndarray:
+                         score_thr: float = 0.,
+                         **switches) -> np.ndarray:
     """Draw ``pred_track_instances`` (``bboxes``, ``labels``, ``scores``,
     ``instances_id``, ``masks`` as RLE list or binary) on a BGR frame of
-    the original size."""
+    the original size; ``switches``: ``show_boxes``, ``show_labels``,
+    ``show_scores`` of :func:`draw_frame`."""
     h, w = img.shape[:2]
     scores = instances.scores.cpu().numpy()
     keep = scores >= score_thr
@@ -90,4 +105,5 @@ def draw_track_instances(img: np.ndarray,
         instances.instances_id.cpu().numpy()[keep],
         masks[keep] if len(masks) else masks,
         classes,
-        scores=scores[keep])
+        scores=scores[keep],
+        **switches)

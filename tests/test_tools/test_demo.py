@@ -1,0 +1,89 @@
+"""tools/demo/video_demo.py without a model: options, the checkpoint trust
+opt-in, and the drawing switches it passes to the visualizer."""
+import importlib.util
+import os
+import os.path as osp
+
+import numpy as np
+import pytest
+import torch
+
+from projects.cico.visualization.draw import draw_frame
+
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+
+
+def load_demo():
+    spec = importlib.util.spec_from_file_location(
+        'video_demo', osp.join(ROOT, 'tools', 'demo', 'video_demo.py'))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+demo = load_demo()
+
+
+def test_parse_args_outputs_and_device():
+    args = demo.parse_args(['v.mp4', 'c.py', 'k.pth', '--out-json', 'r.json'])
+    assert args.out_json == 'r.json' and args.out is None
+    assert args.device == ('cuda' if torch.cuda.is_available() else 'cpu')
+    assert not (args.no_boxes or args.no_labels or args.no_scores)
+    args = demo.parse_args(
+        ['v.mp4', 'c.py', 'k.pth', '--out-masks', 'd', '--device', 'cpu'])
+    assert args.out_masks == 'd' and args.device == 'cpu'
+    with pytest.raises(SystemExit):  # nothing to do
+        demo.parse_args(['v.mp4', 'c.py', 'k.pth'])
+
+
+def test_video_name():
+    assert demo.video_name('/data/clips/cat.mp4') == 'cat'
+    assert demo.video_name('/data/frames/dog/') == 'dog'
+    assert demo.video_name('0') == 'camera0'
+
+
+@pytest.mark.parametrize('trust', [False, True])
+def test_trust_checkpoint_sets_env_before_loading(tmp_path, monkeypatch,
+                                                  trust):
+    ckpt = tmp_path / 'k.pth'
+    ckpt.write_bytes(b'x')
+    monkeypatch.delenv('CICO_TRUST_CHECKPOINTS', raising=False)
+    monkeypatch.setattr(demo.cico_apis, 'open_source', lambda s: ([], None))
+    seen = {}
+
+    def fake_init_model(*args, **kwargs):
+        seen['env'] = os.environ.get('CICO_TRUST_CHECKPOINTS')
+        raise RuntimeError('stop')
+
+    monkeypatch.setattr(demo.cico_apis, 'init_model', fake_init_model)
+    argv = ['v.mp4', 'c.py', str(ckpt), '--out-json', 'r.json']
+    with pytest.raises(RuntimeError, match='stop'):
+        demo.main(argv + (['--trust-checkpoint'] if trust else []))
+    assert seen['env'] == ('1' if trust else None)
+
+
+def test_hide_switches_change_the_drawing():
+    img = np.full((40, 60, 3), 50, np.uint8)
+    masks = np.zeros((1, 40, 60), bool)
+    masks[0, 20:30, 20:30] = True
+    kw = dict(
+        bboxes=np.array([[15., 15., 45., 35.]]),
+        labels=np.array([0]),
+        ids=np.array([3]),
+        masks=masks,
+        classes=('cat', ),
+        scores=np.array([0.9]))
+    full = draw_frame(img, **kw)
+    variants = {
+        k: draw_frame(img, **kw, **{k: False})
+        for k in ('show_boxes', 'show_labels', 'show_scores')
+    }
+    for k, drawn in variants.items():
+        assert not np.array_equal(drawn, full), k
+    # all hidden: only the mask is painted, nothing outside it changes
+    bare = draw_frame(
+        img, **kw, show_boxes=False, show_labels=False, show_scores=False)
+    assert np.array_equal(bare[~masks[0]], img[~masks[0]])
+    assert not np.array_equal(bare[masks[0]], img[masks[0]])
+    # hiding the boxes keeps the text: the box outline pixels differ only
+    assert np.array_equal(variants['show_boxes'][20:], bare[20:])
