@@ -10,6 +10,7 @@ model = dict(
     data_preprocessor=_base_.ref_data_preprocessor,
     neck=_base_.ref_neck,
     tracker=_base_.ref_tracker,
+    test_cfg=_base_.ref_test_cfg,
     mask_head=dict(
         proto_upsample=_base_.ref_proto_upsample,
         # one Gaussian coordinate channel, 161 parameters

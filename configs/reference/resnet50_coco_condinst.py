@@ -14,6 +14,7 @@ model = dict(
     data_preprocessor=_base_.ref_data_preprocessor,
     neck=_base_.ref_neck,
     tracker=_base_.ref_tracker,
+    test_cfg=_base_.ref_frame_test_cfg,
     bbox_head=dict(
         num_classes=num_classes,
         cls_tower_3d=False,

@@ -1,7 +1,8 @@
 """configs/reference: one config per checkpoint of the authors, each its real
 config plus the reference-mode switches, and the switches checked against
 hand computations (normalisation, prototype upsampling, Gaussian
-coordinates, the fit-and-pad test resize, the authors' tracker)."""
+coordinates, the fit-and-pad test resize, the authors' tracker and
+post-processing)."""
 import glob
 import os.path as osp
 
@@ -91,6 +92,8 @@ def test_reference_config_is_its_real_config_plus_the_switches(path):
         bgr_to_rgb=True)
     model['neck'].update(REF_NECK)
     model['tracker'] = REF_TRACKER  # replaced, not merged
+    # the authors' post-processing, merged into the real test_cfg
+    model['test_cfg']['postprocess'] = 'reference'
     model['mask_head']['proto_upsample'] = dict(
         mode='bilinear', align_corners=True)
     if 'condinst' in stem.lower():
@@ -104,6 +107,7 @@ def test_reference_config_is_its_real_config_plus_the_switches(path):
             track_tower_3d=False,
             regress_clip_boxes=False)
         model['mask_head'].update(num_classes=80, is_3d=False)
+        model['test_cfg']['nms_pre'] = 100  # min(100 T, 300)
     assert ref.model.to_dict() == model
     pipeline = ref.test_dataloader.dataset.pipeline
     assert pipeline == ref.val_dataloader.dataset.pipeline
@@ -238,3 +242,13 @@ def test_reference_tracker_is_the_authors():
     assert type(tracker).__name__ == 'ReferenceClipTracker'
     assert tracker.clips_to_output(reference_cfg().model.clip_len) == 5
     assert tracker.score_weight == 0.1 and tracker.lost_crop_expand == 1.2
+
+
+def test_reference_postprocess_switch():
+    """The reference configs switch to the authors' post-processing; the
+    real configs keep ours (tests/test_models/test_reference_postprocess.py
+    checks its behaviour)."""
+    cfg = reference_cfg().model.test_cfg
+    assert cfg.postprocess == 'reference' and cfg.nms_pre == 300
+    real = parse(real_config('cico_CondInst_r50_yt19_f3')).model.test_cfg
+    assert real.get('postprocess', 'cico') == 'cico'

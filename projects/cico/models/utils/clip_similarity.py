@@ -6,7 +6,7 @@ are compared by their per-frame box IoUs, the IoU of their circumscribed
 boxes (Eq. 4) and their per-frame mask IoUs (see
 ``docs/reference_implementation.md#post-processing``).
 """
-from typing import Optional
+from typing import Optional, Tuple
 
 from mmdet.structures.bbox import bbox_overlaps
 from torch import Tensor
@@ -70,3 +70,42 @@ def clip_mask_iou(masks_a: Tensor,
     counted = (area_a[:, :, None] > min_area) & (area_b[:, None, :] > min_area)
     num = counted.sum(0)
     return (iou * counted).sum(0) / num.clamp(min=1)
+
+
+def frame_mask_iou(masks: Tensor,
+                   min_area: float = 0.) -> Tuple[Tensor, Tensor]:
+    """Per-frame mask IoU of every pair and the frames where both count.
+
+    Args:
+        masks (Tensor): (n, T, h, w) binary.
+        min_area (float): pixel count a mask needs in a frame to count.
+
+    Returns:
+        tuple[Tensor, Tensor]: IoUs (T, n, n) and a bool (T, n, n), true
+        where both masks have more than ``min_area`` pixels.
+    """
+    m = masks.flatten(2).transpose(0, 1).float()  # (T, n, hw)
+    inter = m @ m.transpose(1, 2)
+    area = m.sum(-1)
+    union = area[:, :, None] + area[:, None, :] - inter
+    counted = (area[:, :, None] > min_area) & (area[:, None, :] > min_area)
+    return inter / union.clamp(min=1), counted
+
+
+def counted_clip_box_similarity(frame_boxes: Tensor,
+                                counted: Tensor) -> Tensor:
+    """:func:`clip_box_similarity` with the per-frame box IoU averaged over
+    the counted frames of each pair only (0 for a pair without one).
+
+    Args:
+        frame_boxes (Tensor): (n, T, 4).
+        counted (Tensor): (T, n, n) bool, e.g. from :func:`frame_mask_iou`.
+
+    Returns:
+        Tensor: (n, n).
+    """
+    boxes = frame_boxes.transpose(0, 1)
+    per_frame = bbox_overlaps(boxes, boxes) * counted  # (T, n, n)
+    mean = per_frame.sum(0) / counted.sum(0).clamp(min=1)
+    circ = circumscribed_boxes(frame_boxes)
+    return 0.5 * mean + 0.5 * bbox_overlaps(circ, circ)

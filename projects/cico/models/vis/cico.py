@@ -27,6 +27,7 @@ from torch import Tensor
 from ..dense_heads.clip_predictor import (add_embeddings, class_maps,
                                           predict_candidates)
 from ..task_modules.clip_nms import clip_fast_nms
+from ..task_modules.reference_postprocess import reference_postprocess
 from .clip_stream import ClipStream
 
 
@@ -45,7 +46,10 @@ class CiCo(BaseMOTModel):
         train_cfg (dict): the CPH's (assigner, sampler, OHEM ratio).
         test_cfg (dict): candidates (``score_thr``, ``nms_pre``), clip NMS
             (``nms``), ``rescore_with_quality``, ``mask_thr``,
-            ``min_mask_area``.
+            ``min_mask_area``; ``postprocess='reference'`` (default
+            ``'cico'``) runs the authors' filters and NMS instead
+            (:mod:`..task_modules.reference_postprocess`, overrides in
+            ``reference``).
     """
 
     def __init__(self,
@@ -188,8 +192,16 @@ class CiCo(BaseMOTModel):
         if len(dets) == 0:  # nothing to segment: skip the mask head
             return self._empty_dets(dets, x), None
         protos = self.mask_head(x)[0]
-        dets = self.mask_head.predict_by_feat(
-            protos, batch_img_metas=metas, results_list=[dets])[0]
+        segment = partial(self._segment, protos, metas)
+        if cfg.get('postprocess', 'cico') == 'reference':  # the authors'
+            dets = reference_postprocess(
+                dets, segment, metas[0]['img_shape'],
+                metas[0].get('batch_input_shape', metas[0]['img_shape']),
+                cfg.get('reference', None))
+            if len(dets) == 0 and 'mask_probs' not in dets:
+                return self._empty_dets(dets, x), protos[0]
+            return add_embeddings(self.bbox_head, x, dets), protos[0]
+        dets = segment(dets)
         if cfg.get('rescore_with_quality', True):
             dets.rank_scores = dets.scores * dets.quality
         dets = clip_fast_nms(dets, cfg.get('nms', {}))
@@ -202,6 +214,12 @@ class CiCo(BaseMOTModel):
             if len(dets) else area.new_zeros(0, dtype=torch.bool)
         # embeddings of the survivors only (sparse track tower)
         return add_embeddings(self.bbox_head, x, dets[keep]), protos[0]
+
+    def _segment(self, protos: Tensor, metas: List[dict],
+                 dets: InstanceData) -> InstanceData:
+        """Clip masks ``mask_probs`` of the candidates ``dets``."""
+        return self.mask_head.predict_by_feat(
+            protos, batch_img_metas=metas, results_list=[dets])[0]
 
     def _add_lost_tracks(self, dets: InstanceData, protos: Optional[Tensor],
                          meta: dict) -> InstanceData:

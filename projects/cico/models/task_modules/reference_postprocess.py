@@ -1,0 +1,194 @@
+"""The authors' per-clip post-processing (paper Sec. 3.4), reference mode.
+
+With ``test_cfg.postprocess='reference'`` (the configs under
+``configs/reference/``) :class:`CiCo` replaces its clip Fast NMS and
+mask-area filter by the steps of
+``docs/reference_implementation.md#post-processing``:
+
+1. rank the candidates by ``quality x best class score``;
+2. filter 1: drop a near-duplicate, i.e. a box similarity (half the mean
+   per-frame IoU over all T frames, half the circumscribed-box IoU) above
+   0.9 with a higher-ranked candidate, class-agnostic;
+3. filter 2: keep a candidate whose box centre lies inside the frame in at
+   least ``max(T // 2, 1)`` frames;
+4. masks (the mask head);
+5. filter 3: more than 5 mask pixels in some frame and, in some frame, a
+   mask area above a tenth of the box area (both as fractions of the
+   image);
+6. class-aware clip Fast NMS on ``0.5 box_sim + 0.5 mask_sim`` over the
+   frames where both masks have more than 5 pixels, ``mask_sim`` forced to
+   1 when one such frame exceeds 0.9; suppressed above 0.5, kept only with a
+   rescored score above 0.1. A detection may survive under several classes;
+   the output is ordered by, and reports, the raw class score (no cap).
+
+Our default (``'cico'``) is :func:`..clip_nms.clip_fast_nms`; see
+``docs/departures.md#post-processing``.
+"""
+from typing import Callable, Optional, Sequence
+
+import torch
+from mmdet.utils import ConfigType
+from mmengine.structures import InstanceData
+from torch import Tensor
+
+from ..utils.clip_similarity import (clip_box_similarity,
+                                     counted_clip_box_similarity,
+                                     frame_mask_iou)
+
+# the authors' constants; ``test_cfg.reference`` may override them
+REFERENCE_DEFAULTS = dict(
+    dup_iou_thr=0.9,  # filter 1
+    mask_thr=0.5,
+    min_mask_area=5,  # filter 3 and the NMS' counted frames (pixels)
+    min_box_ratio=0.1,  # filter 3: mask area / box area
+    nms_iou_thr=0.5,
+    mask_iou_one=0.9,  # a frame above it sets mask_sim to 1
+    score_thr=0.1)  # rescored score required after NMS
+
+
+def rank_by_rescored(dets: InstanceData) -> InstanceData:
+    """Sort by ``rank_scores = quality x scores`` (best first)."""
+    quality = dets.quality if 'quality' in dets else torch.ones_like(
+        dets.scores)
+    dets.rank_scores = dets.scores * quality
+    return dets[dets.rank_scores.argsort(descending=True, stable=True)]
+
+
+def filter_near_duplicates(dets: InstanceData,
+                           iou_thr: float = 0.9) -> InstanceData:
+    """Filter 1 on ranked ``dets``: drop one whose clip box similarity with
+    any higher-ranked one (kept or not) exceeds ``iou_thr``."""
+    if len(dets) == 0:
+        return dets
+    sim = clip_box_similarity(dets.frame_bboxes).triu(diagonal=1)
+    return dets[sim.max(0)[0] <= iou_thr]
+
+
+def filter_centres_outside(dets: InstanceData,
+                           img_shape: Sequence[int]) -> InstanceData:
+    """Filter 2: keep a detection whose box centre lies strictly inside the
+    ``img_shape`` (h, w) frame in at least ``max(T // 2, 1)`` frames."""
+    h, w = img_shape[:2]
+    boxes = dets.frame_bboxes  # (n, T, 4)
+    cx = (boxes[..., 0] + boxes[..., 2]) / 2
+    cy = (boxes[..., 1] + boxes[..., 3]) / 2
+    inside = (cx > 0) & (cx < w) & (cy > 0) & (cy < h)
+    need = max(boxes.shape[1] // 2, 1)
+    return dets[inside.sum(1) >= need]
+
+
+def filter_small_masks(dets: InstanceData,
+                       input_shape: Sequence[int],
+                       mask_thr: float = 0.5,
+                       min_area: float = 5,
+                       min_box_ratio: float = 0.1) -> InstanceData:
+    """Filter 3: keep a detection with more than ``min_area`` mask pixels in
+    some frame and, in some frame, ``mask area / box area`` above
+    ``min_box_ratio``, the mask area as a fraction of the mask map
+    (``mask_probs`` (n, T, h, w)) and the box area as a fraction of the
+    ``input_shape`` (H, W) image the boxes live in."""
+    masks = dets.mask_probs > mask_thr
+    area = masks.flatten(2).sum(-1).float()  # (n, T) pixels
+    mask_frac = area / (masks.shape[-2] * masks.shape[-1])
+    boxes = dets.frame_bboxes
+    box_area = (boxes[..., 2] - boxes[..., 0]).clamp(
+        min=0) * (boxes[..., 3] - boxes[..., 1]).clamp(min=0)
+    box_frac = box_area / (input_shape[0] * input_shape[1])
+    ratio = mask_frac / box_frac.clamp(min=1e-12)
+    keep = (area > min_area).any(1) & (ratio > min_box_ratio).any(1)
+    return dets[keep]
+
+
+def reference_similarity(dets: InstanceData,
+                         mask_thr: float = 0.5,
+                         min_area: float = 5,
+                         mask_iou_one: float = 0.9) -> Tensor:
+    """(n, n) ``0.5 box_sim + 0.5 mask_sim``, both averaged over the frames
+    where the two masks have more than ``min_area`` pixels, ``mask_sim``
+    set to 1 when one of those frames exceeds ``mask_iou_one``."""
+    iou, counted = frame_mask_iou(dets.mask_probs > mask_thr, min_area)
+    mask_sim = (iou * counted).sum(0) / counted.sum(0).clamp(min=1)
+    mask_sim[((iou > mask_iou_one) & counted).any(0)] = 1.
+    box_sim = counted_clip_box_similarity(dets.frame_bboxes, counted)
+    return 0.5 * box_sim + 0.5 * mask_sim
+
+
+def class_scores(dets: InstanceData) -> Tensor:
+    """(n, C) class probabilities: ``cls_scores`` or, without them, each
+    detection's ``scores`` at its label."""
+    if 'cls_scores' in dets:
+        return dets.cls_scores
+    num = int(dets.labels.max()) + 1 if len(dets) else 1
+    scores = dets.scores.new_zeros(len(dets), num)
+    scores[torch.arange(len(dets)), dets.labels] = dets.scores
+    return scores
+
+
+def reference_clip_nms(dets: InstanceData,
+                       cfg: Optional[dict] = None) -> InstanceData:
+    """Class-aware clip Fast NMS of the authors (step 6 of the module
+    docstring) on ``dets`` with ``mask_probs``, ``frame_bboxes``,
+    ``quality`` and ``cls_scores`` (or ``scores``/``labels``).
+
+    Returns:
+        InstanceData: one row per kept (detection, class) pair, ``labels``
+        that class, ``scores`` its raw probability, ``rank_scores`` the
+        rescored one; ordered by ``scores``.
+    """
+    cfg = dict(REFERENCE_DEFAULTS, **(cfg or {}))
+    raw = class_scores(dets)
+    quality = dets.quality if 'quality' in dets else raw.new_ones(len(dets))
+    rescored = raw * quality[:, None]  # (n, C)
+    classes = (rescored > cfg['score_thr']).any(0).nonzero()[:, 0]
+    if len(dets) == 0 or classes.numel() == 0:
+        return dets[:0]
+    sim = reference_similarity(dets, cfg['mask_thr'], cfg['min_mask_area'],
+                               cfg['mask_iou_one'])
+    cls_rank = rescored[:, classes].t()  # (C', n)
+    ranked, order = cls_rank.sort(dim=1, descending=True, stable=True)
+    pair_sim = sim[order[:, :, None], order[:, None, :]].triu(diagonal=1)
+    keep = (pair_sim.max(1)[0] <= cfg['nms_iou_thr']) & (
+        ranked > cfg['score_thr'])
+    cls_pos, rank_pos = keep.nonzero(as_tuple=True)
+    inds = order[cls_pos, rank_pos]
+    labels = classes[cls_pos]
+    out = dets[inds]
+    out.labels = labels
+    out.scores = raw[inds, labels]
+    out.rank_scores = ranked[cls_pos, rank_pos]
+    return out[out.scores.argsort(descending=True, stable=True)]
+
+
+def reference_postprocess(dets: InstanceData,
+                          segment: Callable[[InstanceData], InstanceData],
+                          img_shape: Sequence[int],
+                          input_shape: Sequence[int],
+                          cfg: Optional[ConfigType] = None) -> InstanceData:
+    """The authors' detection of one clip from its candidates.
+
+    Args:
+        dets (InstanceData): candidates (``scores``, ``labels``,
+            ``cls_scores``, ``quality``, ``frame_bboxes``, ``bboxes``,
+            ``params``, ...).
+        segment (callable): adds ``mask_probs`` (k, T, h, w) to detections
+            (the mask head); not called when none is left.
+        img_shape (tuple): (h, w) of the frames inside the input (filter 2).
+        input_shape (tuple): (H, W) of the input the boxes and the mask
+            maps cover (filter 3).
+        cfg (dict, optional): overrides of :data:`REFERENCE_DEFAULTS`.
+
+    Returns:
+        InstanceData: the detections with ``mask_probs`` and ``masks``;
+        empty ones without them when nothing survived filters 1 and 2.
+    """
+    cfg = dict(REFERENCE_DEFAULTS, **(cfg or {}))
+    dets = filter_near_duplicates(rank_by_rescored(dets), cfg['dup_iou_thr'])
+    dets = filter_centres_outside(dets, img_shape)
+    if len(dets) == 0:
+        return dets
+    dets = filter_small_masks(
+        segment(dets), input_shape, cfg['mask_thr'], cfg['min_mask_area'],
+        cfg['min_box_ratio'])
+    dets = reference_clip_nms(dets, cfg)
+    dets.masks = dets.mask_probs > cfg['mask_thr']
+    return dets
