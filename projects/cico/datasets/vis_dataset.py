@@ -18,6 +18,7 @@ the pipeline starts with the per-frame transforms. See
 :mod:`projects.cico.datasets.clip_layout`.
 """
 import json
+import math
 import os.path as osp
 from collections import defaultdict
 from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
@@ -51,6 +52,77 @@ def _mmdet_ytvis_classes(version: str) -> Tuple[str, ...]:
 
 def _norm_name(name: str) -> str:
     return name.strip().lower().replace(' ', '_')
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) \
+        and math.isfinite(value)
+
+
+def validate_frame_size(height: Any, width: Any, where: str) -> None:
+    """A frame's ``height``/``width`` must be positive finite numbers."""
+    for name, value in (('height', height), ('width', width)):
+        if not _is_number(value) or value <= 0:
+            raise ValueError(
+                f'{where}: "{name}" must be a positive finite number, got '
+                f'{value!r}')
+
+
+def _validate_polygons(seg: Any, where: str) -> None:
+    for poly in seg:
+        if not isinstance(poly, (list, tuple)) or len(poly) < 6 \
+                or len(poly) % 2 or not all(_is_number(v) for v in poly):
+            raise ValueError(
+                f'{where}: "segmentation" polygon must be >= 3 finite (x, y)'
+                f' pairs, got {str(poly)[:80]}')
+
+
+def _validate_segmentation(seg: Any, frame: dict, where: str) -> None:
+    if isinstance(seg, (list, tuple)):
+        _validate_polygons(seg, where)
+        return
+    if not isinstance(seg, dict) or 'counts' not in seg:
+        raise ValueError(f'{where}: "segmentation" is neither polygons nor '
+                         f'an RLE dict: {str(seg)[:80]}')
+    size = seg.get('size')
+    if size is not None and [int(v) for v in size] != [
+            int(frame['height']), int(frame['width'])
+    ]:
+        raise ValueError(
+            f'{where}: "segmentation" RLE size {list(size)} != frame size '
+            f'[{frame["height"]}, {frame["width"]}]')
+
+
+def validate_annotation(bbox: Any, area: Any, seg: Any, frame: dict,
+                        where: str) -> None:
+    """Check the numbers of one object in one frame; errors name ``where``
+    (file, video, annotation, frame) and the field.
+
+    ``bbox`` = 4 finite numbers ``(x, y, w, h)`` with ``w, h >= 0`` and the
+    box within one frame size of the frame (a larger offset is a unit or
+    format mistake); ``area`` finite and ``>= 0``; polygon coordinates
+    finite; an RLE's ``size`` equal to the frame size.
+    """
+    if bbox is not None:
+        if not isinstance(bbox, (list, tuple)) or len(bbox) != 4 \
+                or not all(_is_number(v) for v in bbox):
+            raise ValueError(f'{where}: "bbox" must be 4 finite numbers '
+                             f'(x, y, w, h), got {bbox!r}')
+        x, y, w, h = bbox
+        if w < 0 or h < 0:
+            raise ValueError(
+                f'{where}: "bbox" {list(bbox)} has a negative size')
+        height, width = frame['height'], frame['width']
+        if x < -width or y < -height or x + w > 2 * width \
+                or y + h > 2 * height:
+            raise ValueError(
+                f'{where}: "bbox" {list(bbox)} (x, y, w, h) lies far outside'
+                f' the {width}x{height} frame')
+    if area is not None and (not _is_number(area) or area < 0):
+        raise ValueError(
+            f'{where}: "area" must be a finite number >= 0, got {area!r}')
+    if seg is not None:
+        _validate_segmentation(seg, frame, where)
 
 
 def load_vis_json(ann_file: str, backend_args: Optional[dict] = None) -> dict:
@@ -173,6 +245,9 @@ class VISDataset(BaseVideoDataset):
             if 'file_names' not in video:
                 raise ValueError(
                     f'{self.ann_file}: video {vid} has no "file_names"')
+            validate_frame_size(
+                video.get('height'), video.get('width'),
+                f'{self.ann_file}: video {vid}')
             images = []
             for frame_id, file_name in enumerate(video['file_names']):
                 img_id += 1
@@ -199,28 +274,33 @@ class VISDataset(BaseVideoDataset):
                 raise ValueError(
                     f'{self.ann_file}: annotation {anns[0].get("id")} refers '
                     f'to video_id {vid}, which is not in "videos"')
-            video = videos[vid]
-            length = video['video_length']
             for ann in anns:
-                where = f'video {vid} annotation {ann.get("id")}'
-                label = self._label_of(ann.get('category_id'), where)
-                for field in ('segmentations', 'bboxes', 'areas'):
-                    if field in ann and ann[field] is not None \
-                            and len(ann[field]) != length:
-                        raise ValueError(
-                            f'{self.ann_file}: {where}: "{field}" has '
-                            f'{len(ann[field])} entries but the video has '
-                            f'{length} frames')
-                segs = ann.get('segmentations') or [None] * length
-                boxes = ann.get('bboxes') or [None] * length
-                for t in range(length):
-                    inst = self._parse_instance(boxes[t], segs[t],
-                                                video['images'][t],
-                                                label, ann['id'],
-                                                ann.get('iscrowd', 0))
-                    if inst is not None:
-                        video['images'][t]['instances'].append(inst)
+                self._add_official_ann(videos[vid], ann)
         return list(videos.values())
+
+    def _add_official_ann(self, video: dict, ann: dict) -> None:
+        """Add one official-json track to the frames of its video."""
+        length = video['video_length']
+        where = f'video {video["video_id"]} annotation {ann.get("id")}'
+        label = self._label_of(ann.get('category_id'), where)
+        for field in ('segmentations', 'bboxes', 'areas'):
+            if field in ann and ann[field] is not None \
+                    and len(ann[field]) != length:
+                raise ValueError(
+                    f'{self.ann_file}: {where}: "{field}" has '
+                    f'{len(ann[field])} entries but the video has '
+                    f'{length} frames')
+        segs = ann.get('segmentations') or [None] * length
+        boxes = ann.get('bboxes') or [None] * length
+        areas = ann.get('areas') or [None] * length
+        for t in range(length):
+            frame = video['images'][t]
+            validate_annotation(boxes[t], areas[t], segs[t], frame,
+                                f'{self.ann_file}: {where} frame {t}')
+            inst = self._parse_instance(boxes[t], segs[t], frame, label,
+                                        ann['id'], ann.get('iscrowd', 0))
+            if inst is not None:
+                frame['instances'].append(inst)
 
     def _load_cocovid(self, raw: dict) -> List[dict]:
         videos = {}
@@ -235,6 +315,9 @@ class VISDataset(BaseVideoDataset):
             if vid not in videos:
                 raise ValueError(f'{self.ann_file}: image {img.get("id")} '
                                  f'refers to unknown video_id {vid}')
+            validate_frame_size(
+                img.get('height'), img.get('width'),
+                f'{self.ann_file}: video {vid} image {img.get("id")}')
             frame = dict(
                 img_id=img['id'],
                 file_name=img['file_name'],
@@ -264,6 +347,10 @@ class VISDataset(BaseVideoDataset):
                     f'{ann.get("image_id")}')
             where = f'video {frame["video_id"]} annotation {ann.get("id")}'
             label = self._label_of(ann.get('category_id'), where)
+            validate_annotation(
+                ann.get('bbox'), ann.get('area'), ann.get('segmentation'),
+                frame, f'{self.ann_file}: {where} frame '
+                f'{frame["frame_id"]}')
             inst = self._parse_instance(
                 ann.get('bbox'), ann.get('segmentation'), frame, label,
                 ann.get('instance_id', ann['id']), ann.get('iscrowd', 0))

@@ -16,7 +16,8 @@ own call path. Results are per clip (one ``InstanceData`` per clip, boxes of
 all T frames). The streaming test path, which evaluates the box and track
 towers only at the candidates, lives in :mod:`.clip_predictor`.
 """
-from typing import List, Optional, Tuple
+import logging
+from typing import Any, List, Optional, Tuple
 
 import torch
 import torch.nn as nn
@@ -27,6 +28,7 @@ from mmdet.models.utils import multi_apply
 from mmdet.registry import MODELS
 from mmdet.utils import (ConfigType, InstanceList, OptConfigType,
                          OptInstanceList, OptMultiConfig)
+from mmengine.logging import print_log
 from mmengine.structures import InstanceData
 from torch import Tensor
 
@@ -203,6 +205,42 @@ class CiCoClipHead(AnchorHead):
             nn.init.constant_(
                 self.conv_cls.bias,
                 -float(torch.log(torch.tensor((1 - prior) / prior))))
+
+    def _load_from_state_dict(self, state_dict: dict, prefix: str,
+                              local_metadata: dict, strict: bool,
+                              missing_keys: List[str],
+                              unexpected_keys: List[str],
+                              error_msgs: List[str]) -> None:
+        """Fine-tuning on another class count: a checkpoint ``conv_cls``
+        whose shape differs from this head's is dropped (the freshly
+        initialised layer is kept) with one log line, instead of
+        size-mismatch / missing-key warnings; everything else loads."""
+        key = f'{prefix}conv_cls.weight'
+        ours = tuple(self.conv_cls.weight.shape)
+        if key in state_dict and tuple(state_dict[key].shape) != ours:
+            theirs = tuple(state_dict.pop(key).shape)
+            dropped = [key, f'{prefix}conv_cls.bias']
+            state_dict.pop(dropped[1], None)
+            print_log(
+                f'{prefix}conv_cls re-initialised: checkpoint weight shape '
+                f'{theirs} != model shape {ours} because the class count '
+                f'differs (checkpoint {theirs[0] // self.num_base_priors} '
+                f'class outputs per anchor, model {self.cls_out_channels}); '
+                'all other weights load', 'current', logging.WARNING)
+            self._forget_missing(dropped)
+        super()._load_from_state_dict(state_dict, prefix, local_metadata,
+                                      strict, missing_keys, unexpected_keys,
+                                      error_msgs)
+
+    def _forget_missing(self, keys: List[str]) -> None:
+        """Keep ``keys`` out of the loader's missing keys: ``conv_cls`` loads
+        after this head (it is a child module), so a post hook, which runs
+        once the children are loaded, removes them."""
+        self._dropped_cls_keys = list(keys)
+        if getattr(self, '_forget_hook', None) is not None:
+            return
+        self._forget_hook = self.register_load_state_dict_post_hook(
+            _forget_dropped_keys)
 
     # ----------------------------------------------------------- forward
     def forward_single(self, x: Tensor) -> Tuple[Tensor, ...]:
@@ -479,6 +517,17 @@ class CiCoClipHead(AnchorHead):
                 rescale_clip_boxes(res, batch_img_metas[c * t])
             results.append(res)
         return results
+
+
+def _forget_dropped_keys(module: nn.Module, incompatible: Any) -> None:
+    """Load post hook of :class:`CiCoClipHead`: drop the class-layer keys
+    it re-initialised from the missing keys (a module-level function, so the
+    head stays picklable)."""
+    dropped = getattr(module, '_dropped_cls_keys', [])
+    incompatible.missing_keys[:] = [
+        k for k in incompatible.missing_keys if k not in dropped
+    ]
+    module._dropped_cls_keys = []
 
 
 def _check_args(clip_len: int, param_act: Optional[str],
