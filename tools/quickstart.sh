@@ -46,7 +46,12 @@ if [ ! -f "$WORK/TRAINED" ]; then
 else
   say "3/6 already trained (rm $WORK/TRAINED to train again)"
 fi
-CKPT="$(cat "$WORK/last_checkpoint")"
+# a weights-only copy of our own training checkpoint: test.py and the demo
+# load it without --trust-checkpoint (tools/model_converters/publish_model.py)
+CKPT="$("$PY" tools/model_converters/publish_model.py \
+  "$(cat "$WORK/last_checkpoint")" "$WORK/published/cico_synthvis.pth" \
+  --trust-checkpoint | tail -n 1)"
+say "published $CKPT"
 
 say "4/6 test: YouTube-VIS AP on the SynthVIS valid split"
 "$PY" tools/test.py "$CONFIG" "$CKPT" --work-dir "$WORK/test" \

@@ -22,8 +22,9 @@ from mmengine.dist import is_main_process  # noqa: E402
 from mmengine.registry import RUNNERS  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
-# registers CiCo modules and the trusted-checkpoint loader (torch >= 2.6)
+# registers CiCo modules and the weights-only checkpoint loader
 import projects.cico  # noqa: E402,F401
+from projects.cico.utils import UntrustedCheckpointError  # noqa: E402
 from projects.cico.utils import add_runner_args  # noqa: E402
 from projects.cico.utils import load_tool_config  # noqa: E402
 from projects.cico.utils import parse_tool_args  # noqa: E402
@@ -132,7 +133,10 @@ def main(argv=None) -> None:
         runner = Runner.from_cfg(cfg)
     else:
         runner = RUNNERS.build(cfg)
-    metrics = runner.test()
+    try:
+        metrics = runner.test()
+    except UntrustedCheckpointError as error:
+        sys.exit(f'error: {error}')
 
     if is_main_process():
         if metrics:

@@ -20,13 +20,15 @@ import torch  # noqa: E402
 from mmengine.registry import RUNNERS  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
-# registers CiCo modules and the trusted-checkpoint loader (torch >= 2.6)
+# registers CiCo modules and the weights-only checkpoint loader
 import projects.cico  # noqa: E402,F401
+from projects.cico.utils import UntrustedCheckpointError  # noqa: E402
 from projects.cico.utils import add_runner_args  # noqa: E402
 from projects.cico.utils import load_tool_config  # noqa: E402
 from projects.cico.utils import parse_tool_args  # noqa: E402
 from projects.cico.utils import setup_cpu_distributed  # noqa: E402
 from projects.cico.utils import teardown_distributed  # noqa: E402
+from projects.cico.utils import trust_directory  # noqa: E402
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -53,7 +55,9 @@ def parse_args(argv=None) -> argparse.Namespace:
         type=str,
         const='auto',
         help='resume from this checkpoint; without a path, resume from the '
-        'latest checkpoint in the work dir')
+        'latest checkpoint in the work dir. The files of the work dir are '
+        'trusted (unpickled); a checkpoint elsewhere needs '
+        '--trust-checkpoint')
     add_runner_args(parser, example='train_cfg.max_iters=10')
     return parse_tool_args(parser, argv)
 
@@ -94,13 +98,18 @@ def main(argv=None) -> None:
             sys.exit(f'--resume checkpoint not found: {args.resume}')
         cfg.resume = True
         cfg.load_from = args.resume
+    if args.resume is not None:  # the run's own training state
+        trust_directory(cfg.work_dir)
 
     setup_cpu_distributed(cfg, args.launcher)
     if 'runner_type' not in cfg:
         runner = Runner.from_cfg(cfg)
     else:
         runner = RUNNERS.build(cfg)
-    runner.train()
+    try:
+        runner.train()
+    except UntrustedCheckpointError as error:
+        sys.exit(f'error: {error}')
     teardown_distributed()
 
 

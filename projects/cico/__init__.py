@@ -2,8 +2,8 @@
 3.x plugin. Importing this package registers every CiCo module in mmdet's
 registries (``custom_imports = dict(imports=['projects.cico'])``)."""
 from . import apis, datasets, evaluation, models, visualization  # noqa: F401
-from .utils import register_trusted_local_loader
+from .utils import register_checkpoint_loader
 
-register_trusted_local_loader()
+register_checkpoint_loader()  # local checkpoints: weights_only=True
 
 __version__ = '0.1.0'

@@ -142,10 +142,12 @@ def run_test_tool(checkpoint: str,
                   data_root: str,
                   *extra: str,
                   options: List[str] = ()) -> CompletedProcess:
+    """tools/test.py on a checkpoint of our own training run: trusted
+    explicitly (it holds the message hub, so it needs unpickling)."""
     return run_tool([
         sys.executable, TEST, CONFIG, checkpoint, '--work-dir',
-        str(work_dir), *extra, '--cfg-options', *tiny_options(data_root),
-        *options
+        str(work_dir), '--trust-checkpoint', *extra, '--cfg-options',
+        *tiny_options(data_root), *options
     ])
 
 
@@ -306,13 +308,26 @@ def test_resume_auto_continues_from_latest(trained, synthvis, tmp_path):
 
 
 def test_resume_from_explicit_checkpoint(trained, synthvis, tmp_path):
+    """A checkpoint outside the run's work_dir needs --trust-checkpoint."""
     work_dir = tmp_path / 'work'
     ckpt = trained['work_dir'] / 'iter_1.pth'
+    refused = train(
+        tmp_path / 'refused',
+        synthvis['root'],
+        '--resume',
+        str(ckpt),
+        max_iters=2,
+        val_interval=10)
+    assert refused.returncode != 0
+    assert str(ckpt) in refused.stderr and '--trust-checkpoint' in \
+        refused.stderr, describe(refused)
+    assert 'Traceback' not in refused.stderr
     proc = train(
         work_dir,
         synthvis['root'],
         '--resume',
         str(ckpt),
+        '--trust-checkpoint',
         max_iters=2,
         val_interval=10)
     assert_ok(proc)
@@ -400,6 +415,43 @@ def test_test_format_only_writes_submission(exported, synthvis):
         assert 0.0 <= pred['score'] <= 1.0
 
 
+def test_test_refuses_untrusted_and_runs_published(trained, exported, synthvis,
+                                                   tmp_path):
+    """Without --trust-checkpoint a training checkpoint (message hub) is
+    refused with one message; its published copy loads weights-only and
+    exports the same predictions as the trusted original."""
+    ckpt = str(trained['work_dir'] / 'iter_2.pth')
+    refused = run_tool([
+        sys.executable, TEST, CONFIG, ckpt, '--work-dir',
+        str(tmp_path / 'refused'), '--cfg-options',
+        *tiny_options(synthvis['root'])
+    ])
+    assert refused.returncode != 0
+    for text in (ckpt, '--trust-checkpoint', 'CICO_TRUST_CHECKPOINTS=1',
+                 'publish_model.py'):
+        assert text in refused.stderr, describe(refused)
+    assert 'Traceback' not in refused.stderr
+    pub = run_tool([
+        sys.executable, 'tools/model_converters/publish_model.py', ckpt,
+        str(tmp_path / 'pub' / 'model.pth'), '--trust-checkpoint'
+    ])
+    assert_ok(pub)
+    final = pub.stdout.strip().splitlines()[-1]
+    assert re.search(r'model-[0-9a-f]{8}\.pth$', final), describe(pub)
+    prefix = tmp_path / 'export' / 'ytvis_valid'
+    proc = run_tool([
+        sys.executable, TEST, CONFIG, final, '--work-dir',
+        str(tmp_path / 'work'), '--format-only', '--outfile-prefix',
+        str(prefix), '--cfg-options', *tiny_options(synthvis['root']),
+        *EXPORT_OPTIONS
+    ])
+    assert_ok(proc)
+    preds = json.loads(Path(f'{prefix}.json').read_text())
+    expected = json.loads(Path(f'{exported["prefix"]}.json').read_text())
+    assert preds
+    assert_same_predictions(preds, expected)
+
+
 def test_test_format_only_default_prefix(trained, synthvis, tmp_path):
     work_dir = tmp_path / 'work'
     proc = run_test_tool(
@@ -465,7 +517,8 @@ def test_dist_test_two_gloo_processes(trained, exported, synthvis, tmp_path):
     proc = run_tool([
         'bash', 'tools/dist_test.sh', CONFIG,
         str(trained['work_dir'] / 'iter_2.pth'), '2', '--work-dir',
-        str(tmp_path / 'work'), '--format-only', '--outfile-prefix',
+        str(tmp_path / 'work'), '--trust-checkpoint', '--format-only',
+        '--outfile-prefix',
         str(prefix), '--cfg-options', *tiny_options(synthvis['root']),
         *EXPORT_OPTIONS
     ],

@@ -45,12 +45,18 @@ from mmengine.runner import load_checkpoint  # noqa: E402
 import projects.cico  # noqa: E402,F401
 from projects.cico.datasets.clip_layout import (  # noqa: E402
     clip_frame_metainfo, num_clips, resolve_clip_overlap, video_clip)
+from projects.cico.utils import trust_all_checkpoints  # noqa: E402
 
 
 def parse_args():
     p = argparse.ArgumentParser(description='CiCo inference benchmark')
     p.add_argument('config')
     p.add_argument('checkpoint', nargs='?', default=None)
+    p.add_argument(
+        '--trust-checkpoint',
+        action='store_true',
+        help='allow unpickling the checkpoint (a training checkpoint you '
+        'wrote; see tools/model_converters/publish_model.py)')
     p.add_argument(
         '--num-clips',
         type=int,
@@ -384,6 +390,8 @@ def report(name, res, args):
 
 def main():
     args = parse_args()
+    if args.trust_checkpoint:  # inherited by the per-model subprocesses
+        trust_all_checkpoints()
     if args.worker:
         return worker(args)
     cfg = load_cfg(args.config, args.cfg_options)

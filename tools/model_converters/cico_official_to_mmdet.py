@@ -152,8 +152,12 @@ class Variant:
 # ------------------------------------------------------------------ source
 def load_source(path: str) -> StateDict:
     """The authors' file as a state dict with normalised key names."""
-    try:
-        obj = torch.load(path, map_location='cpu', weights_only=True)
+    from projects.cico.utils.trusted_checkpoint import (
+        UntrustedCheckpointError, load_checkpoint_file)
+    try:  # weights_only=True unless CICO_TRUST_CHECKPOINTS=1
+        obj = load_checkpoint_file(path, map_location='cpu')
+    except UntrustedCheckpointError as e:
+        raise ConversionError(str(e)) from None
     except Exception as e:  # not a plain tensor pickle
         raise ConversionError(
             f'{path}: cannot be read as a plain state dict of tensors '

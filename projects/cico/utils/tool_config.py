@@ -8,6 +8,8 @@ from typing import Optional, Sequence
 from mmdet.utils import setup_cache_size_limit_of_dynamo
 from mmengine.config import Config, DictAction
 
+from .trusted_checkpoint import TRUST_ENV, trust_all_checkpoints
+
 
 def load_tool_config(config: str,
                      cfg_options: Optional[dict] = None,
@@ -29,8 +31,16 @@ def load_tool_config(config: str,
 
 
 def add_runner_args(parser: argparse.ArgumentParser, example: str) -> None:
-    """``--cfg-options``, ``--launcher`` and ``--local-rank``, as in mmdet's
-    tools. ``example`` is a ``key=value`` shown in the help."""
+    """``--cfg-options``, ``--launcher``, ``--local-rank`` (as in mmdet's
+    tools) and ``--trust-checkpoint``. ``example`` is a ``key=value`` shown
+    in the help."""
+    parser.add_argument(
+        '--trust-checkpoint',
+        action='store_true',
+        help='load checkpoints that need unpickling (mmengine training '
+        'checkpoints: message hub, numpy values). Unpickling can run code: '
+        'only for files you trust. Without it, checkpoints load with '
+        f'torch.load(weights_only=True). Same as {TRUST_ENV}=1')
     parser.add_argument(
         '--cfg-options',
         nargs='+',
@@ -51,9 +61,12 @@ def add_runner_args(parser: argparse.ArgumentParser, example: str) -> None:
 def parse_tool_args(
         parser: argparse.ArgumentParser,
         argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
-    """Parse, and export ``LOCAL_RANK`` when the launcher passed it as an
-    argument rather than in the environment."""
+    """Parse, export ``LOCAL_RANK`` when the launcher passed it as an
+    argument rather than in the environment, and apply
+    ``--trust-checkpoint``."""
     args = parser.parse_args(argv)
+    if getattr(args, 'trust_checkpoint', False):
+        trust_all_checkpoints()
     if 'LOCAL_RANK' not in os.environ:
         os.environ['LOCAL_RANK'] = str(args.local_rank)
     return args
