@@ -77,3 +77,11 @@ def make_clip(t: int = 3,
 def clip_factory():
     """``clip_factory(t, h, w, objects, seed)`` -> one packed clip."""
     return make_clip
+
+
+@pytest.fixture(autouse=True)
+def no_inherited_checkpoint_trust(monkeypatch):
+    """Trusting checkpoints is an explicit opt-in of one process: a test
+    that set it (e.g. the demo's ``--trust-checkpoint`` run in-process) must
+    not leak it into the tools the next test starts."""
+    monkeypatch.delenv('CICO_TRUST_CHECKPOINTS', raising=False)

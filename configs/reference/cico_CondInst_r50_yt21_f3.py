@@ -6,14 +6,6 @@
 # Switches: ./_base_/reference_mode.py
 # (docs/reference_implementation.md#checkpoints).
 _base_ = ['../cico_condinst_r50_ytvis21.py', './_base_/reference_mode.py']
-model = dict(
-    data_preprocessor=_base_.ref_data_preprocessor,
-    neck=_base_.ref_neck,
-    tracker=_base_.ref_tracker,
-    test_cfg=_base_.ref_test_cfg,
-    mask_head=dict(
-        proto_upsample=_base_.ref_proto_upsample,
-        # one Gaussian coordinate channel, 161 parameters
-        mask_fcn=dict(rel_coords='gaussian')))
-val_dataloader = dict(dataset=dict(pipeline=_base_.ref_test_pipeline))
+model = _base_.ref_condinst_model
+val_dataloader = _base_.ref_test_dataloader
 test_dataloader = val_dataloader

@@ -5,11 +5,6 @@
 # Switches: ./_base_/reference_mode.py
 # (docs/reference_implementation.md#checkpoints).
 _base_ = ['../cico_yolact_r50_ytvis19.py', './_base_/reference_mode.py']
-model = dict(
-    data_preprocessor=_base_.ref_data_preprocessor,
-    neck=_base_.ref_neck,
-    tracker=_base_.ref_tracker,
-    test_cfg=_base_.ref_test_cfg,
-    mask_head=dict(proto_upsample=_base_.ref_proto_upsample))
-val_dataloader = dict(dataset=dict(pipeline=_base_.ref_test_pipeline))
+model = _base_.ref_yolact_model
+val_dataloader = _base_.ref_test_dataloader
 test_dataloader = val_dataloader

@@ -9,26 +9,7 @@
 # says 192, and the converter stops if the file has 192. Switches:
 # ./_base_/reference_mode.py.
 _base_ = ['../cico_yolact_swint_ytvis19.py', './_base_/reference_mode.py']
-clip_len = 1
-num_classes = 80
-model = dict(
-    clip_len=clip_len,
-    data_preprocessor=_base_.ref_data_preprocessor,
-    neck=_base_.ref_neck,
-    tracker=_base_.ref_tracker,
-    test_cfg=_base_.ref_frame_test_cfg,
-    bbox_head=dict(
-        num_classes=num_classes,
-        cls_tower_3d=False,
-        box_tower_3d=False,
-        track_tower_3d=False,
-        regress_clip_boxes=False),
-    mask_head=dict(
-        num_classes=num_classes,
-        is_3d=False,
-        proto_upsample=_base_.ref_proto_upsample))
-train_dataloader = dict(dataset=dict(clip_len=clip_len))
-val_dataloader = dict(
-    dataset=dict(
-        clip_len=clip_len, clip_overlap=0, pipeline=_base_.ref_test_pipeline))
+model = _base_.ref_coco_yolact_model
+train_dataloader = _base_.ref_coco_train_dataloader
+val_dataloader = _base_.ref_coco_test_dataloader
 test_dataloader = val_dataloader

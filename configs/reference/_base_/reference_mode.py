@@ -94,3 +94,50 @@ ref_tracker = dict(
 ref_test_cfg = dict(postprocess='reference')
 # frame-level (T = 1, the COCO configs): min(100 T, 300) = 100 candidates
 ref_frame_test_cfg = dict(ref_test_cfg, nms_pre=100)
+
+# All the switches above as one override of the real config's model, per
+# mask FCN, and the test dataloader: a reference config sets
+# ``model = _base_.ref_yolact_model`` (or the CondInst / COCO one) and
+# ``val_dataloader = test_dataloader = _base_.ref_test_dataloader``.
+ref_yolact_model = dict(
+    data_preprocessor=ref_data_preprocessor,
+    neck=ref_neck,
+    tracker=ref_tracker,
+    test_cfg=ref_test_cfg,
+    mask_head=dict(proto_upsample=ref_proto_upsample))
+# CondInst: one Gaussian coordinate channel, 161 parameters
+ref_condinst_model = dict(
+    ref_yolact_model,
+    mask_head=dict(
+        proto_upsample=ref_proto_upsample,
+        mask_fcn=dict(rel_coords='gaussian')))
+ref_test_dataloader = dict(dataset=dict(pipeline=ref_test_pipeline))
+# The COCO frame-level models: T = 1, 2D towers and CMH, one box per anchor,
+# 80 classes; their datasets run clips of one frame without overlap.
+ref_coco_clip_len = 1
+ref_coco_num_classes = 80
+_coco_bbox_head = dict(
+    num_classes=ref_coco_num_classes,
+    cls_tower_3d=False,
+    box_tower_3d=False,
+    track_tower_3d=False,
+    regress_clip_boxes=False)
+ref_coco_yolact_model = dict(
+    ref_yolact_model,
+    clip_len=ref_coco_clip_len,
+    test_cfg=ref_frame_test_cfg,
+    bbox_head=_coco_bbox_head,
+    mask_head=dict(
+        num_classes=ref_coco_num_classes,
+        is_3d=False,
+        proto_upsample=ref_proto_upsample))
+ref_coco_condinst_model = dict(
+    ref_coco_yolact_model,
+    mask_head=dict(
+        ref_coco_yolact_model['mask_head'],
+        mask_fcn=dict(rel_coords='gaussian')))
+ref_coco_train_dataloader = dict(dataset=dict(clip_len=ref_coco_clip_len))
+ref_coco_test_dataloader = dict(
+    dataset=dict(
+        clip_len=ref_coco_clip_len, clip_overlap=0,
+        pipeline=ref_test_pipeline))
