@@ -17,11 +17,13 @@ model = dict(
         num_classes=num_classes, in_channels=channels,
         proto_channels=channels))
 
-# iteration-based CPU schedule: one clip per video and step, 4 clips per batch
+# iteration-based CPU schedule: one clip per video and step, 4 clips per batch;
+# one loader worker (two would take the cores the training step runs on: 0.63
+# vs 0.50 s per step on 2 cores)
 max_iters = 800
 train_dataloader = dict(
     batch_size=4,
-    num_workers=2,
+    num_workers=1,
     sampler=dict(_delete_=True, type='InfiniteSampler', shuffle=True),
     batch_sampler=None)
 train_cfg = dict(
@@ -47,6 +49,8 @@ optim_wrapper = dict(
     clip_grad=dict(max_norm=35, norm_type=2))
 auto_scale_lr = dict(base_batch_size=4)
 default_hooks = dict(
-    logger=dict(interval=20),
+    # validation metrics at their iteration (mmengine logs them per epoch
+    # by default: step 0 for an iteration-based loop)
+    logger=dict(interval=20, log_metric_by_epoch=False),
     checkpoint=dict(by_epoch=False, interval=400, max_keep_ckpts=2))
 log_processor = dict(by_epoch=False)

@@ -62,6 +62,12 @@ def parse_args(argv=None) -> argparse.Namespace:
         help='prefix P of the exported files P.json and '
         'P.submission_file.zip (default with --format-only: '
         '<work_dir>/results)')
+    parser.add_argument(
+        '--fp16',
+        action='store_true',
+        help='run the network in half precision (autocast: float16 on '
+        'CUDA, bfloat16 on the CPU); the post-processing stays float32 '
+        '(model.test_cfg.fp16=True)')
     add_runner_args(parser, example='test_dataloader.num_workers=0')
     return parse_tool_args(parser, argv)
 
@@ -123,6 +129,8 @@ def main(argv=None) -> None:
                            args.work_dir)
 
     cfg.load_from = args.checkpoint
+    if args.fp16:
+        cfg.model.setdefault('test_cfg', {})['fp16'] = True
     if args.format_only or args.outfile_prefix is not None:
         setup_export(cfg, args.format_only, args.outfile_prefix)
     if args.show_dir is not None:

@@ -5,7 +5,7 @@ Example::
 
     python tools/dataset_converters/make_synthvis.py --out data/synthvis \
         --train-videos 100 --val-videos 20 --frames 10 30 --size 192 320 \
-        --seed 0 [--num-workers N]
+        --seed 0 [--objects 1 6] [--radius 0.08 0.22] [--num-workers N]
 """
 from __future__ import annotations
 import argparse
@@ -17,8 +17,7 @@ from typing import List, Optional
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 sys.path.insert(0, REPO_ROOT)
 
-from tools.dataset_converters.synthvis_generator import \
-    generate_synthvis  # noqa: E402
+from tools.dataset_converters import synthvis_generator  # noqa: E402
 
 DEFAULT_OUT = 'data/synthvis'
 DEFAULT_TRAIN_VIDEOS = 100
@@ -59,6 +58,20 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         metavar=('HEIGHT', 'WIDTH'),
         help='frame size')
     parser.add_argument(
+        '--objects',
+        type=int,
+        nargs=2,
+        default=list(synthvis_generator.SceneSettings().objects),
+        metavar=('MIN', 'MAX'),
+        help='inclusive range of objects per video')
+    parser.add_argument(
+        '--radius',
+        type=float,
+        nargs=2,
+        default=list(synthvis_generator.SceneSettings().radius),
+        metavar=('MIN', 'MAX'),
+        help='object circumradius range, fraction of the short side')
+    parser.add_argument(
         '--seed', type=int, default=0, help='global seed (>= 0)')
     parser.add_argument(
         '--num-workers',
@@ -74,14 +87,17 @@ def main(argv: Optional[List[str]] = None) -> None:
     args = parse_args(argv)
     start = time.perf_counter()
     try:
-        summary = generate_synthvis(
+        scene = synthvis_generator.SceneSettings(
+            objects=tuple(args.objects), radius=tuple(args.radius))
+        summary = synthvis_generator.generate_synthvis(
             args.out,
             train_videos=args.train_videos,
             val_videos=args.val_videos,
             frames=tuple(args.frames),
             size=tuple(args.size),
             seed=args.seed,
-            num_workers=args.num_workers)
+            num_workers=args.num_workers,
+            scene=scene)
     except (ValueError, TypeError) as err:
         print(f'make_synthvis.py: error: {err}', file=sys.stderr)
         sys.exit(2)

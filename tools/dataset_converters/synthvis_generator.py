@@ -145,6 +145,26 @@ class _VideoSpec:
 # -----------------------------------------------------------------------------
 # shapes and textures
 # -----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class SceneSettings:
+    """What a video holds: ``objects`` (min, max) objects per video and
+    their circumradius ``radius`` (min, max) as a fraction of min(H, W).
+    The defaults are the dataset's historical settings; the SynthVIS
+    protocol (``configs/synthvis/README.md``) uses larger, fewer objects."""
+    objects: Tuple[int, int] = (MIN_OBJECTS, MAX_OBJECTS)
+    radius: Tuple[float, float] = OBJ_RADIUS_RANGE
+
+    def __post_init__(self) -> None:
+        lo, hi = self.objects
+        if not 1 <= lo <= hi:
+            raise ValueError(f'objects: need 1 <= min <= max, got '
+                             f'{tuple(self.objects)}')
+        rlo, rhi = self.radius
+        if not 0 < rlo <= rhi <= 0.5:
+            raise ValueError(f'radius: need 0 < min <= max <= 0.5 (fraction '
+                             f'of the short side), got {tuple(self.radius)}')
+
+
 def _regular_polygon(n: int, phase: float = 0.0) -> np.ndarray:
     """(n, 2) vertices of a regular n-gon with unit circumradius."""
     t = phase + 2 * np.pi * np.arange(n) / n
@@ -302,11 +322,16 @@ def _trajectory(rng: np.random.Generator, length: int, height: int, width: int,
     return centers + noise
 
 
-def _make_object(rng: np.random.Generator, length: int, height: int,
-                 width: int, depth: int) -> _ObjectSpec:
+def _make_object(
+        rng: np.random.Generator,
+        length: int,
+        height: int,
+        width: int,
+        depth: int,
+        radius_range: Tuple[float, float] = OBJ_RADIUS_RANGE) -> _ObjectSpec:
     side = min(height, width)
     category = int(rng.integers(len(SYNTHVIS_CLASSES)))
-    radius = rng.uniform(*OBJ_RADIUS_RANGE) * side
+    radius = rng.uniform(*radius_range) * side
     aspect = rng.uniform(*OBJ_ASPECT_RANGE)
     amp = rng.uniform(0, SCALE_AMPLITUDE_MAX)
     cycles = rng.uniform(*SCALE_CYCLES_RANGE)
@@ -328,20 +353,25 @@ def _make_object(rng: np.random.Generator, length: int, height: int,
                        angles, first, last, texture)
 
 
-def _make_video_spec(seed: int, split: str, index: int,
-                     frames: Tuple[int, int], size: Tuple[int,
-                                                          int]) -> _VideoSpec:
+def _make_video_spec(seed: int,
+                     split: str,
+                     index: int,
+                     frames: Tuple[int, int],
+                     size: Tuple[int, int],
+                     scene: Optional[SceneSettings] = None) -> _VideoSpec:
     """The deterministic description of video ``index`` (0-based) of
     ``split``."""
+    scene = scene or SceneSettings()
     rng = np.random.default_rng(
         [seed, SPLIT_SEED_IDS[split], index, _SPEC_STREAM])
     height, width = size
     length = int(rng.integers(frames[0], frames[1] + 1))
     background = _make_background(rng, height, width)
-    num_objects = int(rng.integers(MIN_OBJECTS, MAX_OBJECTS + 1))
+    num_objects = int(rng.integers(scene.objects[0], scene.objects[1] + 1))
     depths = rng.permutation(num_objects)
     objects = [
-        _make_object(rng, length, height, width, int(d)) for d in depths
+        _make_object(rng, length, height, width, int(d), scene.radius)
+        for d in depths
     ]
     name = VIDEO_NAME_TEMPLATE.format(split=split, index=index + 1)
     return _VideoSpec(name, length, height, width, background, objects)
@@ -464,14 +494,13 @@ def _encode(mask: np.ndarray) -> Tuple[Dict[str, Any], List[float], int]:
     return rle, bbox, area
 
 
-def render_video(
-    img_root: str,
-    split: str,
-    index: int,
-    seed: int = 0,
-    frames: Tuple[int, int] = (10, 30),
-    size: Tuple[int, int] = (192, 320)
-) -> Dict[str, Any]:
+def render_video(img_root: str,
+                 split: str,
+                 index: int,
+                 seed: int = 0,
+                 frames: Tuple[int, int] = (10, 30),
+                 size: Tuple[int, int] = (192, 320),
+                 scene: Optional[SceneSettings] = None) -> Dict[str, Any]:
     """Render one video, write its JPEG frames and return its annotations.
 
     Args:
@@ -484,6 +513,7 @@ def render_video(
             only.
         frames: inclusive (min, max) number of frames.
         size: (height, width).
+        scene: object count and size (``SceneSettings``; None: defaults).
 
     Returns:
         ``dict(name, length, file_names, objects)`` where ``objects`` is a list
@@ -491,7 +521,7 @@ def render_video(
         ``dict(category_id, bboxes, areas, segmentations)`` with one entry (or
         None) per frame.
     """
-    spec = _make_video_spec(seed, split, index, frames, size)
+    spec = _make_video_spec(seed, split, index, frames, size, scene)
     video_dir = osp.join(img_root, spec.name)
     os.makedirs(video_dir, exist_ok=True)
     n_obj = len(spec.objects)
@@ -614,7 +644,8 @@ def generate_synthvis(out_dir: str,
                       frames: Tuple[int, int] = (10, 30),
                       size: Tuple[int, int] = (192, 320),
                       seed: int = 0,
-                      num_workers: int = 0) -> Dict[str, Any]:
+                      num_workers: int = 0,
+                      scene: Optional[SceneSettings] = None) -> Dict[str, Any]:
     """Generate SynthVIS under ``out_dir`` in the official YouTube-VIS 2019
     layout.
 
@@ -634,6 +665,8 @@ def generate_synthvis(out_dir: str,
             index) only.
         num_workers: processes used to render and write the videos; 0 renders
             in this process. The output is identical for any value.
+        scene: object count and size per video (``SceneSettings``); None
+            keeps the defaults (1-6 objects, radius 8-22% of the short side).
 
     Returns:
         ``dict(out_dir, classes, train=..., valid=...)`` where each split is
@@ -652,7 +685,7 @@ def generate_synthvis(out_dir: str,
         os.makedirs(img_root, exist_ok=True)
         for index in range(count):
             tasks.append(
-                (img_root, split, index, seed, frames, (height, width)))
+                (img_root, split, index, seed, frames, (height, width), scene))
             split_of_task.append(split)
 
     if num_workers > 0 and len(tasks) > 1:

@@ -63,6 +63,21 @@ def parse_args(argv=None):
         '--no-labels', action='store_true', help='hide ids and classes')
     p.add_argument('--no-scores', action='store_true', help='hide scores')
     p.add_argument(
+        '--backend',
+        choices=('pytorch', 'onnxruntime'),
+        default='pytorch',
+        help='what runs the clip network; onnxruntime needs --onnx '
+        '(post-processing is PyTorch either way)')
+    p.add_argument(
+        '--onnx',
+        help='the clip network exported by tools/deployment/export_onnx.py '
+        '(with --backend onnxruntime)')
+    p.add_argument(
+        '--fp16',
+        action='store_true',
+        help='PyTorch backend: the network in half precision (float16 on '
+        'CUDA, bfloat16 on the CPU)')
+    p.add_argument(
         '--trust-checkpoint',
         action='store_true',
         help='the checkpoint is trusted (sets CICO_TRUST_CHECKPOINTS=1)')
@@ -70,6 +85,10 @@ def parse_args(argv=None):
     if not (args.out or args.show or args.out_json or args.out_masks):
         p.error('nothing to do: give --out, --show, --out-json and/or '
                 '--out-masks')
+    if (args.backend == 'onnxruntime') != (args.onnx is not None):
+        p.error('--backend onnxruntime and --onnx FILE go together')
+    if args.onnx and not osp.isfile(args.onnx):
+        p.error(f'--onnx {args.onnx} does not exist')
     return args
 
 
@@ -149,7 +168,11 @@ def main(argv=None) -> int:
         sys.exit(f'cannot read the input: {err}')
     model = cico_apis.init_model(args.config, args.checkpoint, args.device)
     classes = model.dataset_meta.get('classes') or ()
-    inferencer = cico_apis.VideoInferencer(model, score_thr=args.score_thr)
+    inferencer = cico_apis.VideoInferencer(
+        model,
+        score_thr=args.score_thr,
+        fp16=args.fp16 or None,
+        onnx_file=args.onnx)
     fps = args.fps or src_fps or 6.0
     sink = VideoSink(args.out, fps) if args.out else None
     try:

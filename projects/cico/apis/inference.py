@@ -34,6 +34,7 @@ from ..datasets.clip_layout import (ClipLayout, clip_frame_metainfo,
                                     resolve_clip_overlap, stream_clip)
 from ..evaluation.vis_format import format_video_tracks
 from ..utils.masks import rle_to_masks
+from .onnx_backend import OrtClipModel
 
 IMG_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp', '.webp')
 
@@ -154,13 +155,27 @@ class VideoInferencer:
             ``clip_overlap``.
         score_thr (float): drop instances below this score in the results
             (and in :meth:`to_vis_json`).
+        fp16 (bool, optional): run the network in half precision (CUDA
+            float16, CPU bfloat16; post-processing float32). None keeps the
+            model's setting (``test_cfg.fp16``).
+        onnx_file (str, optional): run the clip network of this ONNX export
+            (``tools/deployment/export_onnx.py``) in onnxruntime instead of
+            PyTorch (:class:`~.onnx_backend.OrtClipModel`); the
+            post-processing is the same.
     """
 
     def __init__(self,
                  model: torch.nn.Module,
                  clip_overlap: Optional[int] = None,
-                 score_thr: float = 0.) -> None:
+                 score_thr: float = 0.,
+                 fp16: Optional[bool] = None,
+                 onnx_file: Optional[str] = None) -> None:
         self.model = model
+        if fp16 is not None:
+            model.half_precision = bool(fp16)
+        # what runs a clip: the model, or its network in onnxruntime
+        self.runner = model if onnx_file is None else OrtClipModel(
+            model, onnx_file)
         cfg = model.cfg
         test_ds = cfg.test_dataloader.dataset
         self.clip_len = model.clip_len
@@ -258,7 +273,7 @@ class VideoInferencer:
                                len(clip_frames), is_last)
             data = pseudo_collate([self._clip_data(clip, clip_frames)])
             with torch.no_grad():
-                out = self.model.test_step(data)[0]
+                out = self.runner.test_step(data)[0]
             for k, frame in enumerate(out):
                 if frame.metainfo['is_output_frame']:
                     yield self._frame_result(start + k, clip_frames[k],

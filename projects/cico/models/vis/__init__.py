@@ -1,4 +1,5 @@
 from .cico import CiCo
+from .clip_network import ClipNetwork
 from .clip_stream import ClipStream
 
-__all__ = ['CiCo', 'ClipStream']
+__all__ = ['CiCo', 'ClipNetwork', 'ClipStream']

@@ -13,7 +13,7 @@ video's tracks (Eq. 11), and the frames no later clip covers are emitted
 with RLE-encoded masks at the original frame size.
 """
 from functools import partial
-from typing import List, Optional, Tuple
+from typing import Any, Callable, List, Optional, Tuple
 
 import torch
 from mmdet.models.mot import BaseMOTModel
@@ -29,6 +29,15 @@ from ..dense_heads.clip_predictor import (add_embeddings, class_maps,
 from ..task_modules.clip_nms import clip_fast_nms
 from ..task_modules.reference_postprocess import reference_postprocess
 from .clip_stream import ClipStream
+
+
+def to_float32(out: Any) -> Any:
+    """Floating tensors of ``out`` (nested tuples/lists) as float32."""
+    if isinstance(out, Tensor):
+        return out.float() if out.is_floating_point() else out
+    if isinstance(out, (tuple, list)):
+        return type(out)(to_float32(o) for o in out)
+    return out
 
 
 @MODELS.register_module()
@@ -49,7 +58,8 @@ class CiCo(BaseMOTModel):
             ``min_mask_area``; ``postprocess='reference'`` (default
             ``'cico'``) runs the authors' filters and NMS instead
             (:mod:`..task_modules.reference_postprocess`, overrides in
-            ``reference``).
+            ``reference``). ``fp16=True`` runs the network at test time
+            in half precision (:attr:`half_precision`).
     """
 
     def __init__(self,
@@ -85,11 +95,26 @@ class CiCo(BaseMOTModel):
         self.train_cfg = train_cfg
         self.test_cfg = test_cfg
         self.stream = ClipStream()
+        # the network (backbone, FPN, dense class tower, CMH) at test time
+        # under autocast: CUDA float16, CPU bfloat16; everything after it
+        # (sparse towers, decoding, masks, NMS, tracker) stays float32
+        self.half_precision = bool((test_cfg or {}).get('fp16', False))
 
     # ------------------------------------------------------------ common
     def extract_feat(self, frames: Tensor) -> Tuple[Tensor]:
         """(M, 3, H, W) frames -> FPN levels, each (M, C, h, w)."""
         return self.neck(self.backbone(frames))
+
+    def _network(self, fn: Callable, *args) -> Any:
+        """``fn(*args)``; with :attr:`half_precision`, under autocast and
+        with its tensors returned as float32."""
+        if not self.half_precision:
+            return fn(*args)
+        device = next(self.parameters()).device.type
+        dtype = torch.float16 if device == 'cuda' else torch.bfloat16
+        with torch.autocast(device_type=device, dtype=dtype):
+            out = fn(*args)
+        return to_float32(out)
 
     def _check_clip(self, inputs: Tensor) -> None:
         if inputs.dim() != 5 or inputs.shape[1] != self.clip_len:
@@ -140,13 +165,47 @@ class CiCo(BaseMOTModel):
         if inputs.shape[0] != 1:
             raise ValueError('CiCo.predict takes one clip per step '
                              f'(batch_size=1), got {inputs.shape[0]}')
-        sample = data_samples[0]
-        metas = [f.metainfo for f in sample]
+        metas = self._start_clip(data_samples)
+        x = self.stream.per_frame(
+            'feats',
+            lambda idx: self._network(self.extract_feat, inputs[0][idx]))
+        dets, protos = self._detect_clip(x, metas)
+        return self._track_and_emit(dets, protos, data_samples, rescale)
+
+    def predict_from_outputs(self,
+                             head_outs: tuple,
+                             protos: Tensor,
+                             data_samples: TrackSampleList,
+                             rescale: bool = True) -> TrackSampleList:
+        """:meth:`predict` from the clip network's dense outputs computed
+        elsewhere (an exported model, ``projects.cico.apis.onnx_backend``):
+        ``head_outs`` as ``bbox_head(x)`` returns them for the clip's T
+        frames and ``protos`` as ``mask_head(x)[0]``. Candidates come from
+        the dense ``predict_by_feat`` (what the sparse towers compute at
+        the candidates); everything after is :meth:`predict`'s.
+        """
+        metas = self._start_clip(data_samples)
+        dets = self.bbox_head.predict_by_feat(
+            *head_outs, batch_img_metas=metas, cfg=self.test_cfg)[0]
+        proto_hw = tuple(protos.shape[-2:])
+        dets, protos = self._postprocess_clip(dets, protos, metas, proto_hw,
+                                              lambda d: d)
+        return self._track_and_emit(dets, protos, data_samples, rescale)
+
+    def _start_clip(self, data_samples: TrackSampleList) -> List[dict]:
+        """The clip's frame metainfos; a new video resets the tracker."""
+        metas = [f.metainfo for f in data_samples[0]]
         if self.stream.start_clip(metas) and self.tracker is not None:
             self.tracker.reset()
-        x = self.stream.per_frame(
-            'feats', lambda idx: self.extract_feat(inputs[0][idx]))
-        dets, protos = self._detect_clip(x, metas)
+        return metas
+
+    def _track_and_emit(self, dets: InstanceData, protos: Optional[Tensor],
+                        data_samples: TrackSampleList,
+                        rescale: bool) -> TrackSampleList:
+        """Link the clip's detections to the video's tracks and write the
+        results of the frames the clip emits."""
+        sample = data_samples[0]
+        metas = [f.metainfo for f in sample]
         if self.tracker is not None:
             frame_nums = torch.as_tensor([
                 -1 if m.get('is_pad_frame', False) else m.get('frame_id', k)
@@ -178,20 +237,33 @@ class CiCo(BaseMOTModel):
             metas: List[dict]) -> Tuple[InstanceData, Optional[Tensor]]:
         """:meth:`predict_clip` and the clip's prototypes (K, T, h, w),
         None when there was no candidate."""
-        cfg = self.test_cfg
         cls_maps = None
         if not self.bbox_head.cls_tower.is_3d:  # frames are independent
             cls_maps = self.stream.per_frame(
-                'cls',
-                lambda idx: class_maps(self.bbox_head, [lvl[idx]
-                                                        for lvl in x]))
-        dets = predict_candidates(self.bbox_head, x, metas, cls_maps, cfg)[0]
+                'cls', lambda idx: self._network(class_maps, self.bbox_head,
+                                                 [lvl[idx] for lvl in x]))
+        dets = predict_candidates(self.bbox_head, x, metas, cls_maps,
+                                  self.test_cfg)[0]
+        # nothing to segment: the mask head is skipped
+        protos = self._network(self.mask_head, x)[0] if len(dets) else None
+        proto_hw = tuple(s * 2 for s in x[0].shape[-2:])
+        return self._postprocess_clip(
+            dets, protos, metas, proto_hw,
+            partial(add_embeddings, self.bbox_head, x))
+
+    def _postprocess_clip(
+            self, dets: InstanceData, protos: Optional[Tensor],
+            metas: List[dict], proto_hw: Tuple[int, int],
+            embed: Callable) -> Tuple[InstanceData, Optional[Tensor]]:
+        """Candidates -> clip masks, clip NMS, mask-area filter; ``embed``
+        adds the survivors' embeddings. Returns the detections and the
+        clip's prototypes (K, T, h, w) (None without candidates)."""
+        cfg = self.test_cfg
         if 'batch_input_shape' in metas[0]:  # the boxes' image
             dets.set_metainfo(
                 dict(batch_input_shape=metas[0]['batch_input_shape']))
-        if len(dets) == 0:  # nothing to segment: skip the mask head
-            return self._empty_dets(dets, x), None
-        protos = self.mask_head(x)[0]
+        if len(dets) == 0:
+            return self._empty_dets(dets, proto_hw), None
         segment = partial(self._segment, protos, metas)
         if cfg.get('postprocess', 'cico') == 'reference':  # the authors'
             dets = reference_postprocess(
@@ -199,8 +271,8 @@ class CiCo(BaseMOTModel):
                 metas[0].get('batch_input_shape', metas[0]['img_shape']),
                 cfg.get('reference', None))
             if len(dets) == 0 and 'mask_probs' not in dets:
-                return self._empty_dets(dets, x), protos[0]
-            return add_embeddings(self.bbox_head, x, dets), protos[0]
+                return self._empty_dets(dets, proto_hw), protos[0]
+            return embed(dets), protos[0]
         dets = segment(dets)
         if cfg.get('rescore_with_quality', True):
             dets.rank_scores = dets.scores * dets.quality
@@ -213,7 +285,7 @@ class CiCo(BaseMOTModel):
         keep = (area > cfg.get('min_mask_area', 5)).any(1) \
             if len(dets) else area.new_zeros(0, dtype=torch.bool)
         # embeddings of the survivors only (sparse track tower)
-        return add_embeddings(self.bbox_head, x, dets[keep]), protos[0]
+        return embed(dets[keep]), protos[0]
 
     def _segment(self, protos: Tensor, metas: List[dict],
                  dets: InstanceData) -> InstanceData:
@@ -255,12 +327,11 @@ class CiCo(BaseMOTModel):
         return probs, probs > self.test_cfg.get('mask_thr', 0.5)
 
     def _empty_dets(self, dets: InstanceData,
-                    x: Tuple[Tensor]) -> InstanceData:
-        t = self.clip_len
-        h, w = [s * 2 for s in x[0].shape[-2:]]  # prototype resolution
-        dets.mask_probs = x[0].new_zeros(0, t, h, w)
+                    proto_hw: Tuple[int, int]) -> InstanceData:
+        """No detection: empty masks at the prototype resolution."""
+        dets.mask_probs = dets.scores.new_zeros(0, self.clip_len, *proto_hw)
         dets.masks = dets.mask_probs.bool()
-        dets.embeds = x[0].new_zeros(0, self.bbox_head.embed_dim)
+        dets.embeds = dets.scores.new_zeros(0, self.bbox_head.embed_dim)
         return dets
 
     def _frame_results(self, dets: InstanceData, t: int, meta: dict,

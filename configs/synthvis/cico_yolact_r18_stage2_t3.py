@@ -1,0 +1,30 @@
+# SynthVIS protocol, stage 2 (the paper's VIS stage), CiCo-Yolact T = 3:
+# the CPU SynthVIS config initialised from the stage-1 frame-level model,
+# its 2D towers and prototype convs inflated into the 3D CPH towers and the
+# CMH (paper Sec. 4; docs/reference_implementation.md#initialisation).
+# Data, schedule and the whole protocol: ./README.md
+#   python tools/analysis_tools/run_synthvis_protocol.py --fcn yolact
+_base_ = '../cico_yolact_r18_synthvis.py'
+data_root = 'data/synthvis_protocol/'
+model = dict(
+    init_cfg=dict(
+        type='InflatedPretrained',
+        checkpoint='work_dirs/synthvis_protocol/yolact/stage1/stage1.pth'))
+# the same number of frames per step in every stage and variant: 4 clips x T
+train_dataloader = dict(batch_size=4, dataset=dict(data_root=data_root))
+val_dataloader = dict(dataset=dict(data_root=data_root))
+test_dataloader = val_dataloader
+max_iters = 600
+train_cfg = dict(max_iters=max_iters, val_interval=100)
+param_scheduler = [
+    dict(type='LinearLR', start_factor=0.1, by_epoch=False, begin=0, end=50),
+    dict(
+        type='MultiStepLR',
+        begin=0,
+        end=max_iters,
+        by_epoch=False,
+        milestones=[420, 540],
+        gamma=0.1)
+]
+default_hooks = dict(
+    checkpoint=dict(interval=100, max_keep_ckpts=1, save_last=True))

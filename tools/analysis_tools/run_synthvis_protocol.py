@@ -1,0 +1,301 @@
+"""The paper's two-stage protocol on SynthVIS, several seeds, one table.
+
+    python tools/analysis_tools/run_synthvis_protocol.py --fcn yolact \
+        [--seeds 3] [--device cpu|cuda] [--work-dir DIR] [--data DIR]
+        [--cfg-options k=v ...]
+
+(defaults: --work-dir work_dirs/synthvis_protocol, --data
+data/synthvis_protocol)
+
+1. SynthVIS is generated once with the protocol's settings (``DATA``).
+2. Stage 1 (the paper's COCO stage): the frame-level model of
+   ``configs/synthvis/<fcn>_r18_stage1_frames.py`` from scratch on frames as
+   images, once per FCN; its last checkpoint is published (weights only).
+3. Stage 2 (the paper's VIS stage), per seed: CiCo with T = 3
+   (``cico_<fcn>_r18_stage2_t3.py``, stage 1 inflated into the 3D towers and
+   the CMH) and the FiFo baseline with T = 1 (``fifo_<fcn>_r18_stage2_t1.py``),
+   same schedule and frames per step.
+
+Every run validates on SynthVIS valid during training; a run's result is its
+last validation. Finished runs are kept (a ``DONE`` file), an interrupted run
+resumes from its last checkpoint, so the command continues where it stopped.
+It prints a markdown table (mean and standard deviation over seeds, the
+CiCo - FiFo difference) and writes ``<work-dir>/<fcn>/ap_vs_iter.png`` and
+``<work-dir>/<fcn>/results.json``.
+"""
+import argparse
+import glob
+import json
+import os
+import os.path as osp
+import subprocess
+import sys
+from typing import Dict, List, Sequence, Tuple
+
+import numpy as np
+
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+sys.path.insert(0, ROOT)
+CONFIG_DIR = osp.join(ROOT, 'configs', 'synthvis')
+# the generator settings of the protocol (README, "SynthVIS results")
+DATA = dict(
+    train_videos=100,
+    val_videos=20,
+    frames=(10, 30),
+    size=(128, 224),
+    objects=(1, 4),
+    radius=(0.12, 0.3),
+    seed=0)
+VARIANTS = ('cico', 'fifo')
+ROW_NAMES = dict(
+    stage1='stage 1: frame-level (T = 1), frames as images',
+    cico='stage 2: CiCo, T = 3',
+    fifo='stage 2: FiFo, T = 1')
+COLUMNS = (('AP', 'segm_mAP'), ('AP50', 'segm_mAP_50'),
+           ('AP75', 'segm_mAP_75'), ('AR1', 'segm_AR@1'), ('AR10',
+                                                           'segm_AR@10'))
+FLAT_FRACTION = 0.2  # converged: AP within FLAT_TOL over the last fifth
+FLAT_TOL = 1.0
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(
+        description='SynthVIS two-stage protocol (stage 1 frame-level, '
+        'stage 2 CiCo T=3 vs FiFo T=1, several seeds)')
+    p.add_argument('--fcn', choices=('yolact', 'condinst'), required=True)
+    p.add_argument('--seeds', type=int, default=3, help='stage-2 seeds')
+    p.add_argument(
+        '--device',
+        choices=('cpu', 'cuda'),
+        default=None,
+        help='default: cuda when there is one')
+    p.add_argument('--work-dir', default='work_dirs/synthvis_protocol')
+    p.add_argument('--data', default='data/synthvis_protocol')
+    p.add_argument(
+        '--cfg-options',
+        nargs='+',
+        default=[],
+        help='extra key=value overrides for every run (both stages)')
+    args = p.parse_args(argv)
+    if args.seeds < 1:
+        p.error('--seeds must be >= 1')
+    return args
+
+
+def config_path(fcn: str, row: str) -> str:
+    names = dict(
+        stage1=f'{fcn}_r18_stage1_frames.py',
+        cico=f'cico_{fcn}_r18_stage2_t3.py',
+        fifo=f'fifo_{fcn}_r18_stage2_t1.py')
+    return osp.join(CONFIG_DIR, names[row])
+
+
+def run_env(device: str) -> Dict[str, str]:
+    env = dict(os.environ)
+    env['PYTHONPATH'] = ROOT + os.pathsep + env.get('PYTHONPATH', '')
+    if device == 'cpu':
+        env['CUDA_VISIBLE_DEVICES'] = ''
+    return env
+
+
+def run(cmd: List[str], env: Dict[str, str], log: str) -> None:
+    print('[protocol] ' + ' '.join(cmd), flush=True)
+    with open(log, 'a') as f:
+        proc = subprocess.run(
+            cmd, env=env, cwd=ROOT, stdout=f, stderr=subprocess.STDOUT)
+    if proc.returncode:
+        raise SystemExit(f'command failed ({proc.returncode}), see {log}')
+
+
+def ensure_data(data: str, env: Dict[str, str], log: str) -> None:
+    """Generate the protocol's SynthVIS under ``data`` unless it is there."""
+    if osp.isfile(osp.join(data, 'annotations', 'valid.json')):
+        return
+    d = DATA
+    run([
+        sys.executable, 'tools/dataset_converters/make_synthvis.py', '--out',
+        data, '--train-videos',
+        str(d['train_videos']), '--val-videos',
+        str(d['val_videos']), '--frames', *map(str, d['frames']), '--size',
+        *map(str, d['size']), '--objects', *map(str, d['objects']), '--radius',
+        *map(str, d['radius']), '--seed',
+        str(d['seed'])
+    ], env, log)
+
+
+def train(config: str, work_dir: str, options: Sequence[str],
+          env: Dict[str, str], log: str) -> None:
+    """Train unless ``work_dir/DONE`` exists; resume an interrupted run."""
+    if osp.isfile(osp.join(work_dir, 'DONE')):
+        return
+    resume = ['--resume'] if osp.isfile(osp.join(work_dir,
+                                                 'last_checkpoint')) else []
+    run([
+        sys.executable, 'tools/train.py', config, '--work-dir', work_dir,
+        *resume, '--cfg-options', *options
+    ], env, log)
+    with open(osp.join(work_dir, 'DONE'), 'w') as f:
+        f.write(config + '\n')
+
+
+def publish_stage1(work_dir: str) -> str:
+    """A weights-only copy of stage 1's last checkpoint (the run's own
+    file, so it is trusted); returns its path."""
+    from tools.model_converters.publish_model import publish
+    marker = osp.join(work_dir, 'PUBLISHED')
+    if osp.isfile(marker):
+        return open(marker).read().strip()
+    with open(osp.join(work_dir, 'last_checkpoint')) as f:
+        last = f.read().strip()
+    final = publish(last, osp.join(work_dir, 'stage1.pth'), trust=True)
+    with open(marker, 'w') as f:
+        f.write(final)
+    return final
+
+
+def val_curve(work_dir: str) -> List[Tuple[int, Dict[str, float]]]:
+    """(iteration, metrics in %) of every validation of a run, over all its
+    (resumed) sessions, sorted by iteration."""
+    points: Dict[int, Dict[str, float]] = {}
+    files = sorted(
+        glob.glob(osp.join(work_dir, '*', 'vis_data', 'scalars.json')))
+    for path in files:
+        with open(path) as f:
+            for line in f:
+                rec = json.loads(line)
+                vals = {
+                    name: 100 * rec[k]
+                    for name, key in COLUMNS
+                    for k in rec if k.endswith('/' + key)
+                }
+                if vals:
+                    points[int(rec['step'])] = vals
+    return sorted(points.items())
+
+
+def is_flat(curve: List[Tuple[int, Dict[str, float]]]) -> bool:
+    """AP within ``FLAT_TOL`` points over the last fifth of the run."""
+    last = curve[-1][0]
+    tail = [m['AP'] for it, m in curve if it >= (1 - FLAT_FRACTION) * last]
+    return max(tail) - min(tail) <= FLAT_TOL
+
+
+def mean_std(values: Sequence[float]) -> Tuple[float, float]:
+    """Mean and sample standard deviation (0 for a single value)."""
+    arr = np.asarray(values, dtype=np.float64)
+    std = float(arr.std(ddof=1)) if len(arr) > 1 else 0.0
+    return float(arr.mean()), std
+
+
+def fmt(values: Sequence[float]) -> str:
+    mean, std = mean_std(values)
+    return f'{mean:.1f} ± {std:.1f}' if len(values) > 1 else f'{mean:.1f}'
+
+
+def table(results: Dict[str, List[Dict[str, float]]]) -> str:
+    """Markdown: one row per stage/variant (mean ± std over runs) and the
+    CiCo - FiFo difference with its spread."""
+    head = '| row | runs | ' + ' | '.join(c for c, _ in COLUMNS) + ' |'
+    lines = [head, '|---|---|' + '---|' * len(COLUMNS)]
+    for row, runs in results.items():
+        cells = [fmt([r[c] for r in runs]) for c, _ in COLUMNS]
+        lines.append(f'| {ROW_NAMES[row]} | {len(runs)} | ' +
+                     ' | '.join(cells) + ' |')
+    cico, fifo = results.get('cico', []), results.get('fifo', [])
+    if cico and fifo:
+        cells = []
+        for c, _ in COLUMNS:
+            a, b = [r[c] for r in cico], [r[c] for r in fifo]
+            (ma, sa), (mb, sb) = mean_std(a), mean_std(b)
+            pooled = float(np.sqrt((sa**2 + sb**2) / 2))
+            cells.append(f'{ma - mb:+.1f} (pooled std {pooled:.1f})')
+        lines.append('| CiCo - FiFo | | ' + ' | '.join(cells) + ' |')
+    return '\n'.join(lines)
+
+
+def plot(curves: Dict[str, List[Tuple[int, Dict[str, float]]]],
+         out: str) -> None:
+    """Validation AP against iterations of every run, one figure."""
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    colours = dict(stage1='tab:gray', cico='tab:red', fifo='tab:blue')
+    for name, curve in curves.items():
+        row = name.split('_')[0]
+        ax.plot([it for it, _ in curve], [m['AP'] for _, m in curve],
+                marker='o',
+                markersize=3,
+                color=colours[row],
+                alpha=0.9 if row == 'stage1' else 0.6,
+                label=name)
+    ax.set_xlabel('iteration (stage 2 counts from its own start)')
+    ax.set_ylabel('SynthVIS valid mask AP (%)')
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7, ncol=2)
+    fig.tight_layout()
+    fig.savefig(out, dpi=120)
+    plt.close(fig)
+
+
+def run_protocol(args: argparse.Namespace) -> Dict[str, object]:
+    """Both stages for one FCN; returns the curves and final metrics."""
+    device = args.device or ('cuda' if has_cuda() else 'cpu')
+    env = run_env(device)
+    root = osp.join(args.work_dir, args.fcn)
+    os.makedirs(root, exist_ok=True)
+    log = osp.join(root, 'protocol.log')
+    ensure_data(args.data, env, log)
+    data_opts = [
+        f'{split}_dataloader.dataset.data_root={args.data.rstrip("/")}/'
+        for split in ('train', 'val', 'test')
+    ]
+    stage1_dir = osp.join(root, 'stage1')
+    train(
+        config_path(args.fcn, 'stage1'), stage1_dir,
+        [*data_opts, 'randomness.seed=0', *args.cfg_options], env, log)
+    init = publish_stage1(stage1_dir)
+    curves = {'stage1': val_curve(stage1_dir)}
+    for seed in range(args.seeds):
+        for variant in VARIANTS:
+            work = osp.join(root, f'{variant}_seed{seed}')
+            train(
+                config_path(args.fcn, variant), work, [
+                    *data_opts, f'randomness.seed={seed}',
+                    f'model.init_cfg.checkpoint={init}', *args.cfg_options
+                ], env, log)
+            curves[f'{variant}_seed{seed}'] = val_curve(work)
+    return dict(device=device, root=root, curves=curves)
+
+
+def has_cuda() -> bool:
+    import torch
+    return torch.cuda.is_available()
+
+
+def main(argv=None) -> None:
+    args = parse_args(argv)
+    out = run_protocol(args)
+    curves = out['curves']
+    results: Dict[str, List[Dict[str, float]]] = {}
+    for name, curve in curves.items():
+        if not curve:
+            raise SystemExit(f'run {name} has no validation result')
+        results.setdefault(name.split('_')[0], []).append(curve[-1][1])
+    flat = {name: is_flat(curve) for name, curve in curves.items()}
+    png = osp.join(out['root'], 'ap_vs_iter.png')
+    plot(curves, png)
+    with open(osp.join(out['root'], 'results.json'), 'w') as f:
+        json.dump(dict(data=DATA, curves=curves, flat=flat), f, indent=1)
+    print()
+    print(table(results))
+    print(f'\n{args.fcn}, {args.seeds} seed(s), device {out["device"]}; '
+          f'SynthVIS valid, YouTube-VIS mask AP in %, mean ± sample std')
+    bent = [n for n, ok in flat.items() if not ok]
+    print('converged (AP within 1 point over the last fifth): ' +
+          ('all runs' if not bent else 'not ' + ', '.join(bent)))
+    print(f'curves: {png}')
+
+
+if __name__ == '__main__':
+    main()
