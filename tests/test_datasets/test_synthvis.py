@@ -248,3 +248,38 @@ def test_cli(tmp_path):
         text=True,
         cwd=str(REPO_ROOT))
     assert bad.returncode != 0 and 'frames' in bad.stderr
+
+
+def test_scene_settings_set_object_count_and_size(tmp_path):
+    """--objects / --radius: every video holds 2 objects (both visible
+    somewhere), and their largest visible area stays under the disk of the
+    largest radius; the defaults reproduce the historical dataset."""
+    scene = synthvis_generator.SceneSettings(objects=(2, 2), radius=(0.3, 0.3))
+    generate_synthvis(str(tmp_path / 's'), **dict(TINY, scene=scene))
+    data = _load(tmp_path / 's', 'train')
+    per_video = {}
+    for ann in data['annotations']:
+        per_video[ann['video_id']] = per_video.get(ann['video_id'], 0) + 1
+    assert set(per_video.values()) <= {1, 2} and 2 in per_video.values()
+    side = min(TINY['size'])
+    # circumradius 0.3 * side, scale up to 1.25, aspect up to 1.25
+    bound = np.pi * (0.3 * side * 1.25 * 1.25)**2
+    assert max(
+        max(a for a in ann['areas'] if a)
+        for ann in data['annotations']) < bound
+    generate_synthvis(
+        str(tmp_path / 'd'),
+        **dict(TINY, scene=synthvis_generator.SceneSettings()))
+    generate_synthvis(str(tmp_path / 'n'), **TINY)
+    assert _load(tmp_path / 'd', 'train') == _load(tmp_path / 'n', 'train')
+
+
+@pytest.mark.parametrize('kwargs, match', [
+    (dict(objects=(0, 2)), 'objects'),
+    (dict(objects=(3, 2)), 'objects'),
+    (dict(radius=(0.0, 0.2)), 'radius'),
+    (dict(radius=(0.3, 0.6)), 'radius'),
+])
+def test_invalid_scene_settings(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        synthvis_generator.SceneSettings(**kwargs)

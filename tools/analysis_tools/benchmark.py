@@ -3,7 +3,7 @@
     python tools/analysis_tools/benchmark.py CONFIG [CHECKPOINT]
         [--num-clips 12] [--warmup 2] [--input-size 360 640]
         [--with-loading] [--compare OTHER_CONFIG] [--channels-last]
-        [--train] [--cfg-options ...]
+        [--train] [--onnx CLIP_NET.onnx] [--cfg-options ...]
 
 Each model runs in its own subprocess, so its peak memory is its own.
 --train times one training step (forward, backward, SGD) on one T-frame clip
@@ -24,6 +24,11 @@ or a frame-level mmdet model (``mmdet::yolact/yolact_r50_1xb8-55e_coco.py``,
 ``mmdet::masktrack_rcnn/...``) run frame by frame; the ratio is printed.
 Random weights change how much post-processing runs: compare within one run.
 Peak memory: peak RSS of the process on CPU, max allocated on CUDA.
+
+--onnx CLIP_NET.onnx (tools/deployment/export_onnx.py, exported for the
+padded input size, e.g. --shape 384 640 for 360x640 frames) times CONFIG
+twice in the same run, PyTorch and onnxruntime (same checkpoint, same
+post-processing), instead of --compare.
 """
 import argparse
 import os.path as osp
@@ -99,6 +104,11 @@ def parse_args():
         action=DictAction,
         help='overrides for the --compare config, e.g. the same '
         'number of candidates: model.test_cfg.nms_pre=50')
+    p.add_argument(
+        '--onnx',
+        default=None,
+        help='time the clip network of this ONNX export in onnxruntime '
+        'next to PyTorch')
     p.add_argument('--worker', action='store_true', help=argparse.SUPPRESS)
     return p.parse_args()
 
@@ -312,6 +322,9 @@ def worker(args):
     model = build_model(cfg, args.checkpoint, args.device, args.channels_last)
     params = sum(p.numel() for p in model.parameters())
     out = dict(params=params)
+    if args.onnx:  # same test_step, the clip network in onnxruntime
+        from projects.cico.apis.onnx_backend import OrtClipModel
+        model = OrtClipModel(model, args.onnx)
     if args.train:
         t_len = cfg.model.clip_len if is_cico(cfg) else args.clip_len
         out['sec_per_step'] = time_train(model, cfg, t_len, h, w,
@@ -337,9 +350,9 @@ def worker(args):
     print('BENCHMARK ' + json.dumps(out), flush=True)
 
 
-def measure(config, checkpoint, options, args, clip_len=None):
+def measure(config, checkpoint, options, args, clip_len=None, onnx=None):
     """Run :func:`worker` for one config (with its ``--cfg-options``) in a
-    fresh process."""
+    fresh process; ``onnx``: its clip network in onnxruntime."""
     import json
     import subprocess
     cmd = [
@@ -357,6 +370,8 @@ def measure(config, checkpoint, options, args, clip_len=None):
         cmd.append('--channels-last')
     if args.with_loading:
         cmd.append('--with-loading')
+    if onnx:
+        cmd += ['--onnx', onnx]
     if options:
         cmd += ['--cfg-options'] + [f'{k}={v}' for k, v in options.items()]
     proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
@@ -400,6 +415,17 @@ def main():
     sec = report(name,
                  measure(args.config, args.checkpoint, args.cfg_options, args),
                  args)
+    if args.onnx:
+        sec_o = report(
+            name + ' (onnxruntime)',
+            measure(
+                args.config,
+                args.checkpoint,
+                args.cfg_options,
+                args,
+                onnx=args.onnx), args)
+        print(f'ratio onnxruntime / PyTorch: {sec_o / sec:.2f}x time per '
+              'output frame')
     if args.compare:
         other = osp.splitext(osp.basename(args.compare))[0]
         sec_o = report(

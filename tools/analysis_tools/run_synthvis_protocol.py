@@ -63,7 +63,8 @@ def parse_args(argv=None) -> argparse.Namespace:
         description='SynthVIS two-stage protocol (stage 1 frame-level, '
         'stage 2 CiCo T=3 vs FiFo T=1, several seeds)')
     p.add_argument('--fcn', choices=('yolact', 'condinst'), required=True)
-    p.add_argument('--seeds', type=int, default=3, help='stage-2 seeds')
+    p.add_argument(
+        '--seeds', type=int, default=3, help='stage-2 seeds (0: stage 1 only)')
     p.add_argument(
         '--device',
         choices=('cpu', 'cuda'),
@@ -77,8 +78,8 @@ def parse_args(argv=None) -> argparse.Namespace:
         default=[],
         help='extra key=value overrides for every run (both stages)')
     args = p.parse_args(argv)
-    if args.seeds < 1:
-        p.error('--seeds must be >= 1')
+    if args.seeds < 0:
+        p.error('--seeds must be >= 0')
     return args
 
 

@@ -1,0 +1,125 @@
+"""tools/analysis_tools/run_synthvis_protocol.py: the protocol's configs,
+the validation curves of resumed runs, convergence and the table."""
+import importlib.util
+import json
+import os.path as osp
+from pathlib import Path
+
+import pytest
+from mmengine.config import Config
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+SPEC = importlib.util.spec_from_file_location(
+    'run_synthvis_protocol',
+    REPO_ROOT / 'tools' / 'analysis_tools' / 'run_synthvis_protocol.py')
+protocol = importlib.util.module_from_spec(SPEC)
+SPEC.loader.exec_module(protocol)
+
+
+@pytest.mark.parametrize('fcn', ['yolact', 'condinst'])
+def test_protocol_configs_share_schedule_and_frames_per_step(fcn):
+    cfgs = {
+        row: Config.fromfile(protocol.config_path(fcn, row))
+        for row in ('stage1', 'cico', 'fifo')
+    }
+    stage1, cico, fifo = cfgs['stage1'], cfgs['cico'], cfgs['fifo']
+    for cfg in cfgs.values():
+        loader = cfg.train_dataloader
+        # 12 frames per step everywhere: 4 clips x 3 or 12 x 1
+        assert loader.batch_size * cfg.model.clip_len == 12
+        assert loader.dataset.data_root == 'data/synthvis_protocol/'
+        fcn_type = cfg.model.mask_head.mask_fcn.type
+        assert fcn_type == ('ClipLincombMask'
+                            if fcn == 'yolact' else 'ClipCondInstFCN')
+    assert (cico.model.clip_len, fifo.model.clip_len) == (3, 1)
+    assert cico.model.bbox_head.box_tower_3d and cico.model.mask_head.is_3d
+    assert not (fifo.model.bbox_head.box_tower_3d
+                or fifo.model.mask_head.is_3d)
+    assert stage1.model.init_cfg is None
+    for cfg in (cico, fifo):
+        assert cfg.model.init_cfg.type == 'InflatedPretrained'
+        assert f'/{fcn}/stage1/' in cfg.model.init_cfg.checkpoint
+    assert cico.train_cfg == fifo.train_cfg
+    assert cico.param_scheduler == fifo.param_scheduler
+    assert cico.optim_wrapper == fifo.optim_wrapper == stage1.optim_wrapper
+    assert stage1.train_cfg.max_iters > cico.train_cfg.max_iters
+    # the frame-level stage-1 model is the FiFo model (same architecture)
+    assert stage1.model.bbox_head == fifo.model.bbox_head
+    assert stage1.model.mask_head == fifo.model.mask_head
+
+
+def write_scalars(work: Path, session: str, records: list) -> None:
+    vis = work / session / 'vis_data'
+    vis.mkdir(parents=True)
+    with open(vis / 'scalars.json', 'w') as f:
+        for rec in records:
+            f.write(json.dumps(rec) + '\n')
+
+
+def val(step: int, ap: float) -> dict:
+    rec = {f'youtube_vis/{key}': ap / 100 for _, key in protocol.COLUMNS}
+    return dict(rec, step=step)
+
+
+def test_val_curve_merges_resumed_sessions(tmp_path):
+    write_scalars(tmp_path, '20260101_000000', [
+        dict(loss=1.0, step=10),
+        val(100, 5.0),
+        val(200, 9.0),
+    ])
+    # resumed from iteration 200: validates 200 again, then 300
+    write_scalars(tmp_path, '20260101_010000', [val(200, 9.5), val(300, 12.)])
+    curve = protocol.val_curve(str(tmp_path))
+    assert [it for it, _ in curve] == [100, 200, 300]
+    assert curve[1][1]['AP'] == pytest.approx(9.5)
+    assert curve[2][1]['AR10'] == pytest.approx(12.0)
+
+
+def test_is_flat_over_the_last_fifth():
+    """Converged: AP within 1 point over iterations >= 80% of the run."""
+    aps = [1, 5, 9, 12, 20, 30, 35, 39.6, 40.5, 40]
+    curve = [(100 * (i + 1), dict(AP=ap)) for i, ap in enumerate(aps)]
+    assert protocol.is_flat(curve)  # 800..1000: 39.6 .. 40.5
+    curve[7] = (800, dict(AP=38.0))  # 38 .. 40.5: still rising
+    assert not protocol.is_flat(curve)
+    # earlier points do not count
+    curve[7], curve[6] = (800, dict(AP=40.0)), (700, dict(AP=0.0))
+    assert protocol.is_flat(curve)
+
+
+def test_table_means_spreads_and_difference():
+    runs = dict(
+        stage1=[dict(AP=10.0, AP50=20.0, AP75=5.0, AR1=8.0, AR10=15.0)],
+        cico=[
+            dict(AP=a, AP50=0., AP75=0., AR1=0., AR10=0.)
+            for a in (30., 32., 34.)
+        ],
+        fifo=[
+            dict(AP=a, AP50=0., AP75=0., AR1=0., AR10=0.)
+            for a in (25., 26., 27.)
+        ])
+    text = protocol.table(runs)
+    lines = text.splitlines()
+    assert lines[2].startswith('| stage 1') and '| 10.0 |' in lines[2]
+    assert '| 32.0 ± 2.0 |' in lines[3]  # sample std of 30, 32, 34
+    assert '| 26.0 ± 1.0 |' in lines[4]
+    # 32 - 26, pooled std sqrt((4 + 1) / 2)
+    assert '| +6.0 (pooled std 1.6) |' in lines[5]
+    assert protocol.mean_std([3.0]) == (3.0, 0.0)
+
+
+def test_plot_writes_a_png(tmp_path):
+    curves = {
+        'stage1': [(300, dict(AP=5.0)), (600, dict(AP=8.0))],
+        'cico_seed0': [(100, dict(AP=9.0)), (200, dict(AP=11.0))],
+        'fifo_seed0': [(100, dict(AP=8.0)), (200, dict(AP=9.0))]
+    }
+    out = str(tmp_path / 'curves.png')
+    protocol.plot(curves, out)
+    assert osp.getsize(out) > 1000
+
+
+def test_seeds_must_not_be_negative():
+    assert protocol.parse_args(['--fcn', 'yolact', '--seeds', '0']).seeds == 0
+    with pytest.raises(SystemExit):
+        protocol.parse_args(['--fcn', 'yolact', '--seeds', '-1'])
