@@ -21,6 +21,7 @@ AP50 on the 3 videos): healthy 55.0 / 75.0; every clip starting new tracks
 and passes: objects this large and central still mostly lie in their
 mirrored box.
 """
+import importlib.util
 import os
 from pathlib import Path
 
@@ -28,6 +29,7 @@ import mmengine
 import numpy as np
 import pytest
 import torch
+from pycocotools import mask as mask_utils
 
 from projects.cico.apis import VideoInferencer, init_model
 from projects.cico.models.dense_heads import clip_predictor
@@ -227,7 +229,10 @@ def test_bf16_network_gives_the_fp32_tracks(trained, fp32_tracks):
 
 def test_onnxruntime_backend_gives_the_pytorch_tracks(trained, fp32_tracks,
                                                       tmp_path):
-    pytest.importorskip('onnxruntime', reason='requirements/deploy.txt')
+    pytest.importorskip(
+        'onnxruntime',
+        reason='onnxruntime missing: pip install -r '
+        'requirements/deploy.txt')
     onnx_file = str(tmp_path / 'clip_net.onnx')
     assert export_onnx.main(
         [str(REPO_ROOT / CONFIG), trained['published'], '--out',
@@ -240,3 +245,33 @@ def test_onnxruntime_backend_gives_the_pytorch_tracks(trained, fp32_tracks,
     assert cmp['instances'] > 0
     assert cmp['same_frames'] == cmp['frames'] == 8
     assert cmp['score_diff'] < 1e-4 and cmp['min_iou'] > 0.99
+    # the demo: the same YouTube-VIS json with both backends
+    demo = _load_demo()
+    results = {}
+    for backend in ('pytorch', 'onnxruntime'):
+        out = str(tmp_path / f'{backend}.json')
+        extra = ['--onnx', onnx_file] if backend == 'onnxruntime' else []
+        assert demo.main([
+            frames_dir,
+            str(REPO_ROOT / CONFIG), trained['published'], '--device', 'cpu',
+            '--score-thr', '0.1', '--out-json', out, '--backend', backend,
+            *extra
+        ]) == 0
+        results[backend] = mmengine.load(out)
+    torch_tracks, ort_tracks = results['pytorch'], results['onnxruntime']
+    assert len(torch_tracks) == len(ort_tracks) > 0
+    for a, b in zip(torch_tracks, ort_tracks):
+        assert a['category_id'] == b['category_id']
+        assert abs(a['score'] - b['score']) < 1e-4
+        for rle_a, rle_b in zip(a['segmentations'], b['segmentations']):
+            assert (rle_a is None) == (rle_b is None)
+            if rle_a is not None:
+                assert mask_utils.iou([rle_a], [rle_b], [0])[0, 0] > 0.99
+
+
+def _load_demo():
+    spec = importlib.util.spec_from_file_location(
+        'video_demo', REPO_ROOT / 'tools' / 'demo' / 'video_demo.py')
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
