@@ -28,6 +28,7 @@ import glob
 import json
 import os
 import os.path as osp
+import shutil
 import subprocess
 import sys
 from typing import Dict, List, Sequence, Tuple
@@ -141,7 +142,8 @@ def train(config: str, work_dir: str, options: Sequence[str],
 
 def publish_stage1(work_dir: str) -> str:
     """A weights-only copy of stage 1's last checkpoint (the run's own
-    file, so it is trusted); returns its path."""
+    file, so it is trusted), ``stage1-<sha256[:8]>.pth`` and
+    ``stage1.pth``; returns the first."""
     from tools.model_converters.publish_model import publish
     marker = osp.join(work_dir, 'PUBLISHED')
     if osp.isfile(marker):
@@ -149,6 +151,8 @@ def publish_stage1(work_dir: str) -> str:
     with open(osp.join(work_dir, 'last_checkpoint')) as f:
         last = f.read().strip()
     final = publish(last, osp.join(work_dir, 'stage1.pth'), trust=True)
+    # also under the fixed name the stage-2 configs default to
+    shutil.copyfile(final, osp.join(work_dir, 'stage1.pth'))
     with open(marker, 'w') as f:
         f.write(final)
     return final
