@@ -22,6 +22,7 @@ from mmdet.structures import TrackSampleList
 from mmdet.structures.mask import encode_mask_results
 from mmdet.utils import ConfigType, OptConfigType, OptMultiConfig
 from mmengine.structures import InstanceData
+from mmengine.utils import apply_to
 from torch import Tensor
 
 from ..dense_heads.clip_predictor import (add_embeddings, class_maps,
@@ -33,11 +34,9 @@ from .clip_stream import ClipStream
 
 def to_float32(out: Any) -> Any:
     """Floating tensors of ``out`` (nested tuples/lists) as float32."""
-    if isinstance(out, Tensor):
-        return out.float() if out.is_floating_point() else out
-    if isinstance(out, (tuple, list)):
-        return type(out)(to_float32(o) for o in out)
-    return out
+    return apply_to(out,
+                    lambda x: isinstance(x, Tensor) and x.is_floating_point(),
+                    lambda x: x.float())
 
 
 @MODELS.register_module()
