@@ -68,6 +68,11 @@ def parse_args(argv=None) -> argparse.Namespace:
         help='run the network in half precision (autocast: float16 on '
         'CUDA, bfloat16 on the CPU); the post-processing stays float32 '
         '(model.test_cfg.fp16=True)')
+    parser.add_argument(
+        '--fuse-conv-bn',
+        action='store_true',
+        help='fold the batch norms into the convs before testing (same '
+        'results up to float rounding, faster: docs/speed.md)')
     add_runner_args(parser, example='test_dataloader.num_workers=0')
     return parse_tool_args(parser, argv)
 
@@ -131,6 +136,10 @@ def main(argv=None) -> None:
     cfg.load_from = args.checkpoint
     if args.fp16:
         cfg.model.setdefault('test_cfg', {})['fp16'] = True
+    if args.fuse_conv_bn:
+        cfg.custom_hooks = list(cfg.get('custom_hooks', [])) + [
+            dict(type='FuseConvBNHook')
+        ]
     if args.format_only or args.outfile_prefix is not None:
         setup_export(cfg, args.format_only, args.outfile_prefix)
     if args.show_dir is not None:

@@ -4,8 +4,8 @@
 # starts from its last checkpoint. ./README.md
 _base_ = './fifo_yolact_r18_stage2_t1.py'
 model = dict(init_cfg=None)
-max_iters = 1500
-train_cfg = dict(max_iters=max_iters, val_interval=300)
+max_iters = 2400
+train_cfg = dict(max_iters=max_iters, val_begin=1, val_interval=400)
 param_scheduler = [
     dict(type='LinearLR', start_factor=0.1, by_epoch=False, begin=0, end=50),
     dict(
@@ -13,7 +13,7 @@ param_scheduler = [
         begin=0,
         end=max_iters,
         by_epoch=False,
-        milestones=[1050, 1350],
+        milestones=[1680, 2160],
         gamma=0.1)
 ]
-default_hooks = dict(checkpoint=dict(interval=150))
+default_hooks = dict(checkpoint=dict(interval=200))

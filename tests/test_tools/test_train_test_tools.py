@@ -452,6 +452,32 @@ def test_test_refuses_untrusted_and_runs_published(trained, exported, synthvis,
     assert_same_predictions(preds, expected)
 
 
+def test_test_fuse_conv_bn_gives_the_same_predictions(trained, exported,
+                                                      synthvis, tmp_path):
+    """--fuse-conv-bn folds every BN (backbone, CMH) after the checkpoint
+    is loaded; the exported predictions are those of the unfused model."""
+    prefix = tmp_path / 'export' / 'ytvis_valid'
+    proc = run_test_tool(
+        str(trained['work_dir'] / 'iter_2.pth'),
+        tmp_path / 'work',
+        synthvis['root'],
+        '--fuse-conv-bn',
+        '--format-only',
+        '--outfile-prefix',
+        str(prefix),
+        options=EXPORT_OPTIONS)
+    assert_ok(proc)
+    log = proc.stdout + proc.stderr
+    found = re.search(r'FuseConvBNHook: folded (\d+) of (\d+) batch norms',
+                      log)
+    assert found and found.group(1) == found.group(2) != '0', describe(proc)
+    assert log.index('Load checkpoint from') < found.start()
+    preds = json.loads(Path(f'{prefix}.json').read_text())
+    expected = json.loads(Path(f'{exported["prefix"]}.json').read_text())
+    assert preds
+    assert_same_predictions(preds, expected)
+
+
 def test_test_format_only_default_prefix(trained, synthvis, tmp_path):
     work_dir = tmp_path / 'work'
     proc = run_test_tool(

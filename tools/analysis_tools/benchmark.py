@@ -51,6 +51,7 @@ import projects.cico  # noqa: E402,F401
 from projects.cico.datasets.clip_layout import (  # noqa: E402
     clip_frame_metainfo, num_clips, resolve_clip_overlap, video_clip)
 from projects.cico.utils import trust_all_checkpoints  # noqa: E402
+from projects.cico.utils.fuse_conv_bn import fuse_conv_bn  # noqa: E402
 
 
 def parse_args():
@@ -86,6 +87,11 @@ def parse_args():
         '--channels-last',
         action='store_true',
         help='run both models in channels_last memory format')
+    p.add_argument(
+        '--fuse-conv-bn',
+        action='store_true',
+        help='fold the batch norms into the convs of both models '
+        '(tools/test.py --fuse-conv-bn)')
     p.add_argument(
         '--device', default='cuda' if torch.cuda.is_available() else 'cpu')
     p.add_argument('--clip-len', type=int, default=3, help=argparse.SUPPRESS)
@@ -138,13 +144,15 @@ def strip_pretrained(model_cfg):
     return model_cfg
 
 
-def build_model(cfg, checkpoint, device, channels_last):
+def build_model(cfg, checkpoint, device, channels_last, fuse=False):
     model = MODELS.build(strip_pretrained(cfg.model.copy()))
     if checkpoint:
         load_checkpoint(model, checkpoint, map_location='cpu')
     else:  # the model's own init (class priors), random otherwise
         model.init_weights()
     model = model.to(device).eval()
+    if fuse:
+        fuse_conv_bn(model)
     if channels_last:
         model = model.to(memory_format=torch.channels_last)
     return model
@@ -319,7 +327,8 @@ def worker(args):
     torch.manual_seed(0)
     cfg = load_cfg(args.config, args.cfg_options)
     h, w = args.input_size
-    model = build_model(cfg, args.checkpoint, args.device, args.channels_last)
+    model = build_model(cfg, args.checkpoint, args.device, args.channels_last,
+                        args.fuse_conv_bn and not args.train)
     params = sum(p.numel() for p in model.parameters())
     out = dict(params=params)
     if args.onnx:  # same test_step, the clip network in onnxruntime
@@ -368,6 +377,8 @@ def measure(config, checkpoint, options, args, clip_len=None, onnx=None):
         cmd += ['--train', '--clip-len', str(clip_len or 1)]
     if args.channels_last:
         cmd.append('--channels-last')
+    if args.fuse_conv_bn:
+        cmd.append('--fuse-conv-bn')
     if args.with_loading:
         cmd.append('--with-loading')
     if onnx:
