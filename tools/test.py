@@ -137,9 +137,8 @@ def main(argv=None) -> None:
     if args.fp16:
         cfg.model.setdefault('test_cfg', {})['fp16'] = True
     if args.fuse_conv_bn:
-        cfg.custom_hooks = list(cfg.get('custom_hooks', [])) + [
-            dict(type='FuseConvBNHook')
-        ]
+        cfg.custom_hooks = list(cfg.get('custom_hooks',
+                                        [])) + [dict(type='FuseConvBNHook')]
     if args.format_only or args.outfile_prefix is not None:
         setup_export(cfg, args.format_only, args.outfile_prefix)
     if args.show_dir is not None:

@@ -1,8 +1,6 @@
 """fuse_conv_bn: BN folded into Conv2d and Conv3d gives the same outputs,
-leaves no BN behind, refuses training-mode BNs and skips pre-norm convs;
-FuseConvBNHook folds the runner's model before testing."""
+leaves no BN behind, refuses training-mode BNs and skips pre-norm convs."""
 import copy
-from types import SimpleNamespace
 
 import pytest
 import torch
@@ -11,7 +9,6 @@ from mmdet.registry import MODELS
 from mmengine.config import Config
 from torch import nn
 
-from projects.cico.engine import FuseConvBNHook
 from projects.cico.utils.fuse_conv_bn import count_batch_norms, fuse_conv_bn
 
 CONFIG = 'configs/cico_yolact_r18_synthvis.py'
@@ -62,10 +59,14 @@ def test_cico_outputs_unchanged_and_no_bn_left():
         fuse_conv_bn(model)
         out = model._forward(clip)
     assert count_batch_norms(model) == 0
-    ref_t = [t for t in torch.utils._pytree.tree_leaves(ref)
-             if isinstance(t, torch.Tensor)]
-    out_t = [t for t in torch.utils._pytree.tree_leaves(out)
-             if isinstance(t, torch.Tensor)]
+    ref_t = [
+        t for t in torch.utils._pytree.tree_leaves(ref)
+        if isinstance(t, torch.Tensor)
+    ]
+    out_t = [
+        t for t in torch.utils._pytree.tree_leaves(out)
+        if isinstance(t, torch.Tensor)
+    ]
     assert len(ref_t) == len(out_t) > 10
     for a, b in zip(ref_t, out_t):
         torch.testing.assert_close(b, a, rtol=1e-4, atol=1e-4)
@@ -83,12 +84,3 @@ def test_training_bn_refused_and_prenorm_skipped():
     fuse_conv_bn(pre)
     assert count_batch_norms(pre) == 1  # left alone: folding would be wrong
     torch.testing.assert_close(pre(x), ref)
-
-
-def test_hook_folds_the_runner_model():
-    model = random_bn_stats(
-        nn.Sequential(nn.Conv2d(3, 4, 3), nn.BatchNorm2d(4), nn.ReLU()))
-    model.train()
-    FuseConvBNHook().before_test(SimpleNamespace(model=model))
-    assert not model.training
-    assert count_batch_norms(model) == 0

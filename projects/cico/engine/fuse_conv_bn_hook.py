@@ -23,4 +23,5 @@ class FuseConvBNHook(Hook):
         fuse_conv_bn(model)
         print_log(
             f'FuseConvBNHook: folded {before - count_batch_norms(model)} of '
-            f'{before} batch norms into their convs', logger='current')
+            f'{before} batch norms into their convs',
+            logger='current')

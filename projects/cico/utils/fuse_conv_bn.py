@@ -17,9 +17,8 @@ from torch.nn.modules.conv import _ConvNd
 def _fold(conv: _ConvNd, bn: _BatchNorm) -> _ConvNd:
     """``conv`` with ``bn`` (eval statistics) folded into it, in place."""
     if conv.out_channels != bn.num_features:
-        raise ValueError(
-            f'cannot fold {bn} into {conv}: {bn.num_features} vs '
-            f'{conv.out_channels} channels')
+        raise ValueError(f'cannot fold {bn} into {conv}: {bn.num_features} vs '
+                         f'{conv.out_channels} channels')
     scale = (bn.weight if bn.affine else torch.ones_like(bn.running_var)) \
         / torch.sqrt(bn.running_var + bn.eps)
     shift = bn.bias if bn.affine else torch.zeros_like(bn.running_mean)
