@@ -1,13 +1,8 @@
 """CiCo-MMDet: clip-in clip-out video instance segmentation as an MMDetection
 3.x plugin. Importing this package registers every CiCo module in mmdet's
 registries (``custom_imports = dict(imports=['projects.cico'])``)."""
-from . import (
-    apis,
-    datasets,
-    engine,
-    evaluation,
-    models,  # noqa: F401
-    visualization)
+from . import apis, datasets, engine, evaluation  # noqa: F401
+from . import models, visualization  # noqa: F401
 from .utils import register_checkpoint_loader
 
 register_checkpoint_loader()  # local checkpoints: weights_only=True
