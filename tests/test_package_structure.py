@@ -1,9 +1,10 @@
 """The package's layering and size rules, checked on its source.
 
-Layers, lowest first: ``utils`` -> ``models`` | ``datasets`` | ``engine``
--> ``evaluation`` -> ``visualization`` -> ``apis``. A module imports only from its own layer
-and the layers below it (``models`` and ``datasets`` are peers that never
-import each other); nothing in the package imports ``tools``.
+Layers, lowest first: ``utils`` -> ``models`` | ``datasets`` |
+``engine`` -> ``evaluation`` -> ``visualization`` -> ``apis``. A module
+imports only from its own layer and the layers below it (``models``,
+``datasets`` and ``engine`` are peers that never import each other);
+nothing in the package imports ``tools``.
 """
 import ast
 import os.path as osp

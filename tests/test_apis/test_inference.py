@@ -1,6 +1,7 @@
 """init_model + VideoInferencer on mp4 / frame folder; the demo tool (video,
 YouTube-VIS json, id maps); to_vis_json equals the metric's export; the
 streaming test equals a whole-video reference run; the show-dir hook."""
+import copy
 import json
 import os.path as osp
 import subprocess
@@ -21,6 +22,7 @@ from mmengine.structures import InstanceData
 from projects.cico.apis import VideoInferencer, init_model, open_source
 from projects.cico.apis.inference import instance_id_map
 from projects.cico.datasets.synthvis_meta import SYNTHVIS_CLASSES
+from projects.cico.utils.fuse_conv_bn import count_batch_norms
 from projects.cico.utils.masks import rle_to_masks
 from tools.dataset_converters.synthvis_generator import generate_synthvis
 
@@ -109,6 +111,38 @@ def test_inferencer_streams_every_frame_once(setup):
     assert r.instances.masks.dtype == torch.bool
     assert r.instances.masks.shape[1:] == r.image.shape[:2]
     assert len(r.instances) > 0
+
+
+def test_fused_batch_norms_give_the_same_tracks(setup):
+    """``fuse_conv_bn=True`` folds every BN (here with non-trivial running
+    statistics) and streams the same tracks: ids, labels, masks; scores
+    within float rounding."""
+    model = init_model(setup['cfg'], setup['ckpt'])
+    gen = torch.Generator().manual_seed(0)
+    for m in model.modules():
+        if isinstance(m, torch.nn.modules.batchnorm._BatchNorm):
+            n = m.num_features
+            m.running_mean.copy_(0.1 * torch.randn(n, generator=gen))
+            m.running_var.copy_(0.5 + 1.5 * torch.rand(n, generator=gen))
+            m.weight.data.copy_(0.5 + torch.rand(n, generator=gen))
+            m.bias.data.copy_(0.1 * torch.randn(n, generator=gen))
+    fused = copy.deepcopy(model)
+    assert count_batch_norms(model) > 20  # ResNet-18's 20 and the heads'
+    plain = list(VideoInferencer(model).stream(setup['video_dir']))
+    folded = list(
+        VideoInferencer(fused, fuse_conv_bn=True).stream(setup['video_dir']))
+    assert count_batch_norms(fused) == 0
+    assert len(plain) == len(folded) == setup['n_frames']
+    assert sum(len(r.instances) for r in plain) > 0
+    for a, b in zip(plain, folded):
+        assert a.instances.instances_id.tolist(
+        ) == b.instances.instances_id.tolist()
+        assert a.instances.labels.tolist() == b.instances.labels.tolist()
+        assert torch.allclose(
+            a.instances.scores, b.instances.scores, atol=1e-4)
+        inter = (a.instances.masks & b.instances.masks).flatten(1).sum(1)
+        union = (a.instances.masks | b.instances.masks).flatten(1).sum(1)
+        assert (inter >= 0.99 * union).all()
 
 
 def test_streaming_test_equals_reference_runs(setup):

@@ -32,6 +32,9 @@ def test_parse_args_outputs_and_device():
     args = demo.parse_args(
         ['v.mp4', 'c.py', 'k.pth', '--out-masks', 'd', '--device', 'cpu'])
     assert args.out_masks == 'd' and args.device == 'cpu'
+    assert not args.fuse_conv_bn
+    assert demo.parse_args(
+        ['v.mp4', 'c.py', 'k.pth', '--show', '--fuse-conv-bn']).fuse_conv_bn
     with pytest.raises(SystemExit):  # nothing to do
         demo.parse_args(['v.mp4', 'c.py', 'k.pth'])
 

@@ -75,6 +75,31 @@ def test_val_curve_merges_resumed_sessions(tmp_path):
     assert curve[2][1]['AR10'] == pytest.approx(12.0)
 
 
+def test_train_sums_the_time_of_resumed_sessions(tmp_path, monkeypatch):
+    """An interrupted session's seconds count; the resumed session passes
+    --resume and DONE records the total; a finished run is not retrained."""
+    clock = iter([100., 130., 500., 545.])
+    monkeypatch.setattr(protocol.time, 'time', lambda: next(clock))
+    calls = []
+
+    def fake_run(cmd, env, log):
+        calls.append(cmd)
+        if len(calls) == 1:
+            (tmp_path / 'last_checkpoint').write_text('iter_10.pth')
+            raise SystemExit('killed')
+
+    monkeypatch.setattr(protocol, 'run', fake_run)
+    with pytest.raises(SystemExit):
+        protocol.train('c.py', str(tmp_path), ['a=1'], {}, 'log')
+    assert protocol.run_seconds(str(tmp_path)) == 30
+    assert not (tmp_path / 'DONE').exists()
+    protocol.train('c.py', str(tmp_path), ['a=1'], {}, 'log')
+    assert '--resume' not in calls[0] and '--resume' in calls[1]
+    assert (tmp_path / 'DONE').read_text() == 'c.py\nseconds 75\n'
+    protocol.train('c.py', str(tmp_path), ['a=1'], {}, 'log')
+    assert len(calls) == 2
+
+
 def test_is_flat_over_the_last_fifth():
     """Converged: AP within 1 point over iterations >= 80% of the run."""
     aps = [1, 5, 9, 12, 20, 30, 35, 39.6, 40.5, 40]

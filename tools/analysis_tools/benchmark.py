@@ -154,8 +154,18 @@ def build_model(cfg, checkpoint, device, channels_last, fuse=False):
     if fuse:
         fuse_conv_bn(model)
     if channels_last:
-        model = model.to(memory_format=torch.channels_last)
+        to_channels_last(model)
     return model
+
+
+def to_channels_last(model: torch.nn.Module) -> None:
+    """4-D weights (Conv2d) to ``channels_last``, 5-D ones (the CPH towers'
+    and the CMH's Conv3d) to ``channels_last_3d``; ``Module.to`` refuses a
+    model that holds both."""
+    formats = {4: torch.channels_last, 5: torch.channels_last_3d}
+    for p in model.parameters():
+        if p.dim() in formats:
+            p.data = p.data.contiguous(memory_format=formats[p.dim()])
 
 
 def peak_memory_mib(device):

@@ -31,6 +31,7 @@ import os.path as osp
 import shutil
 import subprocess
 import sys
+import time
 from typing import Dict, List, Sequence, Tuple
 
 import numpy as np
@@ -127,17 +128,35 @@ def ensure_data(data: str, env: Dict[str, str], log: str) -> None:
 
 def train(config: str, work_dir: str, options: Sequence[str],
           env: Dict[str, str], log: str) -> None:
-    """Train unless ``work_dir/DONE`` exists; resume an interrupted run."""
+    """Train unless ``work_dir/DONE`` exists; resume an interrupted run.
+    ``DONE`` holds the config and the wall-clock seconds of the run (summed
+    over the sessions of a resumed run, ``work_dir/SECONDS``)."""
     if osp.isfile(osp.join(work_dir, 'DONE')):
         return
     resume = ['--resume'] if osp.isfile(osp.join(work_dir,
                                                  'last_checkpoint')) else []
-    run([
-        sys.executable, 'tools/train.py', config, '--work-dir', work_dir,
-        *resume, '--cfg-options', *options
-    ], env, log)
+    start = time.time()
+    try:
+        run([
+            sys.executable, 'tools/train.py', config, '--work-dir', work_dir,
+            *resume, '--cfg-options', *options
+        ], env, log)
+    finally:  # an interrupted session's time counts too
+        seconds = run_seconds(work_dir) + time.time() - start
+        os.makedirs(work_dir, exist_ok=True)
+        with open(osp.join(work_dir, 'SECONDS'), 'w') as f:
+            f.write(f'{seconds:.0f}\n')
     with open(osp.join(work_dir, 'DONE'), 'w') as f:
-        f.write(config + '\n')
+        f.write(f'{config}\nseconds {seconds:.0f}\n')
+
+
+def run_seconds(work_dir: str) -> float:
+    """Wall-clock training seconds of a run so far (0 when unknown)."""
+    path = osp.join(work_dir, 'SECONDS')
+    if not osp.isfile(path):
+        return 0.
+    with open(path) as f:
+        return float(f.read().split()[0])
 
 
 def publish_stage1(work_dir: str) -> str:
@@ -270,7 +289,8 @@ def run_protocol(args: argparse.Namespace) -> Dict[str, object]:
                     f'model.init_cfg.checkpoint={init}', *args.cfg_options
                 ], env, log)
             curves[f'{variant}_seed{seed}'] = val_curve(work)
-    return dict(device=device, root=root, curves=curves)
+    seconds = {name: run_seconds(osp.join(root, name)) for name in curves}
+    return dict(device=device, root=root, curves=curves, seconds=seconds)
 
 
 def has_cuda() -> bool:
@@ -291,7 +311,14 @@ def main(argv=None) -> None:
     png = osp.join(out['root'], 'ap_vs_iter.png')
     plot(curves, png)
     with open(osp.join(out['root'], 'results.json'), 'w') as f:
-        json.dump(dict(data=DATA, curves=curves, flat=flat), f, indent=1)
+        json.dump(
+            dict(
+                data=DATA,
+                curves=curves,
+                flat=flat,
+                train_seconds=out['seconds']),
+            f,
+            indent=1)
     print()
     print(table(results))
     print(f'\n{args.fcn}, {args.seeds} seed(s), device {out["device"]}; '
@@ -299,6 +326,9 @@ def main(argv=None) -> None:
     bent = [n for n, ok in flat.items() if not ok]
     print('converged (AP within 1 point over the last fifth): ' +
           ('all runs' if not bent else 'not ' + ', '.join(bent)))
+    print('training time (wall clock, min): ' +
+          ', '.join(f'{name} {s / 60:.0f}'
+                    for name, s in out['seconds'].items()))
     print(f'curves: {png}')
 
 

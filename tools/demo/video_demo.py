@@ -78,6 +78,11 @@ def parse_args(argv=None):
         help='PyTorch backend: the network in half precision (float16 on '
         'CUDA, bfloat16 on the CPU)')
     p.add_argument(
+        '--fuse-conv-bn',
+        action='store_true',
+        help='PyTorch backend: fold batch norms into the convs before them '
+        '(same results, faster; docs/speed.md)')
+    p.add_argument(
         '--trust-checkpoint',
         action='store_true',
         help='the checkpoint is trusted (sets CICO_TRUST_CHECKPOINTS=1)')
@@ -172,7 +177,8 @@ def main(argv=None) -> int:
         model,
         score_thr=args.score_thr,
         fp16=args.fp16 or None,
-        onnx_file=args.onnx)
+        onnx_file=args.onnx,
+        fuse_conv_bn=args.fuse_conv_bn)
     fps = args.fps or src_fps or 6.0
     sink = VideoSink(args.out, fps) if args.out else None
     try:

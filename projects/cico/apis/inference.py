@@ -33,6 +33,7 @@ from mmengine.structures import InstanceData
 from ..datasets.clip_layout import (ClipLayout, clip_frame_metainfo,
                                     resolve_clip_overlap, stream_clip)
 from ..evaluation.vis_format import format_video_tracks
+from ..utils.fuse_conv_bn import fuse_conv_bn as fold_batch_norms
 from ..utils.masks import rle_to_masks
 from .onnx_backend import OrtClipModel
 
@@ -162,6 +163,10 @@ class VideoInferencer:
             (``tools/deployment/export_onnx.py``) in onnxruntime instead of
             PyTorch (:class:`~.onnx_backend.OrtClipModel`); the
             post-processing is the same.
+        fuse_conv_bn (bool): fold the model's batch norms into the convs
+            before them (in place; the same results up to float rounding,
+            faster on the CPU: docs/speed.md). The model can no longer be
+            trained afterwards.
     """
 
     def __init__(self,
@@ -169,8 +174,12 @@ class VideoInferencer:
                  clip_overlap: Optional[int] = None,
                  score_thr: float = 0.,
                  fp16: Optional[bool] = None,
-                 onnx_file: Optional[str] = None) -> None:
+                 onnx_file: Optional[str] = None,
+                 fuse_conv_bn: bool = False) -> None:
         self.model = model
+        if fuse_conv_bn:
+            model.eval()
+            fold_batch_norms(model)
         if fp16 is not None:
             model.half_precision = bool(fp16)
         # what runs a clip: the model, or its network in onnxruntime
