@@ -181,6 +181,25 @@ def test_benchmark_channels_last_takes_conv3d():
     assert torch.allclose(forward(x), ref, atol=1e-5)
 
 
+def test_benchmark_counts_conv_macs_by_hand():
+    """Conv2d(3, 4, 3) on 8x8: 4*6*6 outputs x 3*9 = 3888 MACs; grouped
+    Conv3d(4, 2, 3, groups=2) on its 4x6x6x6 -> 2*4*4*4 outputs x 2*27 =
+    6912; nothing while disabled."""
+    import torch
+    bm = load_tool('benchmark')
+    c2 = torch.nn.Conv2d(3, 4, 3)
+    c3 = torch.nn.Conv3d(4, 2, 3, groups=2)
+    net = torch.nn.ModuleList([c2, c3])
+    macs = bm.ConvMacs(net)
+    y = c2(torch.zeros(6, 3, 8, 8))  # 6 frames
+    assert macs.macs == 0
+    macs.enabled = True
+    c2(torch.zeros(1, 3, 8, 8))
+    assert macs.macs == 3888
+    c3(y.transpose(0, 1)[None])
+    assert macs.macs == 3888 + 6912
+
+
 def test_benchmark_two_models_in_one_run():
     env = dict(os.environ, PYTHONPATH=str(REPO_ROOT))
     proc = subprocess.run([
@@ -197,7 +216,8 @@ def test_benchmark_two_models_in_one_run():
     assert proc.returncode == 0, proc.stderr[-3000:]
     lines = re.findall(
         r'cico_yolact_r18_synthvis: (\d+) ms per output frame .* over (\d+) '
-        r'frames.*peak memory (\d+) MiB; ([\d.]+) M parameters', proc.stdout)
+        r'frames.*peak memory (\d+) MiB; ([\d.]+) M parameters; '
+        r'[\d.]+ conv GMACs per output frame', proc.stdout)
     assert len(lines) == 2, proc.stdout
     for ms, frames, mib, params in lines:
         assert int(ms) > 0 and int(mib) > 0

@@ -14,7 +14,9 @@ Without loading: a synthetic video (random frames of --input-size) goes through
 the clip loop exactly as in testing (T, T_o and padding of the config's test
 dataset, features of overlap frames reused, tracker on), ``model.test_step``
 per clip (pre- and post-processing included). Time per OUTPUT frame = total
-time / emitted frames, after the warm-up clips.
+time / emitted frames, after the warm-up clips. The same timed steps count
+the convolutions' multiply-accumulates per output frame (conv GMACs), so that
+a time ratio can be read next to the FLOP ratio of the two models.
 
 With loading (--with-loading): the config's test dataloader on its real data,
 data loading included.
@@ -46,6 +48,7 @@ from mmdet.structures import DetDataSample, TrackDataSample  # noqa: E402
 from mmengine.config import Config, DictAction  # noqa: E402
 from mmengine.registry import init_default_scope  # noqa: E402
 from mmengine.runner import load_checkpoint  # noqa: E402
+from torch.nn.modules.conv import _ConvNd  # noqa: E402
 
 import projects.cico  # noqa: E402,F401
 from projects.cico.datasets.clip_layout import (  # noqa: E402
@@ -188,6 +191,26 @@ def timed_test_step(model, data, device) -> float:
     return time.perf_counter() - t0
 
 
+class ConvMacs:
+    """Multiply-accumulates of every ``Conv2d``/``Conv3d`` call of a model
+    while ``enabled``: output elements x input channels per group x kernel
+    volume (the convolutions are what the FLOPs of both models are; the
+    matmuls that assemble masks are small next to them)."""
+
+    def __init__(self, model: torch.nn.Module) -> None:
+        self.macs = 0
+        self.enabled = False
+        for m in model.modules():
+            if isinstance(m, _ConvNd):
+                m.register_forward_hook(self._count)
+
+    def _count(self, module, inputs, output) -> None:
+        if self.enabled:
+            self.macs += output.numel() * (module.in_channels //
+                                           module.groups) * int(
+                                               np.prod(module.kernel_size))
+
+
 def frame_meta(h, w, frame_id, video_id=0, length=1):
     return dict(
         img_shape=(h, w),
@@ -209,8 +232,9 @@ def cico_clip_loop(cfg):
     return t_len, resolve_clip_overlap(t_len, ds.get('clip_overlap'))
 
 
-def time_cico(model, cfg, frames, warmup, device):
-    """Seconds per emitted frame over the timed clips of a synthetic video."""
+def time_cico(model, cfg, frames, warmup, device, macs=None):
+    """Seconds per emitted frame over the timed clips of a synthetic video;
+    ``macs`` (:class:`ConvMacs`) counts the timed clips."""
     t_len, overlap = cico_clip_loop(cfg)
     length = frames.shape[0]
     h, w = frames.shape[-2:]
@@ -229,6 +253,8 @@ def time_cico(model, cfg, frames, warmup, device):
                 samples.append(s)
             track.video_data_samples = samples
             data = dict(inputs=[frames[clip.frame_inds]], data_samples=[track])
+            if macs is not None:
+                macs.enabled = c >= warmup
             seconds = timed_test_step(model, data, device)
             if c >= warmup:
                 elapsed += seconds
@@ -236,8 +262,9 @@ def time_cico(model, cfg, frames, warmup, device):
     return elapsed / max(emitted, 1), emitted
 
 
-def time_frame_model(model, frames, warmup, device, video):
-    """Seconds per frame of a frame-level mmdet model (or MaskTrack)."""
+def time_frame_model(model, frames, warmup, device, video, macs=None):
+    """Seconds per frame of a frame-level mmdet model (or MaskTrack);
+    ``macs`` (:class:`ConvMacs`) counts the timed frames."""
     h, w = frames.shape[-2:]
     elapsed, n = 0.0, 0
     with torch.no_grad():
@@ -252,6 +279,8 @@ def time_frame_model(model, frames, warmup, device, video):
                 data = dict(inputs=[frames[i:i + 1]], data_samples=[track])
             else:
                 data = dict(inputs=[frames[i]], data_samples=[s])
+            if macs is not None:
+                macs.enabled = i >= warmup
             seconds = timed_test_step(model, data, device)
             if i >= warmup:
                 elapsed += seconds
@@ -354,14 +383,19 @@ def worker(args):
         step = t_len - overlap
         length = t_len + step * (args.warmup + args.num_clips - 1)
         frames = torch.randint(0, 256, (length, 3, h, w), dtype=torch.uint8)
+        macs = ConvMacs(model)
         if is_cico(cfg):
-            sec, n = time_cico(model, cfg, frames, args.warmup, args.device)
+            sec, n = time_cico(model, cfg, frames, args.warmup, args.device,
+                               macs)
         else:
             video = 'detector' in cfg.model or cfg.model.get(
                 'type', '').endswith(('RCNN', 'Video'))
             sec, n = time_frame_model(model, frames, args.warmup, args.device,
-                                      video)
-        out.update(sec_per_frame=sec, frames=n)
+                                      video, macs)
+        out.update(
+            sec_per_frame=sec,
+            frames=n,
+            conv_gmacs=macs.macs / 1e9 / max(n, 1))
         if args.with_loading and is_cico(cfg):
             out['sec_per_frame_loading'], _ = time_with_loading(
                 model, cfg, args.num_clips, args.device)
@@ -414,9 +448,12 @@ def report(name, res, args):
               f'{args.input_size[1]}; {mem}; {params}')
         return res['sec_per_step']
     sec = res['sec_per_frame']
+    # the onnxruntime path runs no torch convs: nothing counted
+    macs = (f'; {res["conv_gmacs"]:.1f} conv GMACs per output frame'
+            if res.get('conv_gmacs') else '')
     print(f'{name}: {sec * 1000:.0f} ms per output frame ({1 / sec:.2f} '
           f'frames/s) over {res["frames"]} frames, without data loading; '
-          f'{mem}; {params}')
+          f'{mem}; {params}{macs}')
     if 'sec_per_frame_loading' in res:
         sl = res['sec_per_frame_loading']
         print(f'{name}: {sl * 1000:.0f} ms per output frame with data '
