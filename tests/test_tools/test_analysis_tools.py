@@ -198,6 +198,7 @@ def test_benchmark_counts_conv_macs_by_hand():
     assert macs.macs == 3888
     c3(y.transpose(0, 1)[None])
     assert macs.macs == 3888 + 6912
+    assert macs.by_part == {'0': 3888, '1': 6912}  # by top-level child
 
 
 def test_benchmark_two_models_in_one_run():

@@ -37,6 +37,8 @@ import os.path as osp
 import resource
 import sys
 import time
+from functools import partial
+from typing import Dict
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 sys.path.insert(0, ROOT)
@@ -195,20 +197,27 @@ class ConvMacs:
     """Multiply-accumulates of every ``Conv2d``/``Conv3d`` call of a model
     while ``enabled``: output elements x input channels per group x kernel
     volume (the convolutions are what the FLOPs of both models are; the
-    matmuls that assemble masks are small next to them)."""
+    matmuls that assemble masks are small next to them). ``by_part``: the
+    same per top-level submodule (backbone, neck, bbox_head, mask_head)."""
 
     def __init__(self, model: torch.nn.Module) -> None:
-        self.macs = 0
+        self.by_part: Dict[str, int] = {}
         self.enabled = False
-        for m in model.modules():
+        for name, m in model.named_modules():
             if isinstance(m, _ConvNd):
-                m.register_forward_hook(self._count)
+                m.register_forward_hook(
+                    partial(self._count,
+                            name.split('.')[0]))
 
-    def _count(self, module, inputs, output) -> None:
+    @property
+    def macs(self) -> int:
+        return sum(self.by_part.values())
+
+    def _count(self, part, module, inputs, output) -> None:
         if self.enabled:
-            self.macs += output.numel() * (module.in_channels //
-                                           module.groups) * int(
-                                               np.prod(module.kernel_size))
+            self.by_part[part] = self.by_part.get(part, 0) + output.numel() * (
+                module.in_channels // module.groups) * int(
+                    np.prod(module.kernel_size))
 
 
 def frame_meta(h, w, frame_id, video_id=0, length=1):
@@ -395,7 +404,10 @@ def worker(args):
         out.update(
             sec_per_frame=sec,
             frames=n,
-            conv_gmacs=macs.macs / 1e9 / max(n, 1))
+            conv_gmacs={
+                part: v / 1e9 / max(n, 1)
+                for part, v in macs.by_part.items()
+            })
         if args.with_loading and is_cico(cfg):
             out['sec_per_frame_loading'], _ = time_with_loading(
                 model, cfg, args.num_clips, args.device)
@@ -449,8 +461,11 @@ def report(name, res, args):
         return res['sec_per_step']
     sec = res['sec_per_frame']
     # the onnxruntime path runs no torch convs: nothing counted
-    macs = (f'; {res["conv_gmacs"]:.1f} conv GMACs per output frame'
-            if res.get('conv_gmacs') else '')
+    parts = res.get('conv_gmacs') or {}
+    macs = (f'; {sum(parts.values()):.1f} conv GMACs per output frame (' +
+            ', '.join(f'{k} {v:.1f}'
+                      for k, v in parts.items()) + ')') if parts else ''
+
     print(f'{name}: {sec * 1000:.0f} ms per output frame ({1 / sec:.2f} '
           f'frames/s) over {res["frames"]} frames, without data loading; '
           f'{mem}; {params}{macs}')
