@@ -58,7 +58,7 @@ say "3/5 test on the valid split"
 say "4/5 ONNX export"
 if [ -f tools/deployment/export_onnx.py ] && "$PY" -c "import onnx" 2>/dev/null; then
   "$PY" tools/deployment/export_onnx.py "$CONFIG" "$WORK/train/iter_50.pth" \
-    --trust-checkpoint --out "$WORK/cico_r50.onnx" --shape 360 640 \
+    --trust-checkpoint --out "$WORK/cico_r50.onnx" --shape 384 640 \
     | tee -a "$SUMMARY"
 else
   echo "ONNX export: skipped (tools/deployment/export_onnx.py or onnx missing)" \
