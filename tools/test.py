@@ -72,7 +72,7 @@ def parse_args(argv=None) -> argparse.Namespace:
         '--fuse-conv-bn',
         action='store_true',
         help='fold the batch norms into the convs before testing (same '
-        'results up to float rounding, faster: docs/speed.md)')
+        'results up to float rounding; speed: docs/speed.md)')
     add_runner_args(parser, example='test_dataloader.num_workers=0')
     return parse_tool_args(parser, argv)
 

@@ -81,7 +81,7 @@ def parse_args(argv=None):
         '--fuse-conv-bn',
         action='store_true',
         help='PyTorch backend: fold batch norms into the convs before them '
-        '(same results, faster; docs/speed.md)')
+        '(same results, one pass less per BN; docs/speed.md)')
     p.add_argument(
         '--trust-checkpoint',
         action='store_true',

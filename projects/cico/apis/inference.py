@@ -165,7 +165,7 @@ class VideoInferencer:
             post-processing is the same.
         fuse_conv_bn (bool): fold the model's batch norms into the convs
             before them (in place; the same results up to float rounding,
-            faster on the CPU: docs/speed.md). The model can no longer be
+            one pass less per BN: docs/speed.md). The model can no longer be
             trained afterwards.
     """
 
