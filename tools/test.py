@@ -73,6 +73,11 @@ def parse_args(argv=None) -> argparse.Namespace:
         action='store_true',
         help='fold the batch norms into the convs before testing (same '
         'results up to float rounding; speed: docs/speed.md)')
+    parser.add_argument(
+        '--channels-last',
+        action='store_true',
+        help='conv weights in channels-last memory format (same results; '
+        'speed: docs/speed.md)')
     add_runner_args(parser, example='test_dataloader.num_workers=0')
     return parse_tool_args(parser, argv)
 
@@ -139,6 +144,9 @@ def main(argv=None) -> None:
     if args.fuse_conv_bn:
         cfg.custom_hooks = list(cfg.get('custom_hooks',
                                         [])) + [dict(type='FuseConvBNHook')]
+    if args.channels_last:
+        cfg.custom_hooks = list(cfg.get('custom_hooks',
+                                        [])) + [dict(type='ChannelsLastHook')]
     if args.format_only or args.outfile_prefix is not None:
         setup_export(cfg, args.format_only, args.outfile_prefix)
     if args.show_dir is not None:

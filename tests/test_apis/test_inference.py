@@ -113,10 +113,12 @@ def test_inferencer_streams_every_frame_once(setup):
     assert len(r.instances) > 0
 
 
-def test_fused_batch_norms_give_the_same_tracks(setup):
+@pytest.mark.parametrize('switch', ['fuse_conv_bn', 'channels_last'])
+def test_speed_switches_give_the_same_tracks(setup, switch):
     """``fuse_conv_bn=True`` folds every BN (here with non-trivial running
-    statistics) and streams the same tracks: ids, labels, masks; scores
-    within float rounding."""
+    statistics), ``channels_last=True`` converts the conv weights; both
+    stream the same tracks: ids, labels, masks; scores within float
+    rounding."""
     model = init_model(setup['cfg'], setup['ckpt'])
     gen = torch.Generator().manual_seed(0)
     for m in model.modules():
@@ -130,8 +132,14 @@ def test_fused_batch_norms_give_the_same_tracks(setup):
     assert count_batch_norms(model) > 20  # ResNet-18's 20 and the heads'
     plain = list(VideoInferencer(model).stream(setup['video_dir']))
     folded = list(
-        VideoInferencer(fused, fuse_conv_bn=True).stream(setup['video_dir']))
-    assert count_batch_norms(fused) == 0
+        VideoInferencer(fused, **{
+            switch: True
+        }).stream(setup['video_dir']))
+    if switch == 'fuse_conv_bn':
+        assert count_batch_norms(fused) == 0
+    else:
+        assert fused.backbone.conv1.weight.is_contiguous(
+            memory_format=torch.channels_last)
     assert len(plain) == len(folded) == setup['n_frames']
     assert sum(len(r.instances) for r in plain) > 0
     for a, b in zip(plain, folded):

@@ -159,28 +159,6 @@ def test_benchmark_clip_loop_is_the_datasets():
             for m in c} == {(3, 5)}
 
 
-def test_benchmark_channels_last_takes_conv3d():
-    """``--channels-last`` on a model with Conv2d and Conv3d (CiCo's CMH):
-    each weight in its own format, the same outputs."""
-    import torch
-    bm = load_tool('benchmark')
-    torch.manual_seed(0)
-    net = torch.nn.ModuleDict(
-        dict(c2=torch.nn.Conv2d(3, 4, 3), c3=torch.nn.Conv3d(4, 2, 3)))
-    x = torch.randn(1, 3, 6, 8, 8)  # (N, C, T, H, W)
-
-    def forward(x):
-        y = net.c2(x.transpose(1, 2).flatten(0, 1))  # frames through 2D
-        return net.c3(y.unflatten(0, (1, 6)).transpose(1, 2))
-
-    ref = forward(x)
-    bm.to_channels_last(net)
-    assert net.c2.weight.is_contiguous(memory_format=torch.channels_last)
-    assert net.c3.weight.is_contiguous(memory_format=torch.channels_last_3d)
-    assert not net.c2.weight.is_contiguous()
-    assert torch.allclose(forward(x), ref, atol=1e-5)
-
-
 def test_benchmark_counts_conv_macs_by_hand():
     """Conv2d(3, 4, 3) on 8x8: 4*6*6 outputs x 3*9 = 3888 MACs; grouped
     Conv3d(4, 2, 3, groups=2) on its 4x6x6x6 -> 2*4*4*4 outputs x 2*27 =

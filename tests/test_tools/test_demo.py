@@ -32,9 +32,11 @@ def test_parse_args_outputs_and_device():
     args = demo.parse_args(
         ['v.mp4', 'c.py', 'k.pth', '--out-masks', 'd', '--device', 'cpu'])
     assert args.out_masks == 'd' and args.device == 'cpu'
-    assert not args.fuse_conv_bn
-    assert demo.parse_args(
-        ['v.mp4', 'c.py', 'k.pth', '--show', '--fuse-conv-bn']).fuse_conv_bn
+    assert not (args.fuse_conv_bn or args.channels_last)
+    args = demo.parse_args([
+        'v.mp4', 'c.py', 'k.pth', '--show', '--fuse-conv-bn', '--channels-last'
+    ])
+    assert args.fuse_conv_bn and args.channels_last
     with pytest.raises(SystemExit):  # nothing to do
         demo.parse_args(['v.mp4', 'c.py', 'k.pth'])
 

@@ -452,16 +452,18 @@ def test_test_refuses_untrusted_and_runs_published(trained, exported, synthvis,
     assert_same_predictions(preds, expected)
 
 
-def test_test_fuse_conv_bn_gives_the_same_predictions(trained, exported,
-                                                      synthvis, tmp_path):
-    """--fuse-conv-bn folds every BN (backbone, CMH) after the checkpoint
-    is loaded; the exported predictions are those of the unfused model."""
+def test_test_speed_switches_give_the_same_predictions(trained, exported,
+                                                       synthvis, tmp_path):
+    """--fuse-conv-bn folds every BN (backbone, CMH) and --channels-last
+    converts the conv weights after the checkpoint is loaded; the exported
+    predictions are those of the plain model."""
     prefix = tmp_path / 'export' / 'ytvis_valid'
     proc = run_test_tool(
         str(trained['work_dir'] / 'iter_2.pth'),
         tmp_path / 'work',
         synthvis['root'],
         '--fuse-conv-bn',
+        '--channels-last',
         '--format-only',
         '--outfile-prefix',
         str(prefix),
@@ -471,6 +473,9 @@ def test_test_fuse_conv_bn_gives_the_same_predictions(trained, exported,
     found = re.search(r'FuseConvBNHook: folded (\d+) of (\d+) batch norms',
                       log)
     assert found and found.group(1) == found.group(2) != '0', describe(proc)
+    assert log.index('Load checkpoint from') < found.start()
+    found = re.search(r'ChannelsLastHook: (\d+) conv weights', log)
+    assert found and int(found.group(1)) > 20, describe(proc)
     assert log.index('Load checkpoint from') < found.start()
     preds = json.loads(Path(f'{prefix}.json').read_text())
     expected = json.loads(Path(f'{exported["prefix"]}.json').read_text())

@@ -57,6 +57,7 @@ from projects.cico.datasets.clip_layout import (  # noqa: E402
     clip_frame_metainfo, num_clips, resolve_clip_overlap, video_clip)
 from projects.cico.utils import trust_all_checkpoints  # noqa: E402
 from projects.cico.utils.fuse_conv_bn import fuse_conv_bn  # noqa: E402
+from projects.cico.utils.memory_format import to_channels_last  # noqa: E402
 
 
 def parse_args():
@@ -161,16 +162,6 @@ def build_model(cfg, checkpoint, device, channels_last, fuse=False):
     if channels_last:
         to_channels_last(model)
     return model
-
-
-def to_channels_last(model: torch.nn.Module) -> None:
-    """4-D weights (Conv2d) to ``channels_last``, 5-D ones (the CPH towers'
-    and the CMH's Conv3d) to ``channels_last_3d``; ``Module.to`` refuses a
-    model that holds both."""
-    formats = {4: torch.channels_last, 5: torch.channels_last_3d}
-    for p in model.parameters():
-        if p.dim() in formats:
-            p.data = p.data.contiguous(memory_format=formats[p.dim()])
 
 
 def peak_memory_mib(device):

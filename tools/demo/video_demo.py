@@ -83,6 +83,11 @@ def parse_args(argv=None):
         help='PyTorch backend: fold batch norms into the convs before them '
         '(same results, one pass less per BN; docs/speed.md)')
     p.add_argument(
+        '--channels-last',
+        action='store_true',
+        help='PyTorch backend: conv weights in channels-last memory format '
+        '(same results; docs/speed.md)')
+    p.add_argument(
         '--trust-checkpoint',
         action='store_true',
         help='the checkpoint is trusted (sets CICO_TRUST_CHECKPOINTS=1)')
@@ -178,7 +183,8 @@ def main(argv=None) -> int:
         score_thr=args.score_thr,
         fp16=args.fp16 or None,
         onnx_file=args.onnx,
-        fuse_conv_bn=args.fuse_conv_bn)
+        fuse_conv_bn=args.fuse_conv_bn,
+        channels_last=args.channels_last)
     fps = args.fps or src_fps or 6.0
     sink = VideoSink(args.out, fps) if args.out else None
     try:

@@ -35,6 +35,7 @@ from ..datasets.clip_layout import (ClipLayout, clip_frame_metainfo,
 from ..evaluation.vis_format import format_video_tracks
 from ..utils.fuse_conv_bn import fuse_conv_bn as fold_batch_norms
 from ..utils.masks import rle_to_masks
+from ..utils.memory_format import to_channels_last
 from .onnx_backend import OrtClipModel
 
 IMG_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp', '.webp')
@@ -167,6 +168,8 @@ class VideoInferencer:
             before them (in place; the same results up to float rounding,
             one pass less per BN: docs/speed.md). The model can no longer be
             trained afterwards.
+        channels_last (bool): the model's conv weights in channels-last
+            memory format (in place; the same results, docs/speed.md).
     """
 
     def __init__(self,
@@ -175,11 +178,14 @@ class VideoInferencer:
                  score_thr: float = 0.,
                  fp16: Optional[bool] = None,
                  onnx_file: Optional[str] = None,
-                 fuse_conv_bn: bool = False) -> None:
+                 fuse_conv_bn: bool = False,
+                 channels_last: bool = False) -> None:
         self.model = model
         if fuse_conv_bn:
             model.eval()
             fold_batch_norms(model)
+        if channels_last:
+            to_channels_last(model)
         if fp16 is not None:
             model.half_precision = bool(fp16)
         # what runs a clip: the model, or its network in onnxruntime
