@@ -141,12 +141,12 @@ def main(argv=None) -> None:
     cfg.load_from = args.checkpoint
     if args.fp16:
         cfg.model.setdefault('test_cfg', {})['fp16'] = True
-    if args.fuse_conv_bn:
-        cfg.custom_hooks = list(cfg.get('custom_hooks',
-                                        [])) + [dict(type='FuseConvBNHook')]
-    if args.channels_last:
-        cfg.custom_hooks = list(cfg.get('custom_hooks',
-                                        [])) + [dict(type='ChannelsLastHook')]
+    # test-time speed switches: hooks that run after the checkpoint is loaded
+    cfg.custom_hooks = list(cfg.get('custom_hooks', [])) + [
+        dict(type=hook) for flag, hook in (
+            ('fuse_conv_bn', 'FuseConvBNHook'),
+            ('channels_last', 'ChannelsLastHook')) if getattr(args, flag)
+    ]
     if args.format_only or args.outfile_prefix is not None:
         setup_export(cfg, args.format_only, args.outfile_prefix)
     if args.show_dir is not None:
