@@ -1,12 +1,13 @@
 """tools/analysis_tools/run_synthvis_protocol.py: the protocol's configs,
 the validation curves of resumed runs, convergence and the table."""
+import argparse
 import importlib.util
 import json
 import os.path as osp
 from pathlib import Path
 
 import pytest
-from mmengine.config import Config
+from mmengine.config import Config, DictAction
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SPEC = importlib.util.spec_from_file_location(
@@ -148,3 +149,53 @@ def test_seeds_must_not_be_negative():
     assert protocol.parse_args(['--fcn', 'yolact', '--seeds', '0']).seeds == 0
     with pytest.raises(SystemExit):
         protocol.parse_args(['--fcn', 'yolact', '--seeds', '-1'])
+
+
+@pytest.mark.parametrize('fcn', ['yolact', 'condinst'])
+def test_stage2_iters_stretches_the_schedule(fcn):
+    """1,200 stage-2 iterations: LR steps at 70% and 90% (840, 1,080) and
+    the first validation at half the run, like the configs' 600."""
+    opts = protocol.stage2_schedule(fcn, 1200)
+    parser = argparse.ArgumentParser()
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction)
+    parsed = parser.parse_args(['--cfg-options', *opts]).cfg_options
+    for variant in ('cico', 'fifo'):
+        cfg = Config.fromfile(protocol.config_path(fcn, variant))
+        assert cfg.train_cfg.max_iters == 600
+        cfg.merge_from_dict(parsed)
+        assert cfg.train_cfg.max_iters == 1200
+        assert cfg.train_cfg.val_begin == 600
+        assert cfg.train_cfg.val_interval == 100
+        warmup, steps = cfg.param_scheduler
+        assert (warmup.type, warmup.end) == ('LinearLR', 50)
+        assert steps.milestones == [840, 1080] and steps.end == 1200
+
+
+def test_stage2_iters_runs_beside_the_default_runs(tmp_path, monkeypatch):
+    """--stage2-iters 1200 trains into cico_seed0_1200it / fifo_seed0_1200it
+    with the stretched schedule, from the same stage 1, and leaves the
+    default runs' directories alone."""
+    trained = []
+
+    def fake_train(config, work_dir, options, env, log):
+        trained.append((osp.basename(work_dir), options))
+
+    monkeypatch.setattr(protocol, 'train', fake_train)
+    monkeypatch.setattr(protocol, 'ensure_data', lambda *a: None)
+    monkeypatch.setattr(protocol, 'publish_stage1', lambda d: 'stage1-x.pth')
+    args = protocol.parse_args([
+        '--fcn', 'yolact', '--seeds', '1', '--stage2-iters', '1200',
+        '--device', 'cpu', '--work-dir',
+        str(tmp_path)
+    ])
+    out = protocol.run_protocol(args)
+    names = [name for name, _ in trained]
+    assert names == ['stage1', 'cico_seed0_1200it', 'fifo_seed0_1200it']
+    assert sorted(
+        out['curves']) == ['cico_seed0_1200it', 'fifo_seed0_1200it', 'stage1']
+    for _, options in trained[1:]:
+        assert 'train_cfg.max_iters=1200' in options
+        assert 'model.init_cfg.checkpoint=stage1-x.pth' in options
+    assert 'train_cfg.max_iters=1200' not in trained[0][1]
+    with pytest.raises(SystemExit):
+        protocol.parse_args(['--fcn', 'yolact', '--stage2-iters', '50'])

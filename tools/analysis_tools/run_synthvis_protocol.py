@@ -2,7 +2,7 @@
 
     python tools/analysis_tools/run_synthvis_protocol.py --fcn yolact \
         [--seeds 3] [--device cpu|cuda] [--work-dir DIR] [--data DIR]
-        [--cfg-options k=v ...]
+        [--stage2-iters N] [--cfg-options k=v ...]
 
 (defaults: --work-dir work_dirs/synthvis_protocol, --data
 data/synthvis_protocol)
@@ -22,6 +22,12 @@ resumes from its last checkpoint, so the command continues where it stopped.
 It prints a markdown table (mean and standard deviation over seeds, the
 CiCo - FiFo difference) and writes ``<work-dir>/<fcn>/ap_vs_iter.png`` and
 ``<work-dir>/<fcn>/results.json``.
+
+``--stage2-iters N`` runs stage 2 for N iterations instead of the configs'
+600, with the schedule scaled to it (LR steps and the first validation at the
+same fractions of the run), from the same stage-1 model. These runs live
+beside the default ones (``cico_seed0_<N>it``, ``results_<N>it.json``,
+``ap_vs_iter_<N>it.png``), so both schedules can be compared.
 """
 import argparse
 import glob
@@ -79,9 +85,17 @@ def parse_args(argv=None) -> argparse.Namespace:
         nargs='+',
         default=[],
         help='extra key=value overrides for every run (both stages)')
+    p.add_argument(
+        '--stage2-iters',
+        type=int,
+        default=None,
+        help='stage-2 length (default: the configs\' 600); LR steps and '
+        'the first validation scale with it')
     args = p.parse_args(argv)
     if args.seeds < 0:
         p.error('--seeds must be >= 0')
+    if args.stage2_iters is not None and args.stage2_iters < 100:
+        p.error('--stage2-iters must be >= 100 (validation runs every 100)')
     return args
 
 
@@ -91,6 +105,29 @@ def config_path(fcn: str, row: str) -> str:
         cico=f'cico_{fcn}_r18_stage2_t3.py',
         fifo=f'fifo_{fcn}_r18_stage2_t1.py')
     return osp.join(CONFIG_DIR, names[row])
+
+
+def stage2_schedule(fcn: str, iters: int) -> List[str]:
+    """``--cfg-options`` that stretch the stage-2 configs' schedule to
+    ``iters`` iterations: the MultiStepLR steps and the first validation
+    stay at the same fractions of the run, the warm-up and the validation
+    interval stay as they are."""
+    from mmengine.config import Config
+    cfg = Config.fromfile(config_path(fcn, 'cico'))
+    old = cfg.train_cfg.max_iters
+    opts = [
+        f'train_cfg.max_iters={iters}',
+        f'train_cfg.val_begin={round(cfg.train_cfg.val_begin * iters / old)}'
+    ]
+    for i, sched in enumerate(cfg.param_scheduler):
+        if sched.type != 'MultiStepLR':
+            continue
+        steps = ','.join(str(round(m * iters / old)) for m in sched.milestones)
+        opts += [
+            f'param_scheduler.{i}.milestones=[{steps}]',
+            f'param_scheduler.{i}.end={iters}'
+        ]
+    return opts
 
 
 def run_env(device: str) -> Dict[str, str]:
@@ -280,17 +317,27 @@ def run_protocol(args: argparse.Namespace) -> Dict[str, object]:
         [*data_opts, 'randomness.seed=0', *args.cfg_options], env, log)
     init = publish_stage1(stage1_dir)
     curves = {'stage1': val_curve(stage1_dir)}
+    schedule = ([] if args.stage2_iters is None else stage2_schedule(
+        args.fcn, args.stage2_iters))
     for seed in range(args.seeds):
         for variant in VARIANTS:
-            work = osp.join(root, f'{variant}_seed{seed}')
+            name = f'{variant}_seed{seed}{suffix(args)}'
+            work = osp.join(root, name)
             train(
                 config_path(args.fcn, variant), work, [
                     *data_opts, f'randomness.seed={seed}',
-                    f'model.init_cfg.checkpoint={init}', *args.cfg_options
+                    f'model.init_cfg.checkpoint={init}', *schedule,
+                    *args.cfg_options
                 ], env, log)
-            curves[f'{variant}_seed{seed}'] = val_curve(work)
+            curves[name] = val_curve(work)
     seconds = {name: run_seconds(osp.join(root, name)) for name in curves}
     return dict(device=device, root=root, curves=curves, seconds=seconds)
+
+
+def suffix(args: argparse.Namespace) -> str:
+    """Name suffix of the stage-2 runs and outputs of a non-default
+    ``--stage2-iters``."""
+    return '' if args.stage2_iters is None else f'_{args.stage2_iters}it'
 
 
 def has_cuda() -> bool:
@@ -308,9 +355,9 @@ def main(argv=None) -> None:
             raise SystemExit(f'run {name} has no validation result')
         results.setdefault(name.split('_')[0], []).append(curve[-1][1])
     flat = {name: is_flat(curve) for name, curve in curves.items()}
-    png = osp.join(out['root'], 'ap_vs_iter.png')
+    png = osp.join(out['root'], f'ap_vs_iter{suffix(args)}.png')
     plot(curves, png)
-    with open(osp.join(out['root'], 'results.json'), 'w') as f:
+    with open(osp.join(out['root'], f'results{suffix(args)}.json'), 'w') as f:
         json.dump(
             dict(
                 data=DATA,
@@ -321,7 +368,10 @@ def main(argv=None) -> None:
             indent=1)
     print()
     print(table(results))
-    print(f'\n{args.fcn}, {args.seeds} seed(s), device {out["device"]}; '
+    length = ('' if args.stage2_iters is None else
+              f', stage 2 {args.stage2_iters} iterations')
+    print(f'\n{args.fcn}, {args.seeds} seed(s){length}, '
+          f'device {out["device"]}; '
           f'SynthVIS valid, YouTube-VIS mask AP in %, mean ± sample std')
     bent = [n for n, ok in flat.items() if not ok]
     print('converged (AP within 1 point over the last fifth): ' +
