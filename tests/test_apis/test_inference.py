@@ -113,12 +113,14 @@ def test_inferencer_streams_every_frame_once(setup):
     assert len(r.instances) > 0
 
 
-@pytest.mark.parametrize('switch', ['fuse_conv_bn', 'channels_last'])
+@pytest.mark.parametrize('switch',
+                         ['fuse_conv_bn', 'channels_last', 'inference_mode'])
 def test_speed_switches_give_the_same_tracks(setup, switch):
     """``fuse_conv_bn=True`` folds every BN (here with non-trivial running
-    statistics), ``channels_last=True`` converts the conv weights; both
-    stream the same tracks: ids, labels, masks; scores within float
-    rounding."""
+    statistics), ``channels_last=True`` converts the conv weights,
+    ``inference_mode=True`` runs the clips (and the tracker's state carried
+    between them) under ``torch.inference_mode()``; all stream the same
+    tracks: ids, labels, masks; scores within float rounding."""
     model = init_model(setup['cfg'], setup['ckpt'])
     gen = torch.Generator().manual_seed(0)
     for m in model.modules():
@@ -131,15 +133,25 @@ def test_speed_switches_give_the_same_tracks(setup, switch):
     fused = copy.deepcopy(model)
     assert count_batch_norms(model) > 20  # ResNet-18's 20 and the heads'
     plain = list(VideoInferencer(model).stream(setup['video_dir']))
+    modes = []  # whether each clip ran under torch.inference_mode()
+    test_step = fused.test_step
+
+    def recording_test_step(data):
+        modes.append(torch.is_inference_mode_enabled())
+        return test_step(data)
+
+    fused.test_step = recording_test_step
     folded = list(
         VideoInferencer(fused, **{
             switch: True
         }).stream(setup['video_dir']))
     if switch == 'fuse_conv_bn':
         assert count_batch_norms(fused) == 0
-    else:
+    elif switch == 'channels_last':
         assert fused.backbone.conv1.weight.is_contiguous(
             memory_format=torch.channels_last)
+    else:
+        assert modes == [True] * len(modes) and len(modes) > 1
     assert len(plain) == len(folded) == setup['n_frames']
     assert sum(len(r.instances) for r in plain) > 0
     for a, b in zip(plain, folded):

@@ -99,6 +99,11 @@ def parse_args():
         help='fold the batch norms into the convs of both models '
         '(tools/test.py --fuse-conv-bn)')
     p.add_argument(
+        '--inference-mode',
+        action='store_true',
+        help='run both models under torch.inference_mode() instead of '
+        'torch.no_grad()')
+    p.add_argument(
         '--device', default='cuda' if torch.cuda.is_available() else 'cpu')
     p.add_argument('--clip-len', type=int, default=3, help=argparse.SUPPRESS)
     p.add_argument(
@@ -232,7 +237,18 @@ def cico_clip_loop(cfg):
     return t_len, resolve_clip_overlap(t_len, ds.get('clip_overlap'))
 
 
-def time_cico(model, cfg, frames, warmup, device, macs=None):
+def grad_off(inference_mode=False):
+    """``torch.inference_mode()`` or ``torch.no_grad()``."""
+    return torch.inference_mode() if inference_mode else torch.no_grad()
+
+
+def time_cico(model,
+              cfg,
+              frames,
+              warmup,
+              device,
+              macs=None,
+              inference_mode=False):
     """Seconds per emitted frame over the timed clips of a synthetic video;
     ``macs`` (:class:`ConvMacs`) counts the timed clips."""
     t_len, overlap = cico_clip_loop(cfg)
@@ -240,7 +256,7 @@ def time_cico(model, cfg, frames, warmup, device, macs=None):
     h, w = frames.shape[-2:]
     total = num_clips(length, t_len, overlap)
     elapsed, emitted = 0.0, 0
-    with torch.no_grad():
+    with grad_off(inference_mode):
         for c in range(total):
             clip = video_clip(length, c, t_len, overlap)
             track = TrackDataSample()
@@ -262,12 +278,18 @@ def time_cico(model, cfg, frames, warmup, device, macs=None):
     return elapsed / max(emitted, 1), emitted
 
 
-def time_frame_model(model, frames, warmup, device, video, macs=None):
+def time_frame_model(model,
+                     frames,
+                     warmup,
+                     device,
+                     video,
+                     macs=None,
+                     inference_mode=False):
     """Seconds per frame of a frame-level mmdet model (or MaskTrack);
     ``macs`` (:class:`ConvMacs`) counts the timed frames."""
     h, w = frames.shape[-2:]
     elapsed, n = 0.0, 0
-    with torch.no_grad():
+    with grad_off(inference_mode):
         for i in range(frames.shape[0]):
             s = DetDataSample()
             s.set_metainfo(frame_meta(h, w, i, 0, frames.shape[0]))
@@ -386,12 +408,12 @@ def worker(args):
         macs = ConvMacs(model)
         if is_cico(cfg):
             sec, n = time_cico(model, cfg, frames, args.warmup, args.device,
-                               macs)
+                               macs, args.inference_mode)
         else:
             video = 'detector' in cfg.model or cfg.model.get(
                 'type', '').endswith(('RCNN', 'Video'))
             sec, n = time_frame_model(model, frames, args.warmup, args.device,
-                                      video, macs)
+                                      video, macs, args.inference_mode)
         out.update(
             sec_per_frame=sec,
             frames=n,
@@ -426,6 +448,8 @@ def measure(config, checkpoint, options, args, clip_len=None, onnx=None):
         cmd.append('--channels-last')
     if args.fuse_conv_bn:
         cmd.append('--fuse-conv-bn')
+    if args.inference_mode:
+        cmd.append('--inference-mode')
     if args.with_loading:
         cmd.append('--with-loading')
     if onnx:

@@ -170,6 +170,10 @@ class VideoInferencer:
             trained afterwards.
         channels_last (bool): the model's conv weights in channels-last
             memory format (in place; the same results, docs/speed.md).
+        inference_mode (bool): run the clips under ``torch.inference_mode()``
+            instead of ``torch.no_grad()`` (the same results). The result
+            tensors are then inference tensors: they cannot be modified in
+            place outside ``torch.inference_mode()`` (clone them first).
     """
 
     def __init__(self,
@@ -179,8 +183,10 @@ class VideoInferencer:
                  fp16: Optional[bool] = None,
                  onnx_file: Optional[str] = None,
                  fuse_conv_bn: bool = False,
-                 channels_last: bool = False) -> None:
+                 channels_last: bool = False,
+                 inference_mode: bool = False) -> None:
         self.model = model
+        self.inference_mode = inference_mode
         if fuse_conv_bn:
             model.eval()
             fold_batch_norms(model)
@@ -287,7 +293,8 @@ class VideoInferencer:
             clip = stream_clip(clip_index, t, self.clip_overlap,
                                len(clip_frames), is_last)
             data = pseudo_collate([self._clip_data(clip, clip_frames)])
-            with torch.no_grad():
+            with (torch.inference_mode()
+                  if self.inference_mode else torch.no_grad()):
                 out = self.runner.test_step(data)[0]
             for k, frame in enumerate(out):
                 if frame.metainfo['is_output_frame']:
