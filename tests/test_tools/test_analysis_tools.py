@@ -80,8 +80,62 @@ def test_finished_rows_are_reused_and_tabulated(tmp_path, capsys):
     ])
     out = capsys.readouterr().out
     assert '[ablations]' not in out
-    assert '| table2_overlap_0 | 25.0 | 50.0 | 12.5 | 30.0 | 40.0 |' in out
-    assert '| table2_overlap_1 | 35.0 | 50.0 | 12.5 | 30.0 | 40.0 |' in out
+    assert '| table2_overlap_0 | 1 | 25.0 | 50.0 | 12.5 | 30.0 | 40.0 |' in out
+    assert '| table2_overlap_1 | 1 | 35.0 | 50.0 | 12.5 | 30.0 | 40.0 |' in out
+
+
+def test_seeds_and_base_runs(tmp_path, capsys, monkeypatch):
+    """Test-time rows are tested on the base's finished runs, one per seed
+    (randomness.seed=k passed), and tabulated as mean ± sample std."""
+    ra = load_tool('run_ablations')
+    calls = []
+
+    def fake_run(cmd, env, log):
+        calls.append(cmd)
+        assert cmd[1] == 'tools/test.py', 'nothing may be trained'
+        out = cmd[cmd.index('--out') + 1]
+        seed = int(cmd[-1].split('=')[1])
+        overlap = int(cmd[2][-4])  # table2_overlap_<k>.py
+        with open(out, 'wb') as f:
+            pickle.dump(
+                {'youtube_vis/segm_mAP': 0.3 + seed / 10 + overlap / 100}, f)
+
+    monkeypatch.setattr(ra, 'run', fake_run)
+    for k in range(2):
+        run_dir = tmp_path / f'base_seed{k}'
+        run_dir.mkdir()
+        (run_dir / 'iter_6.pth').write_bytes(b'')
+        (run_dir / 'last_checkpoint').write_text(str(run_dir / 'iter_6.pth'))
+    ra.main([
+        '--rows', 'table2_overlap_0', 'table2_overlap_2', '--base', BASE,
+        '--work-dir',
+        str(tmp_path / 'abl'), '--seeds', '2', '--base-runs',
+        str(tmp_path / 'base_seed{seed}')
+    ])
+    assert len(calls) == 4
+    assert [c[3] for c in calls] == [
+        str(tmp_path / f'base_seed{k}' / 'iter_6.pth') for k in (0, 0, 1, 1)
+    ]
+    assert all('--trust-checkpoint' in c for c in calls)
+    out = capsys.readouterr().out
+    # AP 30 and 40 (+ overlap / 100): mean 35.0, sample std 7.1
+    assert '| table2_overlap_0 | 2 | 35.0 ± 7.1 | - | - | - | - |' in out
+    assert '| table2_overlap_2 | 2 | 37.0 ± 7.1 | - | - | - | - |' in out
+    assert 'mean ± sample std over seeds 0-1' in out
+    # a training row is not the base's: it would be trained
+    calls.clear()
+    with pytest.raises(AssertionError, match='nothing may be trained'):
+        ra.main([
+            '--rows', 'table1b_cph_2d', '--base', BASE, '--work-dir',
+            str(tmp_path / 'abl2'), '--seeds', '1', '--base-runs',
+            str(tmp_path / 'base_seed{seed}')
+        ])
+    with pytest.raises(SystemExit, match='has no last_checkpoint'):
+        ra.main([
+            '--rows', 'table2_overlap_0', '--base', BASE, '--work-dir',
+            str(tmp_path / 'abl3'), '--seeds', '3', '--base-runs',
+            str(tmp_path / 'base_seed{seed}')
+        ])
 
 
 # ----------------------------------------------------------------- plot_loss
@@ -204,3 +258,86 @@ def test_benchmark_two_models_in_one_run():
         assert float(params) == pytest.approx(float(lines[0][3]))
     ratio = re.search(r'ratio .* ([\d.]+)x time per output frame', proc.stdout)
     assert ratio and float(ratio.group(1)) > 0
+
+
+# ------------------------------------------------------- analyze_vis_errors
+def _vis_jsons(tmp_path):
+    """One video of 2 frames, one 4x4 object; results: the object (tp) and
+    a higher-scored track of the empty corner (background)."""
+    import numpy as np
+    from pycocotools import mask as mask_utils
+
+    def rle(r0, c0):
+        m = np.zeros((8, 8), np.uint8)
+        m[r0:r0 + 4, c0:c0 + 4] = 1
+        enc = mask_utils.encode(np.asfortranarray(m))
+        enc['counts'] = enc['counts'].decode()
+        return enc
+
+    gt = dict(
+        videos=[dict(id=1, height=8, width=8, length=2)],
+        categories=[dict(id=1, name='a')],
+        annotations=[
+            dict(
+                id=1,
+                video_id=1,
+                category_id=1,
+                iscrowd=0,
+                height=8,
+                width=8,
+                segmentations=[rle(0, 0)] * 2,
+                areas=[16, 16],
+                bboxes=[[0, 0, 4, 4]] * 2)
+        ])
+    preds = [
+        dict(
+            video_id=1,
+            category_id=1,
+            score=0.9,
+            segmentations=[rle(4, 4)] * 2),
+        dict(
+            video_id=1,
+            category_id=1,
+            score=0.5,
+            segmentations=[rle(0, 0)] * 2)
+    ]
+    (tmp_path / 'gt.json').write_text(json.dumps(gt))
+    (tmp_path / 'run').mkdir()
+    (tmp_path / 'run' / 'results.json').write_text(json.dumps(preds))
+    return tmp_path / 'gt.json', tmp_path / 'run' / 'results.json'
+
+
+def test_analyze_vis_errors_prints_and_writes_the_analysis(tmp_path, capsys):
+    tool = load_tool('analyze_vis_errors')
+    gt, res = _vis_jsons(tmp_path)
+    out = tmp_path / 'errors.json'
+    assert tool.main(
+        [str(gt),
+         str(res),
+         str(res), '--label', 'x', 'y', '--out',
+         str(out)]) == 0
+    text = capsys.readouterr().out
+    # 1 track of each kind, the background one scored 0.9; AP 50 as is
+    # (precision 1/2 at recall 1), 100 without it or with perfect ranking
+    assert ('| x | 2.0 | 0/1 | 1 (0.50) | 0 (-) | 0 (-) | 0 (-) | 0 (-) | '
+            '1 (0.90) |') in text
+    assert ('| y | 50.0 / 50.0 | 50.0 / 50.0 | 50.0 / 50.0 | 50.0 / 50.0 | '
+            '50.0 / 50.0 | 100.0 / 100.0 | 100.0 / 100.0 |') in text
+    saved = json.loads(out.read_text())
+    assert saved['x']['above_median_tp']['background'] == 1
+    assert saved['y']['ap']['ranking'] == pytest.approx([100., 100.])
+
+
+def test_analyze_vis_errors_names_bad_results(tmp_path):
+    tool = load_tool('analyze_vis_errors')
+    gt, res = _vis_jsons(tmp_path)
+    res.write_text(json.dumps([{'video_id': 1, 'score': 0.5}]))
+    with pytest.raises(
+            ValueError,
+            match=r"results.json: track 0 lacks \['category_id', "
+            r"'segmentations'\]"):
+        tool.main([str(gt), str(res)])
+    with pytest.raises(FileNotFoundError, match='results file not found'):
+        tool.main([str(gt), str(tmp_path / 'none.json')])
+    with pytest.raises(SystemExit):
+        tool.parse_args([str(gt), str(res), '--label', 'a', 'b'])

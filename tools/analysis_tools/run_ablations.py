@@ -4,6 +4,7 @@ a markdown table of YouTube-VIS AP per row.
     python tools/analysis_tools/run_ablations.py --rows table1b table2
         [--base configs/cico_yolact_r18_synthvis.py]
         [--work-dir work_dirs/ablations] [--cfg-options k=v ...]
+        [--seeds 3] [--base-runs 'work_dirs/protocol/cico_seed{seed}']
 
 --rows takes file names or prefixes of configs/ablations/*.py. Every row is
 rebased on --base with CICO_ABLATION_BASE (see configs/ablations/README.md).
@@ -11,6 +12,13 @@ Rows whose training is identical (they differ only in test-time keys, like
 Table 2's overlap T_o) share one trained checkpoint. Finished rows are not
 trained again (their checkpoint and metrics are kept in the work dir), so an
 interrupted run continues where it stopped.
+
+--seeds N runs every row with randomness.seed 0..N-1 (work dir
+WORK_DIR/seed<k>) and tabulates the mean and sample standard deviation.
+--base-runs gives finished trainings of the base itself (a pattern with
+{seed}, e.g. the SynthVIS protocol's stage-2 CiCo runs): rows whose training
+equals the base's (test-time rows such as Table 2) are tested on their last
+checkpoint instead of being trained again.
 """
 import argparse
 import glob
@@ -46,7 +54,22 @@ def parse_args(argv=None):
         nargs='+',
         default=[],
         help='extra key=value overrides for every row')
-    return p.parse_args(argv)
+    p.add_argument(
+        '--seeds',
+        type=int,
+        default=0,
+        help='runs per row with randomness.seed 0..N-1 (0: one run with the '
+        'config\'s seed)')
+    p.add_argument(
+        '--base-runs',
+        help='finished trainings of the base, a directory pattern with '
+        '{seed}; rows that train like the base are only tested on them')
+    args = p.parse_args(argv)
+    if args.seeds < 0:
+        p.error('--seeds must be >= 0')
+    if args.base_runs and '{seed}' not in args.base_runs and args.seeds > 1:
+        p.error('--base-runs needs {seed} in it with --seeds > 1')
+    return args
 
 
 def select_rows(patterns):
@@ -111,47 +134,108 @@ def last_checkpoint(work_dir):
     return ckpt if osp.isfile(ckpt) else None
 
 
-def main(argv=None):
-    args = parse_args(argv)
-    env = row_env(args.base)
+def base_checkpoint(pattern, seed):
+    """The last checkpoint of the base's finished training for ``seed``."""
+    run_dir = pattern.format(seed=seed)
+    ckpt = last_checkpoint(run_dir)
+    if ckpt is None:
+        raise SystemExit(f'--base-runs: {run_dir} has no last_checkpoint '
+                         'pointing to an existing file')
+    return ckpt
+
+
+def run_rows(args, env, work_dir, options, seed):
+    """Train (unless shared or finished) and test every row once; returns
+    ``{row: metrics}``."""
     py = sys.executable
-    os.makedirs(args.work_dir, exist_ok=True)
+    os.makedirs(work_dir, exist_ok=True)
+    base_key = (
+        training_key(osp.abspath(args.base), env, options)
+        if args.base_runs else None)
+    extra = ['--cfg-options', *options] if options else []
     results = {}
     for row in select_rows(args.rows):
         cfg_path = osp.join(ABLATIONS, row + '.py')
-        key = training_key(cfg_path, env, args.cfg_options)
-        train_dir = osp.join(args.work_dir, 'train_' + key)
-        log = osp.join(args.work_dir, row + '.log')
-        metrics_file = osp.join(args.work_dir, row + '_metrics.pkl')
-        extra = ['--cfg-options', *args.cfg_options] \
-            if args.cfg_options else []
-        marker = osp.join(train_dir, 'DONE')
-        if not osp.isfile(marker):
-            resume = ['--resume'] if last_checkpoint(train_dir) else []
-            run([
-                py, 'tools/train.py', cfg_path, '--work-dir', train_dir,
-                *resume, *extra
-            ], env, log)
-            open(marker, 'w').write(row)
-        ckpt = last_checkpoint(train_dir)
+        key = training_key(cfg_path, env, options)
+        log = osp.join(work_dir, row + '.log')
+        metrics_file = osp.join(work_dir, row + '_metrics.pkl')
+        if key == base_key:
+            ckpt = base_checkpoint(args.base_runs, seed)
+        else:
+            train_dir = osp.join(work_dir, 'train_' + key)
+            marker = osp.join(train_dir, 'DONE')
+            if not osp.isfile(marker):
+                resume = ['--resume'] if last_checkpoint(train_dir) else []
+                run([
+                    py, 'tools/train.py', cfg_path, '--work-dir', train_dir,
+                    *resume, *extra
+                ], env, log)
+                open(marker, 'w').write(row)
+            ckpt = last_checkpoint(train_dir)
         if not osp.isfile(metrics_file):
             run([
                 py, 'tools/test.py', cfg_path, ckpt, '--work-dir',
-                osp.join(args.work_dir, 'test_' + row), '--out', metrics_file,
-                *extra
+                osp.join(work_dir, 'test_' + row), '--out', metrics_file,
+                '--trust-checkpoint', *extra
             ], env, log)
         import mmengine
         results[row] = mmengine.load(metrics_file)
-    print()
-    print('| row | ' + ' | '.join(c for c, _ in COLUMNS) + ' |')
-    print('|---|' + '---|' * len(COLUMNS))
-    for row, metrics in results.items():
-        vals = []
+    return results
+
+
+def cell(values):
+    """``mean`` for one run, ``mean ± sample std`` for several (in %)."""
+    if not values:
+        return '-'
+    vals = [100 * v for v in values]
+    mean = sum(vals) / len(vals)
+    if len(vals) == 1:
+        return f'{mean:.1f}'
+    std = (sum((v - mean)**2 for v in vals) / (len(vals) - 1))**0.5
+    return f'{mean:.1f} ± {std:.1f}'
+
+
+def table(per_seed):
+    """Markdown table over the runs of every row."""
+    rows = list(per_seed[0])
+    lines = [
+        '| row | runs | ' + ' | '.join(c for c, _ in COLUMNS) + ' |',
+        '|---|---|' + '---|' * len(COLUMNS)
+    ]
+    for row in rows:
+        cells = []
         for _, key in COLUMNS:
-            v = [m for k, m in metrics.items() if k.endswith('/' + key)]
-            vals.append(f'{100 * v[0]:.1f}' if v else '-')
-        print(f'| {row} | ' + ' | '.join(vals) + ' |')
-    print(f'\nbase: {args.base}; AP in %, YouTube-VIS metric')
+            vals = [
+                m for res in per_seed for k, m in res[row].items()
+                if k.endswith('/' + key)
+            ]
+            cells.append(cell(vals))
+        lines.append(f'| {row} | {len(per_seed)} | ' + ' | '.join(cells) +
+                     ' |')
+    return '\n'.join(lines)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    env = row_env(args.base)
+    if args.seeds == 0:
+        per_seed = [
+            run_rows(args, env, args.work_dir, args.cfg_options, seed=0)
+        ]
+    else:
+        per_seed = [
+            run_rows(
+                args,
+                env,
+                osp.join(args.work_dir, f'seed{k}'),
+                [*args.cfg_options, f'randomness.seed={k}'],
+                seed=k) for k in range(args.seeds)
+        ]
+    print()
+    print(table(per_seed))
+    print(f'\nbase: {args.base}; AP in %, YouTube-VIS metric' +
+          (f'; mean ± sample std over seeds 0-{args.seeds - 1}' if args.seeds >
+           1 else ''))
 
 
 if __name__ == '__main__':
