@@ -62,8 +62,8 @@ def test_video_ious_by_hand():
     np.testing.assert_allclose(viou, [[0.25, 0.], [0.4, 0.]])
     np.testing.assert_allclose(shared, [[1., 0.], [0.4, 0.]])
     with pytest.raises(
-            ValueError, match='pred track 0 has 3 frames, '
-            'ground truth 0 has 4'):
+            ValueError, match=r'different numbers of frames: '
+            r'\[3, 4\]'):
         video_ious([track(A)[:3]], [track(A)])
 
 
@@ -143,5 +143,10 @@ def test_bad_input_is_named():
             match=r'prediction 0 \(video 1\), frame '
             '0: bad segmentation'):
         classify_tracks(gt, [pred(1, 0.5, [dict(size=[H, W])] * FRAMES)])
+    with pytest.raises(
+            ValueError,
+            match=r'prediction 0 \(video 1\): 3 '
+            'segmentations for 4 frames'):
+        classify_tracks(gt, [pred(1, 0.5, track(A)[:3])])
     with pytest.raises(ValueError, match='need 0 < bkg_thr <= thr <= 1'):
         classify_tracks(gt, [], thr=0.3, bkg_thr=0.5)

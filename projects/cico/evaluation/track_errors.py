@@ -70,13 +70,15 @@ def _frame_rles(segs: Sequence[Any], height: int, width: int,
     return out
 
 
-def _inter_union(a: Optional[dict], b: Optional[dict]) -> Tuple[float, float]:
-    area_a = float(mask_utils.area(a)) if a is not None else 0.
-    area_b = float(mask_utils.area(b)) if b is not None else 0.
-    if a is None or b is None:
-        return 0., area_a + area_b
-    inter = float(mask_utils.area(mask_utils.merge([a, b], intersect=True)))
-    return inter, area_a + area_b - inter
+def _presence_areas(tracks: Sequence[_Rles],
+                    num_frames: int) -> Tuple[np.ndarray, np.ndarray]:
+    """(n, F) mask areas and presence of tracks of ``num_frames`` frames."""
+    areas = np.zeros((len(tracks), num_frames))
+    for i, trk in enumerate(tracks):
+        for t, r in enumerate(trk):
+            if r is not None:
+                areas[i, t] = mask_utils.area(r)
+    return areas, areas > 0
 
 
 def video_ious(preds: Sequence[_Rles],
@@ -94,23 +96,30 @@ def video_ious(preds: Sequence[_Rles],
         out) and ``(P, G)`` vIoU restricted to the frames where both are
         present (0 where there is none).
     """
-    viou = np.zeros((len(preds), len(gts)))
-    shared = np.zeros((len(preds), len(gts)))
-    for p, pred in enumerate(preds):
-        for g, gt in enumerate(gts):
-            if len(pred) != len(gt):
-                raise ValueError(f'pred track {p} has {len(pred)} frames, '
-                                 f'ground truth {g} has {len(gt)}')
-            i_all = u_all = i_both = u_both = 0.
-            for a, b in zip(pred, gt):
-                inter, union = _inter_union(a, b)
-                i_all += inter
-                u_all += union
-                if a is not None and b is not None:
-                    i_both += inter
-                    u_both += union
-            viou[p, g] = i_all / u_all if u_all > 0 else 0.
-            shared[p, g] = i_both / u_both if u_both > 0 else 0.
+    lengths = {len(t) for t in [*preds, *gts]}
+    if len(lengths) > 1:
+        raise ValueError('tracks of one video with different numbers of '
+                         f'frames: {sorted(lengths)}')
+    num_frames = lengths.pop() if lengths else 0
+    area_p, has_p = _presence_areas(preds, num_frames)
+    area_g, has_g = _presence_areas(gts, num_frames)
+    inter = np.zeros((len(preds), len(gts)))
+    for t in range(num_frames):  # one C call per frame for all pairs
+        ps, gs = has_p[:, t].nonzero()[0], has_g[:, t].nonzero()[0]
+        if not len(ps) or not len(gs):
+            continue
+        iou = np.asarray(
+            mask_utils.iou([preds[i][t] for i in ps], [gts[j][t] for j in gs],
+                           [0] * len(gs)))
+        both = area_p[ps, t][:, None] + area_g[gs, t][None]
+        inter[np.ix_(ps, gs)] += np.rint(iou * both / (1 + iou))
+    union = area_p.sum(1)[:, None] + area_g.sum(1)[None] - inter
+    union_both = (
+        area_p @ has_g.T.astype(float) + has_p.astype(float) @ area_g.T -
+        inter)
+    viou = np.divide(inter, union, out=np.zeros_like(inter), where=union > 0)
+    shared = np.divide(
+        inter, union_both, out=np.zeros_like(inter), where=union_both > 0)
     return viou, shared
 
 
@@ -196,6 +205,12 @@ def _iou_tables(gt: Dict[str, Any], preds: Sequence[Dict[str, Any]]):
     ious: Dict[int, Tuple[np.ndarray, np.ndarray]] = {}
     for vid, ks in preds_by_vid.items():
         h, w = videos[vid]['height'], videos[vid]['width']
+        length = videos[vid].get('length')
+        for k in ks:
+            n = len(preds[k]['segmentations'])
+            if length is not None and n != length:
+                raise ValueError(f'prediction {k} (video {vid}): {n} '
+                                 f'segmentations for {length} frames')
         p_rles = [
             _frame_rles(preds[k]['segmentations'], h, w,
                         f'prediction {k} (video {vid})') for k in ks
