@@ -93,6 +93,8 @@ def test_every_error_type():
     assert s['mean_score']['duplicate'] == pytest.approx(0.8)
     # the median tp score is 0.9: no false positive ranks above it
     assert set(s['above_median_tp'].values()) == {0}
+    # the tp (0.9) outscores every false positive
+    assert set(s['separation'].values()) == {1.0}
     assert (s['tracks_per_video'], s['num_gts'], s['missed']) == (6, 2, 1)
 
     # category a: AP 100 at every threshold; category b: nothing reaches
@@ -125,6 +127,8 @@ def test_ranking_and_removal_oracles_by_hand():
     ]
     tracks, _ = classify_tracks(gt, preds)
     assert [t['type'] for t in tracks] == ['background', 'tp']
+    sep = summarize_errors(tracks, [], 1)['separation']
+    assert sep['background'] == 0.0 and sep['class'] is None
     ap = oracle_ap(gt, preds, tracks, fixes=('ranking', 'background', 'mask'))
     assert ap['none'] == pytest.approx((50., 50.))
     assert ap['ranking'] == pytest.approx((100., 100.))

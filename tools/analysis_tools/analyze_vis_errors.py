@@ -21,12 +21,11 @@ from typing import Dict, List, Optional
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 sys.path.insert(0, REPO_ROOT)
 
+from projects.cico.evaluation import track_errors  # noqa: E402
 from projects.cico.evaluation.temporal_coherence import \
     load_annotations  # noqa: E402
-from projects.cico.evaluation.track_errors import (ERROR_TYPES,  # noqa: E402
-                                                   classify_tracks, oracle_ap,
-                                                   summarize_errors)
 
+ERROR_TYPES = track_errors.ERROR_TYPES
 FIXES = ERROR_TYPES[1:] + ('ranking', )
 
 
@@ -79,9 +78,10 @@ def load_results(path: str) -> List[dict]:
 
 def analyze(gt: dict, preds: List[dict], thr: float, bkg_thr: float) -> Dict:
     """Classification summary and oracle APs of one results list."""
-    tracks, gts = classify_tracks(gt, preds, thr=thr, bkg_thr=bkg_thr)
-    summary = summarize_errors(tracks, gts, len(gt['videos']))
-    summary['ap'] = oracle_ap(gt, preds, tracks, FIXES)
+    tracks, gts = track_errors.classify_tracks(
+        gt, preds, thr=thr, bkg_thr=bkg_thr)
+    summary = track_errors.summarize_errors(tracks, gts, len(gt['videos']))
+    summary['ap'] = track_errors.oracle_ap(gt, preds, tracks, FIXES)
     return summary
 
 
@@ -106,6 +106,17 @@ def to_markdown(labels: List[str], summaries: List[Dict]) -> str:
         lines.append(f'| {name} | {s["tracks_per_video"]:.1f} | '
                      f'{s["missed"]}/{s["num_gts"]} | ' + ' | '.join(cells) +
                      ' |')
+    sep_types = ERROR_TYPES[1:]
+    lines += [
+        '', '**Score separation**: P(a true positive outscores a track of '
+        'the type); 1 perfect, 0.5 chance', '',
+        '| result | ' + ' | '.join(sep_types) + ' |',
+        '|' + '---|' * (1 + len(sep_types))
+    ]
+    for name, s in zip(labels, summaries):
+        lines.append(f'| {name} | ' +
+                     ' | '.join(_fmt(s['separation'][t])
+                                for t in sep_types) + ' |')
     lines += [
         '', '**AP / AP50 with one error fixed** (removed; ranking: true '
         'positives scored above all false positives)', '',

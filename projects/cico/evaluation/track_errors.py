@@ -261,8 +261,11 @@ def summarize_errors(tracks: Sequence[dict], gts: Sequence[dict],
     Returns:
         dict: ``count`` and ``mean_score`` per type, ``above_median_tp``
         (false positives scored above the median true positive, per type),
-        ``tracks_per_video``, ``num_gts`` and ``missed`` (ground truths no
-        true positive matched).
+        ``separation`` (per false-positive type, the probability that a
+        random true positive outscores a random track of that type, ties
+        counting one half: 1 is a perfect ranking, 0.5 a useless one; None
+        without both), ``tracks_per_video``, ``num_gts`` and ``missed``
+        (ground truths no true positive matched).
     """
     scores = {
         t: [d['score'] for d in tracks if d['type'] == t]
@@ -283,9 +286,21 @@ def summarize_errors(tracks: Sequence[dict], gts: Sequence[dict],
                     for x in s) if median_tp is not None else len(s))
             for t, s in scores.items() if t != 'tp'
         },
+        separation={
+            t: _separation(scores['tp'], s)
+            for t, s in scores.items() if t != 'tp'
+        },
         tracks_per_video=len(tracks) / max(num_videos, 1),
         num_gts=len(gts),
         missed=sum(not g['matched'] for g in gts))
+
+
+def _separation(pos: Sequence[float], neg: Sequence[float]) -> Optional[float]:
+    """P(a positive scores above a negative), ties one half (the AUC)."""
+    if not len(pos) or not len(neg):
+        return None
+    p, n = np.asarray(pos)[:, None], np.asarray(neg)[None]
+    return float((p > n).mean() + 0.5 * (p == n).mean())
 
 
 def _ap(gt: Dict[str, Any], preds: List[Dict[str,
