@@ -208,6 +208,30 @@ def test_predict_pools_candidates_over_the_clip():
     assert (res.scores[:-1] >= res.scores[1:]).all()
 
 
+def test_candidates_from_chosen_clip_frames_only():
+    t = 3
+    head = make_head(t=t, test_cfg=ConfigDict(score_thr=0.0, nms_pre=10**6))
+    x, m = feats(t), metas(t)
+    every = clip_predictor.predict_candidates(head, x, m)[0]
+    head.test_cfg = ConfigDict(
+        score_thr=0.0, nms_pre=10**6, candidate_frames=[1])
+    mid = clip_predictor.predict_candidates(head, x, m)[0]
+    # exactly the middle frame's anchors of the unrestricted candidates
+    assert len(every) == 3 * len(mid) > 0
+    assert set(mid.frame_inds.tolist()) == {1}
+    from_mid = every.frame_inds == 1
+    assert torch.equal(mid.flat_anchors.sort()[0],
+                       every.flat_anchors[from_mid].sort()[0])
+    assert torch.allclose(mid.scores.sort()[0],
+                          every.scores[from_mid].sort()[0])
+    head.test_cfg = ConfigDict(score_thr=0.0, candidate_frames=[3])
+    with pytest.raises(
+            ValueError,
+            match=r'candidate_frames=\[3\]: need '
+            r'frame positions in 0..2'):
+        clip_predictor.predict_candidates(head, x, m)
+
+
 def test_frame_level_box_head_regresses_its_own_frame(clip_factory):
     """regress_clip_boxes=False (Table 1a): 4 deltas per anchor, targets
     from the anchor's own frame, the box repeated over the clip."""

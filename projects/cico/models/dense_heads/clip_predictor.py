@@ -43,8 +43,8 @@ def class_maps(head: nn.Module, x: Sequence[Tensor]) -> List[Tensor]:
 
 def select_candidates(head: nn.Module, cls_scores: List[Tensor],
                       priors: Tensor, c: int, cfg: ConfigType) -> InstanceData:
-    """Score threshold and top-k over the T frames of clip ``c``, and
-    where each kept anchor sits.
+    """Score threshold and top-k over the T frames of clip ``c`` (or the
+    frames in ``cfg.candidate_frames``), and where each kept anchor sits.
 
     Returns:
         InstanceData: ``scores``, ``labels``, ``cls_scores`` (k, C),
@@ -60,7 +60,11 @@ def select_candidates(head: nn.Module, cls_scores: List[Tensor],
         ..., :head.num_classes]
     s = flat.reshape(-1, head.num_classes)  # (T * A_all, C)
     best, label = s.max(1)
-    keep = (best > cfg.get('score_thr', 0.1)).nonzero()[:, 0]
+    ok = best > cfg.get('score_thr', 0.1)
+    frames = cfg.get('candidate_frames')
+    if frames is not None:  # anchors of these clip frames only
+        ok &= _frame_mask(frames, t, s.shape[0] // t, ok.device)
+    keep = ok.nonzero()[:, 0]
     nms_pre = cfg.get('nms_pre', 300)
     if keep.numel() > nms_pre:
         keep = keep[best[keep].topk(nms_pre)[1]]
@@ -83,6 +87,19 @@ def select_candidates(head: nn.Module, cls_scores: List[Tensor],
         locs=torch.stack(
             [torch.div(loc, widths, rounding_mode='floor'), loc % widths], 1),
         anchor_inds=in_level % a)
+
+
+def _frame_mask(frames: Sequence[int], t: int, per_frame: int,
+                device: torch.device) -> Tensor:
+    """(T * per_frame,) True for the anchors of the clip frames
+    ``frames`` (``test_cfg.candidate_frames``)."""
+    bad = [f for f in frames if not 0 <= f < t]
+    if bad or not len(frames):
+        raise ValueError(f'test_cfg.candidate_frames={list(frames)}: need '
+                         f'frame positions in 0..{t - 1} of the clip')
+    mask = torch.zeros(t, dtype=torch.bool, device=device)
+    mask[list(frames)] = True
+    return mask.repeat_interleave(per_frame)
 
 
 def decode_candidates(head: nn.Module, res: InstanceData, deltas: Tensor,
