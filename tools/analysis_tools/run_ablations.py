@@ -62,8 +62,9 @@ def parse_args(argv=None):
         'config\'s seed)')
     p.add_argument(
         '--base-runs',
-        help='finished trainings of the base, a directory pattern with '
-        '{seed}; rows that train like the base are only tested on them')
+        help='your own finished trainings of the base (their checkpoints '
+        'load as trusted), a directory pattern with {seed}; rows that train '
+        'like the base are only tested on them')
     args = p.parse_args(argv)
     if args.seeds < 0:
         p.error('--seeds must be >= 0')
