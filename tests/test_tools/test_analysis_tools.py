@@ -325,7 +325,7 @@ def test_analyze_vis_errors_prints_and_writes_the_analysis(tmp_path, capsys):
             '50.0 / 50.0 | 100.0 / 100.0 | 100.0 / 100.0 |') in text
     assert '| x | - | - | - | - | 0.00 |' in text  # separation
     saved = json.loads(out.read_text())
-    assert saved['x']['above_median_tp']['background'] == 1
+    assert saved['x']['separation']['background'] == 0.0
     assert saved['y']['ap']['ranking'] == pytest.approx([100., 100.])
 
 

@@ -89,47 +89,39 @@ def _fmt(x: Optional[float]) -> str:
     return '-' if x is None else f'{x:.2f}'
 
 
+def _table(title: str, columns: List[str], rows: List[List[str]]) -> List[str]:
+    """A titled markdown table."""
+    return [
+        title, '', '| ' + ' | '.join(columns) + ' |',
+        '|' + '---|' * len(columns),
+        *('| ' + ' | '.join(r) + ' |' for r in rows), ''
+    ]
+
+
 def to_markdown(labels: List[str], summaries: List[Dict]) -> str:
-    """Two tables: tracks per error type (count / mean score) and AP with
-    each error fixed."""
-    head = '| result | tracks/video | missed GT | ' + ' | '.join(
-        ERROR_TYPES) + ' |'
-    lines = [
-        '**Tracks by error type** (count, mean score)', '', head,
-        '|' + '---|' * (3 + len(ERROR_TYPES))
-    ]
-    for name, s in zip(labels, summaries):
-        cells = [
-            f'{s["count"][t]} ({_fmt(s["mean_score"][t])})'
-            for t in ERROR_TYPES
-        ]
-        lines.append(f'| {name} | {s["tracks_per_video"]:.1f} | '
-                     f'{s["missed"]}/{s["num_gts"]} | ' + ' | '.join(cells) +
-                     ' |')
-    sep_types = ERROR_TYPES[1:]
-    lines += [
-        '', '**Score separation**: P(a true positive outscores a track of '
-        'the type); 1 perfect, 0.5 chance', '',
-        '| result | ' + ' | '.join(sep_types) + ' |',
-        '|' + '---|' * (1 + len(sep_types))
-    ]
-    for name, s in zip(labels, summaries):
-        lines.append(f'| {name} | ' +
-                     ' | '.join(_fmt(s['separation'][t])
-                                for t in sep_types) + ' |')
-    lines += [
-        '', '**AP / AP50 with one error fixed** (removed; ranking: true '
-        'positives scored above all false positives)', '',
-        '| result | as is | ' + ' | '.join(FIXES) + ' |',
-        '|' + '---|' * (2 + len(FIXES))
-    ]
-    for name, s in zip(labels, summaries):
-        cells = [
-            f'{a:.1f} / {b:.1f}'
-            for a, b in (s['ap'][k] for k in ('none', ) + FIXES)
-        ]
-        lines.append(f'| {name} | ' + ' | '.join(cells) + ' |')
-    return '\n'.join(lines)
+    """Three tables: tracks per error type (count / mean score), score
+    separation per false-positive type, AP with each error fixed."""
+    fp_types = list(ERROR_TYPES[1:])
+    lines = _table('**Tracks by error type** (count, mean score)',
+                   ['result', 'tracks/video', 'missed GT', *ERROR_TYPES], [[
+                       name, f'{s["tracks_per_video"]:.1f}',
+                       f'{s["missed"]}/{s["num_gts"]}',
+                       *(f'{s["count"][t]} ({_fmt(s["mean_score"][t])})'
+                         for t in ERROR_TYPES)
+                   ] for name, s in zip(labels, summaries)])
+    lines += _table(
+        '**Score separation**: P(a true positive outscores a track of the '
+        'type); 1 perfect, 0.5 chance', ['result', *fp_types],
+        [[name, *(_fmt(s['separation'][t]) for t in fp_types)]
+         for name, s in zip(labels, summaries)])
+    lines += _table(
+        '**AP / AP50 with one error fixed** (removed; ranking: true '
+        'positives scored above all false positives)',
+        ['result', 'as is', *FIXES], [[
+            name, *(f'{a:.1f} / {b:.1f}'
+                    for a, b in (s['ap'][k] for k in ('none', ) + FIXES))
+        ] for name, s in zip(labels, summaries)])
+    return '\n'.join(lines).rstrip()
 
 
 def main(argv: Optional[List[str]] = None) -> int:

@@ -26,6 +26,7 @@ import hashlib
 import json
 import os
 import os.path as osp
+import statistics
 import subprocess
 import sys
 
@@ -189,11 +190,9 @@ def cell(values):
     if not values:
         return '-'
     vals = [100 * v for v in values]
-    mean = sum(vals) / len(vals)
     if len(vals) == 1:
-        return f'{mean:.1f}'
-    std = (sum((v - mean)**2 for v in vals) / (len(vals) - 1))**0.5
-    return f'{mean:.1f} ± {std:.1f}'
+        return f'{vals[0]:.1f}'
+    return f'{statistics.mean(vals):.1f} ± {statistics.stdev(vals):.1f}'
 
 
 def table(per_seed):

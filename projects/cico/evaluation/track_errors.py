@@ -55,7 +55,8 @@ _Rles = List[Optional[dict]]
 
 def _frame_rles(segs: Sequence[Any], height: int, width: int,
                 where: str) -> _Rles:
-    """Per-frame compressed RLEs (``None`` where absent or empty)."""
+    """Per-frame compressed RLEs (``None`` where absent; empty masks count
+    as absent in :func:`video_ious`)."""
     out: _Rles = []
     for t, seg in enumerate(segs):
         if seg is None:
@@ -66,7 +67,7 @@ def _frame_rles(segs: Sequence[Any], height: int, width: int,
         except (TypeError, ValueError, KeyError) as err:
             raise ValueError(f'{where}, frame {t}: bad segmentation '
                              f'({err})') from err
-        out.append(rle if mask_utils.area(rle) > 0 else None)
+        out.append(rle)
     return out
 
 
@@ -121,10 +122,6 @@ def video_ious(preds: Sequence[_Rles],
     shared = np.divide(
         inter, union_both, out=np.zeros_like(inter), where=union_both > 0)
     return viou, shared
-
-
-def _videos(gt: Dict[str, Any]) -> Dict[int, dict]:
-    return {v['id']: v for v in gt['videos']}
 
 
 def classify_tracks(gt: Dict[str, Any],
@@ -192,7 +189,7 @@ def classify_tracks(gt: Dict[str, Any],
 def _iou_tables(gt: Dict[str, Any], preds: Sequence[Dict[str, Any]]):
     """Ground truths per video, ``{pred index: (video_id, row)}`` and
     ``{video_id: (vIoU, vIoU on shared frames)}``."""
-    videos = _videos(gt)
+    videos = {v['id']: v for v in gt['videos']}
     gts_by_vid: Dict[int, List[dict]] = defaultdict(list)
     for ann in gt['annotations']:
         gts_by_vid[ann['video_id']].append(ann)
@@ -259,19 +256,17 @@ def summarize_errors(tracks: Sequence[dict], gts: Sequence[dict],
     """Counts and mean scores per error type, tracks per video, recall.
 
     Returns:
-        dict: ``count`` and ``mean_score`` per type, ``above_median_tp``
-        (false positives scored above the median true positive, per type),
-        ``separation`` (per false-positive type, the probability that a
-        random true positive outscores a random track of that type, ties
-        counting one half: 1 is a perfect ranking, 0.5 a useless one; None
-        without both), ``tracks_per_video``, ``num_gts`` and ``missed``
-        (ground truths no true positive matched).
+        dict: ``count`` and ``mean_score`` per type, ``separation`` (per
+        false-positive type, the probability that a random true positive
+        outscores a random track of that type, ties counting one half: 1
+        is a perfect ranking, 0.5 a useless one; None without both),
+        ``tracks_per_video``, ``num_gts`` and ``missed`` (ground truths no
+        true positive matched).
     """
     scores = {
         t: [d['score'] for d in tracks if d['type'] == t]
         for t in ERROR_TYPES
     }
-    median_tp = float(np.median(scores['tp'])) if scores['tp'] else None
     return dict(
         count={
             t: len(s)
@@ -280,11 +275,6 @@ def summarize_errors(tracks: Sequence[dict], gts: Sequence[dict],
         mean_score={
             t: (float(np.mean(s)) if s else None)
             for t, s in scores.items()
-        },
-        above_median_tp={
-            t: (sum(x > median_tp
-                    for x in s) if median_tp is not None else len(s))
-            for t, s in scores.items() if t != 'tp'
         },
         separation={
             t: _separation(scores['tp'], s)
