@@ -286,10 +286,10 @@ def test_instance_id_map_higher_score_wins():
     assert (m == 3).sum() == 6  # track 2 whole: it wins the overlap
 
 
-def metric_export(model, results):
+def metric_export(model, results, **kwargs):
     """CiCoVISMetric's aggregation of the inferencer's frames (binary masks
     encoded by the metric), as it would export them."""
-    m = METRICS.build(dict(type='CiCoVISMetric'))
+    m = METRICS.build(dict(type='CiCoVISMetric', **kwargs))
     m.dataset_meta = model.dataset_meta
     n = len(results)
     frames = []
@@ -336,6 +336,18 @@ def test_to_vis_json_equals_the_metric(setup):
     assert tracks[0]['score'] == pytest.approx(np.mean(scores), abs=1e-12)
     vote = max(set(labels), key=lambda c: (labels.count(c), -c))
     assert tracks[0]['category_id'] == vote + 1
+    # each instance's class-score vector: its label is the argmax, its
+    # score the max; labels_per_track=2 gives 2 results per track, as the
+    # metric does
+    for r in results:
+        cls = r.instances.cls_scores
+        assert cls.shape == (len(r.instances), 6)
+        assert torch.equal(cls.argmax(1), r.instances.labels)
+        assert torch.allclose(cls.max(1)[0], r.instances.scores)
+    two = inferencer.to_vis_json(labels_per_track=2)
+    assert len(two) == 2 * len(tracks)
+    assert two == metric_export(model, results, labels_per_track=2)
+    assert two[0]['segmentations'] == tracks[0]['segmentations']
     # the dataset's category ids when known; a new stream starts afresh
     model.dataset_meta = dict(model.dataset_meta, cat_ids=list(range(11, 17)))
     assert [t['category_id'] for t in inferencer.to_vis_json()

@@ -40,7 +40,7 @@ def gt_instances(video_id):
 
 
 def frame(video_id, frame_id, length, preds, output=True):
-    """preds: list of (track id, box, label, score)."""
+    """preds: list of (track id, box, label, score[, class scores])."""
     s = DetDataSample(
         metainfo=dict(
             video_id=video_id,
@@ -57,6 +57,8 @@ def frame(video_id, frame_id, length, preds, output=True):
         labels=torch.tensor([p[2] for p in preds], dtype=torch.long),
         scores=torch.tensor([p[3] for p in preds], dtype=torch.float),
         masks=[rle(p[1]) for p in preds])
+    if preds and len(preds[0]) > 4:
+        s.pred_track_instances.cls_scores = torch.tensor([p[4] for p in preds])
     return s
 
 
@@ -124,6 +126,42 @@ def test_video_level_prediction_vote_and_mean(tmp_path):
     with zipfile.ZipFile(tmp_path / 'res.submission_file.zip') as z:
         assert z.namelist() == ['results.json']
         assert json.loads(z.read('results.json')) == out
+
+
+def test_track_labels_from_mean_class_scores(tmp_path):
+    """labels_per_track: the class from the track's mean class-score
+    vector, where the vote would take the commonest frame label; k results
+    per track, each scored by its class's mean probability."""
+    # frame labels 1, 1, 0 (vote: 1); mean vector (1.3, 1.1) / 3 -> 0
+    vecs = [(0.2, 0.5), (0.2, 0.5), (0.9, 0.1)]
+    preds = [[(5, BOX[1], int(np.argmax(v)), max(v), v)] for v in vecs]
+    out = {}
+    for k in (None, 1, 2, 5):
+        m = metric(
+            format_only=True,
+            outfile_prefix=str(tmp_path / f'k{k}'),
+            labels_per_track=k)
+        feed_clips(m, 3, preds)
+        m.evaluate(1)
+        out[k] = json.load(open(tmp_path / f'k{k}.json'))
+    assert [(p['category_id'], round(p['score'], 4))
+            for p in out[None]] == [(2, round((0.5 + 0.5 + 0.9) / 3, 4))]
+    assert [(p['category_id'], round(p['score'], 4))
+            for p in out[1]] == [(1, round(1.3 / 3, 4))]
+    assert [(p['category_id'], round(p['score'], 4))
+            for p in out[2]] == [(1, round(1.3 / 3, 4)), (2, round(1.1 / 3,
+                                                                   4))]
+    assert out[5] == out[2]  # K above the class count: every class
+    assert out[2][0]['segmentations'] == out[2][1]['segmentations']
+    assert mask_utils.area(out[2][1]['segmentations'][2]) == 36
+
+
+def test_track_labels_need_class_scores():
+    with pytest.raises(ValueError, match='labels_per_track=0'):
+        metric(labels_per_track=0)
+    m = metric(labels_per_track=1)
+    with pytest.raises(ValueError, match='frame 0: labels_per_track needs'):
+        feed_clips(m, 1, [[(10, BOX[1], 0, 0.9)]] * 3)
 
 
 def test_second_evaluation_and_zero_predictions():

@@ -338,6 +338,10 @@ def test_detector_emits_propagated_lost_tracks(synthvis_clips):
         rows = lost.instances_id
         assert torch.allclose(lost.scores, dets0.scores[rows] * 0.9**3)
         assert res.scores[1:].tolist() == pytest.approx(lost.scores.tolist())
+        # class-score vectors (track-level labels) decay as the scores
+        assert torch.allclose(lost.cls_scores, dets0.cls_scores[rows] * 0.9**3)
+        assert torch.allclose(res.cls_scores[1:], lost.cls_scores)
+        assert torch.allclose(res.cls_scores.max(1)[0], res.scores)
         assert torch.equal(lost.params, dets0.params[rows])
         h, w = dets0.mask_probs.shape[2:]
         assert lost.mask_probs.shape == (len(lost), 3, h, w)

@@ -3,6 +3,7 @@ opt-in, and the drawing switches it passes to the visualizer."""
 import importlib.util
 import os
 import os.path as osp
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -39,6 +40,46 @@ def test_parse_args_outputs_and_device():
     assert args.fuse_conv_bn and args.channels_last
     with pytest.raises(SystemExit):  # nothing to do
         demo.parse_args(['v.mp4', 'c.py', 'k.pth'])
+
+
+def test_track_labels_switch_nms_and_json(tmp_path, monkeypatch):
+    """--track-labels K: the model's clip NMS becomes class-agnostic (other
+    NMS keys kept) and the json has K labels per track."""
+    ckpt = tmp_path / 'k.pth'
+    ckpt.write_bytes(b'x')
+    model = SimpleNamespace(
+        dataset_meta=dict(classes=('a', 'b')),
+        test_cfg=dict(nms=dict(iou_thr=0.4)))
+    seen = {}
+
+    class FakeInferencer:
+
+        def __init__(self, m, **kwargs):
+            seen['nms'] = dict(m.test_cfg['nms'])
+
+        def stream_frames(self, frames):
+            return iter(())
+
+        def to_vis_json(self, **kwargs):
+            seen['json'] = kwargs
+            return []
+
+    monkeypatch.setattr(demo.cico_apis, 'open_source', lambda s: ([], None))
+    monkeypatch.setattr(demo.cico_apis, 'init_model', lambda *a: model)
+    monkeypatch.setattr(demo.cico_apis, 'VideoInferencer', FakeInferencer)
+    out = str(tmp_path / 'r.json')
+    demo.main(['v.mp4', 'c.py', str(ckpt), '--out-json', out])
+    assert seen == dict(
+        nms=dict(iou_thr=0.4), json=dict(video_id=1, labels_per_track=None))
+    demo.main(
+        ['v.mp4', 'c.py',
+         str(ckpt), '--out-json', out, '--track-labels', '6'])
+    assert seen == dict(
+        nms=dict(iou_thr=0.4, class_agnostic=True),
+        json=dict(video_id=1, labels_per_track=6))
+    with pytest.raises(SystemExit):
+        demo.parse_args(
+            ['v.mp4', 'c.py', 'k.pth', '--show', '--track-labels', '0'])
 
 
 def test_video_name():

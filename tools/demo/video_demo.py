@@ -5,6 +5,7 @@ export them.
         [--out-json results.json] [--out-masks DIR] [--score-thr 0.3]
         [--device cuda:0] [--show] [--fps FPS] [--video-id 1]
         [--no-boxes] [--no-labels] [--no-scores] [--trust-checkpoint]
+        [--track-labels K]
 
 INPUT: a video file (anything OpenCV decodes), a folder of frames (sorted by
 name) or a camera index (0). Masks, boxes, track ids, class names and scores
@@ -17,6 +18,9 @@ track: video_id, category_id, score, segmentations: a compressed RLE per frame
 or null), aggregated as the test metric does. --out-masks writes a uint16 PNG
 per frame, DIR/<video name>/<frame:05d>.png: 0 is background, a track's pixels
 are its id + 1 (the higher score wins where masks overlap).
+--track-labels K: class-agnostic clip NMS, and in --out-json each track once
+per each of its K best classes, scored by the mean of its class scores
+(docs/track_labels.md; the default is the majority vote of the paper).
 --device defaults to cuda when there is one. --trust-checkpoint sets
 CICO_TRUST_CHECKPOINTS=1: load a checkpoint from a trusted source in full.
 """
@@ -48,6 +52,13 @@ def parse_args(argv=None):
     p.add_argument('--out-masks', help='folder of per-frame id PNG maps')
     p.add_argument('--video-id', type=int, default=1, help='json video_id')
     p.add_argument('--score-thr', type=float, default=0.3)
+    p.add_argument(
+        '--track-labels',
+        type=int,
+        metavar='K',
+        help='class-agnostic clip NMS and, in --out-json, K results per '
+        'track: its K best classes of its mean class scores '
+        '(docs/track_labels.md)')
     p.add_argument(
         '--device',
         default='cuda' if torch.cuda.is_available() else 'cpu',
@@ -95,6 +106,8 @@ def parse_args(argv=None):
     if not (args.out or args.show or args.out_json or args.out_masks):
         p.error('nothing to do: give --out, --show, --out-json and/or '
                 '--out-masks')
+    if args.track_labels is not None and args.track_labels < 1:
+        p.error('--track-labels needs K >= 1')
     if (args.backend == 'onnxruntime') != (args.onnx is not None):
         p.error('--backend onnxruntime and --onnx FILE go together')
     if args.onnx and not osp.isfile(args.onnx):
@@ -178,6 +191,9 @@ def main(argv=None) -> int:
         sys.exit(f'cannot read the input: {err}')
     model = cico_apis.init_model(args.config, args.checkpoint, args.device)
     classes = model.dataset_meta.get('classes') or ()
+    if args.track_labels:  # one track per object, every label scored
+        model.test_cfg['nms'] = dict(
+            model.test_cfg.get('nms', {}), class_agnostic=True)
     inferencer = cico_apis.VideoInferencer(
         model,
         score_thr=args.score_thr,
@@ -193,7 +209,8 @@ def main(argv=None) -> int:
         if sink:
             sink.close()
     if args.out_json:
-        results = inferencer.to_vis_json(video_id=args.video_id)
+        results = inferencer.to_vis_json(
+            video_id=args.video_id, labels_per_track=args.track_labels)
         write_json(args.out_json, results)
         print(f'{len(results)} tracks written to {args.out_json}')
     print(f'{count} frames processed' +

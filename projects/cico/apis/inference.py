@@ -249,22 +249,32 @@ class VideoInferencer:
                 labels=inst.labels.cpu().numpy(),
                 # float64 as the metric (exact means of equal scores)
                 scores=inst.scores.cpu().numpy().astype(np.float64),
+                cls_scores=(inst.cls_scores.cpu().numpy().astype(np.float64)
+                            if 'cls_scores' in inst else None),
                 masks=[dict(r) for r in rles]))
         inst.masks = rle_to_masks(rles, h, w)
         return FrameResult(frame_index, image, inst)
 
-    def to_vis_json(self, video_id: int = 1) -> List[dict]:
+    def to_vis_json(self,
+                    video_id: int = 1,
+                    labels_per_track: Optional[int] = None) -> List[dict]:
         """YouTube-VIS results of the frames streamed so far by the last
         :meth:`stream` / :meth:`stream_frames`: one dict per track with
         ``video_id``, ``category_id`` (majority vote over its frames; the
         dataset's ``cat_ids`` of ``model.dataset_meta`` if any, else
         label + 1), ``score`` (mean over its frames) and ``segmentations``
         (a compressed RLE per frame, ``None`` where the track is absent),
-        aggregated as :class:`~projects.cico.evaluation.CiCoVISMetric`."""
+        aggregated as :class:`~projects.cico.evaluation.CiCoVISMetric`
+        (``labels_per_track`` as there: labels from the mean class-score
+        vectors, k results per track)."""
         cat_ids = (getattr(self.model, 'dataset_meta', None)
                    or {}).get('cat_ids')
         frames = [dict(f, masks=list(f['masks'])) for f in self._track_frames]
-        return format_video_tracks(frames, video_id, cat_ids=cat_ids)
+        return format_video_tracks(
+            frames,
+            video_id,
+            cat_ids=cat_ids,
+            labels_per_track=labels_per_track)
 
     def stream(self, source: Union[str, int]) -> Iterator[FrameResult]:
         """Yield one :class:`FrameResult` per frame, in order."""

@@ -60,6 +60,10 @@ class CiCoVISMetric(YouTubeVISMetric):
             ``{prefix}.json`` and ``{prefix}.submission_file.zip``
             (``results.json`` inside).
         format_only (bool): export only (splits without ground truth).
+        labels_per_track (int, optional): None (default): a track's label
+            by majority vote over its frames, as mmdet and the authors.
+            k: from the mean of its class-score vectors, one result for
+            each of its k best classes (:func:`format_video_tracks`).
         **kwargs: ``YouTubeVISMetric`` arguments.
     """
 
@@ -67,6 +71,7 @@ class CiCoVISMetric(YouTubeVISMetric):
                  metric_items: Optional[Sequence[str]] = AP_ITEMS,
                  outfile_prefix: Optional[str] = None,
                  format_only: bool = False,
+                 labels_per_track: Optional[int] = None,
                  **kwargs) -> None:
         super().__init__(
             metric_items=list(metric_items) if metric_items else None,
@@ -76,6 +81,9 @@ class CiCoVISMetric(YouTubeVISMetric):
         if format_only and not outfile_prefix:
             raise ValueError('format_only=True needs an outfile_prefix (mmdet '
                              'would write into a deleted temporary folder)')
+        if labels_per_track is not None and labels_per_track < 1:
+            raise ValueError(f'labels_per_track={labels_per_track}: need >= 1')
+        self.labels_per_track = labels_per_track
         self._frames: Dict[int, Dict[int, tuple]] = defaultdict(dict)
         self._lengths: Dict[int, int] = {}
 
@@ -110,6 +118,9 @@ class CiCoVISMetric(YouTubeVISMetric):
             labels=pred.labels.cpu().numpy(),
             instances_id=pred.instances_id.cpu().numpy(),
             masks=masks)
+        if 'cls_scores' in pred:
+            result['cls_scores'] = pred.cls_scores.cpu().numpy().astype(
+                np.float64)
         gt = dict(
             width=meta['ori_shape'][1],
             height=meta['ori_shape'][0],
@@ -146,7 +157,8 @@ class CiCoVISMetric(YouTubeVISMetric):
         return format_video_tracks(
             pred_dicts,
             self._vis_meta_info['videos'][-1]['id'],
-            num_frames=len(images) - starts[-1])
+            num_frames=len(images) - starts[-1],
+            labels_per_track=self.labels_per_track)
 
     def _format_one_video_gts(self, gt_dicts: Tuple[dict]) -> List[dict]:
         """mmdet's formatter with ``areas`` from the masks.

@@ -213,12 +213,10 @@ class ReferenceClipTracker(ClipTracker):
                        frame_nums: Tensor) -> None:
         """Overwrite the matched entries, add the new ones, age the others
         and record those still to be output."""
-        self.memorise(
-            dets,
-            clip_index,
-            frame_nums,
-            bboxes=dets.bboxes,
-            params=dets.params)
+        extra = dict(bboxes=dets.bboxes, params=dets.params)
+        if 'cls_scores' in dets:  # for track-level labels
+            extra['cls_scores'] = dets.cls_scores
+        self.memorise(dets, clip_index, frame_nums, **extra)
         current = set(dets.instances_id.tolist())
         limit = self.clips_to_output(self._clip_len)
         for i in self.ids:
@@ -240,7 +238,8 @@ class ReferenceClipTracker(ClipTracker):
             InstanceData, optional: ``instances_id``, ``labels``,
             ``scores`` (decayed), ``bboxes`` (stored circumscribed),
             ``frame_bboxes`` (the last frame's box repeated T times),
-            ``params``, ``mask_probs`` and ``masks``; None when none.
+            ``params``, ``mask_probs``, ``masks`` and, when the
+            detections had them, ``cls_scores`` (decayed); None when none.
         """
         ids, self._pending = self._pending, []
         if not ids:
@@ -248,11 +247,12 @@ class ReferenceClipTracker(ClipTracker):
         t = self._clip_len
         age = torch.tensor([float(self.lost_clips[i]) for i in ids])
         scores = self.get('scores', ids)
-        scores = scores * self.score_decay**(t * age.to(scores))
+        decay = self.score_decay**(t * age.to(scores))
+        scores = scores * decay
         keep = (scores > self.min_output_score).nonzero()[:, 0].tolist()
         if not keep:
             return None
-        ids, scores = [ids[k] for k in keep], scores[keep]
+        ids, scores, decay = [ids[k] for k in keep], scores[keep], decay[keep]
         # the box of the last real frame (last non-negative frame number)
         last = (self.get('frame_nums', ids) >= 0).cumsum(1).argmax(1)
         rows = torch.arange(len(ids), device=last.device)
@@ -264,6 +264,8 @@ class ReferenceClipTracker(ClipTracker):
             bboxes=self.get('bboxes', ids),
             frame_bboxes=last_box[:, None].repeat(1, t, 1),
             params=self.get('params', ids))
+        if 'cls_scores' in self.tracks[ids[0]]:  # decayed as the scores
+            lost.cls_scores = self.get('cls_scores', ids) * decay[:, None]
         lost.mask_probs, lost.masks = mask_fn(lost.params, lost.bboxes,
                                               self.lost_crop_expand)
         area = lost.masks.flatten(2).sum(-1)  # (k, T)

@@ -307,6 +307,8 @@ class CiCo(BaseMOTModel):
             return dets
         keys = ('instances_id', 'labels', 'scores', 'bboxes', 'frame_bboxes',
                 'mask_probs', 'masks')
+        if 'cls_scores' in dets and 'cls_scores' in lost:
+            keys += ('cls_scores', )
         return InstanceData.cat([
             InstanceData(**{k: d.get(k)
                             for k in keys}) for d in (dets, lost)
@@ -341,6 +343,8 @@ class CiCo(BaseMOTModel):
         res.instances_id = dets.instances_id.cpu()
         res.labels = dets.labels.cpu()
         res.scores = dets.scores.cpu()
+        if 'cls_scores' in dets:  # (n, C), for track-level labels
+            res.cls_scores = dets.cls_scores.cpu()
         bboxes = dets.frame_bboxes[:, t] if len(dets) else \
             dets.scores.new_zeros(0, 4)
         probs = dets.mask_probs[:, t] if len(dets) else \
