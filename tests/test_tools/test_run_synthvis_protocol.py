@@ -199,3 +199,56 @@ def test_stage2_iters_runs_beside_the_default_runs(tmp_path, monkeypatch):
     assert 'train_cfg.max_iters=1200' not in trained[0][1]
     with pytest.raises(SystemExit):
         protocol.parse_args(['--fcn', 'yolact', '--stage2-iters', '50'])
+
+
+def test_track_labels_tests_every_stage2_run_once(tmp_path, monkeypatch,
+                                                   capsys):
+    """--track-labels 6: each stage-2 run's last checkpoint is tested with
+    class-agnostic NMS and 6 labels per track (once: the metrics are
+    cached), and a second table of those metrics is printed."""
+    aps = dict(cico_seed0=38.5, fifo_seed0=41.2)
+    commands = []
+
+    def fake_train(config, work_dir, options, env, log):
+        if osp.isfile(osp.join(work_dir, 'last_checkpoint')):
+            return  # finished
+        write_scalars(Path(work_dir), '20260101_000000', [val(600, 30.0)])
+        Path(work_dir, 'last_checkpoint').write_text(
+            osp.join(work_dir, 'iter_600.pth'))
+
+    def fake_run(cmd, env, log):
+        commands.append(cmd)
+        out = cmd[cmd.index('--out') + 1]
+        ap = aps[osp.basename(osp.dirname(out))] / 100
+        with open(out, 'w') as f:
+            json.dump({f'youtube_vis/{k}': ap for _, k in protocol.COLUMNS}, f)
+
+    monkeypatch.setattr(protocol, 'train', fake_train)
+    monkeypatch.setattr(protocol, 'run', fake_run)
+    monkeypatch.setattr(protocol, 'ensure_data', lambda *a: None)
+    monkeypatch.setattr(protocol, 'publish_stage1', lambda d: 'stage1-x.pth')
+    monkeypatch.setattr(protocol, 'plot', lambda curves, png: None)
+    argv = [
+        '--fcn', 'yolact', '--seeds', '1', '--device', 'cpu', '--work-dir',
+        str(tmp_path), '--track-labels', '6'
+    ]
+    protocol.main(argv)
+    assert len(commands) == 2
+    for cmd, run in zip(commands, ('cico_seed0', 'fifo_seed0')):
+        assert cmd[1] == 'tools/test.py'
+        assert cmd[3] == str(tmp_path / 'yolact' / run / 'iter_600.pth')
+        assert '--trust-checkpoint' in cmd
+        assert cmd[-2:] == [
+            'model.test_cfg.nms.class_agnostic=True',
+            'test_evaluator.labels_per_track=6'
+        ]
+    printed = capsys.readouterr().out
+    labelled = printed.split('with track-level labels (6 per track')[1]
+    assert '| stage 2: CiCo, T = 3 | 1 | 38.5 |' in labelled
+    assert '| stage 2: FiFo, T = 1 | 1 | 41.2 |' in labelled
+    assert '| CiCo - FiFo | | -2.7 (pooled std 0.0)' in labelled
+    assert 'stage 1' not in labelled
+    protocol.main(argv)  # cached: no second test
+    assert len(commands) == 2
+    with pytest.raises(SystemExit):
+        protocol.parse_args(['--fcn', 'yolact', '--track-labels', '0'])

@@ -2,7 +2,7 @@
 
     python tools/analysis_tools/run_synthvis_protocol.py --fcn yolact \
         [--seeds 3] [--device cpu|cuda] [--work-dir DIR] [--data DIR]
-        [--stage2-iters N] [--cfg-options k=v ...]
+        [--stage2-iters N] [--track-labels K] [--cfg-options k=v ...]
 
 (defaults: --work-dir work_dirs/synthvis_protocol, --data
 data/synthvis_protocol)
@@ -28,6 +28,11 @@ CiCo - FiFo difference) and writes ``<work-dir>/<fcn>/ap_vs_iter.png`` and
 same fractions of the run), from the same stage-1 model. These runs live
 beside the default ones (``cico_seed0_<N>it``, ``results_<N>it.json``,
 ``ap_vs_iter_<N>it.png``), so both schedules can be compared.
+
+``--track-labels K`` also tests every stage-2 run's last checkpoint with
+track-level labels (class-agnostic clip NMS, each track output for its K best
+classes of its mean class scores, ``docs/track_labels.md``) and prints a second
+table; the metrics are kept in ``<run>/track_labels_k<K>.json``.
 """
 import argparse
 import glob
@@ -91,7 +96,15 @@ def parse_args(argv=None) -> argparse.Namespace:
         default=None,
         help='stage-2 length (default: the configs\' 600); LR steps and '
         'the first validation scale with it')
+    p.add_argument(
+        '--track-labels',
+        type=int,
+        metavar='K',
+        help='also test every stage-2 run with track-level labels (K per '
+        'track, class-agnostic NMS) and print their table')
     args = p.parse_args(argv)
+    if args.track_labels is not None and args.track_labels < 1:
+        p.error('--track-labels needs K >= 1')
     if args.seeds < 0:
         p.error('--seeds must be >= 0')
     if args.stage2_iters is not None and args.stage2_iters < 100:
@@ -319,6 +332,7 @@ def run_protocol(args: argparse.Namespace) -> Dict[str, object]:
     curves = {'stage1': val_curve(stage1_dir)}
     schedule = ([] if args.stage2_iters is None else stage2_schedule(
         args.fcn, args.stage2_iters))
+    labelled: Dict[str, Dict[str, float]] = {}
     for seed in range(args.seeds):
         for variant in VARIANTS:
             name = f'{variant}_seed{seed}{suffix(args)}'
@@ -330,8 +344,43 @@ def run_protocol(args: argparse.Namespace) -> Dict[str, object]:
                     *args.cfg_options
                 ], env, log)
             curves[name] = val_curve(work)
+            if args.track_labels:
+                labelled[name] = test_track_labels(
+                    config_path(args.fcn, variant), work, args.track_labels,
+                    [*data_opts, *args.cfg_options], env, log)
     seconds = {name: run_seconds(osp.join(root, name)) for name in curves}
-    return dict(device=device, root=root, curves=curves, seconds=seconds)
+    return dict(
+        device=device,
+        root=root,
+        curves=curves,
+        seconds=seconds,
+        track_labels=labelled)
+
+
+def test_track_labels(config: str, work_dir: str, k: int,
+                      options: Sequence[str], env: Dict[str, str],
+                      log: str) -> Dict[str, float]:
+    """Metrics (in %) of a run's last checkpoint tested with track-level
+    labels, K per track; cached in ``work_dir/track_labels_k<K>.json``."""
+    out = osp.join(work_dir, f'track_labels_k{k}.json')
+    if not osp.isfile(out):
+        with open(osp.join(work_dir, 'last_checkpoint')) as f:
+            ckpt = f.read().strip()
+        run([
+            sys.executable, 'tools/test.py', config, ckpt,
+            '--trust-checkpoint', '--work-dir',
+            osp.join(work_dir,
+                     'test_track_labels'), '--out', out, '--cfg-options',
+            *options, 'model.test_cfg.nms.class_agnostic=True',
+            f'test_evaluator.labels_per_track={k}'
+        ], env, log)
+    with open(out) as f:
+        metrics = json.load(f)
+    return {
+        name: 100 * v
+        for name, key in COLUMNS
+        for m, v in metrics.items() if m.endswith('/' + key)
+    }
 
 
 def suffix(args: argparse.Namespace) -> str:
@@ -380,6 +429,13 @@ def main(argv=None) -> None:
           ', '.join(f'{name} {s / 60:.0f}'
                     for name, s in out['seconds'].items()))
     print(f'curves: {png}')
+    if out['track_labels']:
+        rows: Dict[str, List[Dict[str, float]]] = {}
+        for name, metrics in out['track_labels'].items():
+            rows.setdefault(name.split('_')[0], []).append(metrics)
+        print(f'\nwith track-level labels ({args.track_labels} per track, '
+              'class-agnostic clip NMS; docs/track_labels.md):\n')
+        print(table(rows))
 
 
 if __name__ == '__main__':
