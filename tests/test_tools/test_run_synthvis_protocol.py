@@ -202,7 +202,7 @@ def test_stage2_iters_runs_beside_the_default_runs(tmp_path, monkeypatch):
 
 
 def test_track_labels_tests_every_stage2_run_once(tmp_path, monkeypatch,
-                                                   capsys):
+                                                  capsys):
     """--track-labels 6: each stage-2 run's last checkpoint is tested with
     class-agnostic NMS and 6 labels per track (once: the metrics are
     cached), and a second table of those metrics is printed."""
@@ -213,8 +213,8 @@ def test_track_labels_tests_every_stage2_run_once(tmp_path, monkeypatch,
         if osp.isfile(osp.join(work_dir, 'last_checkpoint')):
             return  # finished
         write_scalars(Path(work_dir), '20260101_000000', [val(600, 30.0)])
-        Path(work_dir, 'last_checkpoint').write_text(
-            osp.join(work_dir, 'iter_600.pth'))
+        Path(work_dir,
+             'last_checkpoint').write_text(osp.join(work_dir, 'iter_600.pth'))
 
     def fake_run(cmd, env, log):
         commands.append(cmd)
