@@ -212,7 +212,7 @@ def main(argv=None) -> int:
         results = inferencer.to_vis_json(
             video_id=args.video_id, labels_per_track=args.track_labels)
         write_json(args.out_json, results)
-        print(f'{len(results)} tracks written to {args.out_json}')
+        print(f'{len(results)} results written to {args.out_json}')
     print(f'{count} frames processed' +
           (f', written to {args.out} at {fps:g} fps' if args.out else ''))
     return 0

@@ -54,8 +54,7 @@ def format_video_tracks(frames: Sequence[dict],
             if isinstance(masks[j]['counts'], bytes):
                 masks[j]['counts'] = masks[j]['counts'].decode()
             data['segms'][frame_id] = masks[j]
-    if labels_per_track is not None and labels_per_track < 1:
-        raise ValueError(f'labels_per_track={labels_per_track}: need >= 1')
+    check_labels_per_track(labels_per_track)
     num_frames = len(frames) if num_frames is None else num_frames
     results = []
     for data in tracks.values():
@@ -69,6 +68,12 @@ def format_video_tracks(frames: Sequence[dict],
                                  if cat_ids is None else int(cat_ids[label])),
                     segmentations=segms))
     return results
+
+
+def check_labels_per_track(labels_per_track: Optional[int]) -> None:
+    """``labels_per_track`` is None or a positive count."""
+    if labels_per_track is not None and labels_per_track < 1:
+        raise ValueError(f'labels_per_track={labels_per_track}: need >= 1')
 
 
 def _track_labels(data: dict,
@@ -89,7 +94,6 @@ def _class_scores(frame: dict, j: int, frame_id: int) -> np.ndarray:
     if frame.get('cls_scores') is None:
         raise ValueError(
             f'frame {frame_id}: labels_per_track needs the per-frame '
-            '"cls_scores" of every instance, and this frame has none (a '
-            'model that outputs only labels and scores, e.g. lost tracks '
-            'of ReferenceClipTracker)')
+            '"cls_scores" of every instance, and this frame has none (its '
+            'model outputs only labels and scores)')
     return np.asarray(frame['cls_scores'][j])

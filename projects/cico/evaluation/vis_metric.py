@@ -27,7 +27,7 @@ from mmengine.logging import MMLogger
 from pycocotools import mask as mask_utils
 
 from ..utils.masks import segmentation_to_rle
-from .vis_format import format_video_tracks
+from .vis_format import check_labels_per_track, format_video_tracks
 
 AP_ITEMS = ('mAP', 'mAP_50', 'mAP_75', 'mAP_s', 'mAP_m', 'mAP_l', 'AR@1',
             'AR@10', 'AR_s@100', 'AR_m@100', 'AR_l@100')
@@ -81,8 +81,7 @@ class CiCoVISMetric(YouTubeVISMetric):
         if format_only and not outfile_prefix:
             raise ValueError('format_only=True needs an outfile_prefix (mmdet '
                              'would write into a deleted temporary folder)')
-        if labels_per_track is not None and labels_per_track < 1:
-            raise ValueError(f'labels_per_track={labels_per_track}: need >= 1')
+        check_labels_per_track(labels_per_track)
         self.labels_per_track = labels_per_track
         self._frames: Dict[int, Dict[int, tuple]] = defaultdict(dict)
         self._lengths: Dict[int, int] = {}
