@@ -252,3 +252,118 @@ def test_track_labels_tests_every_stage2_run_once(tmp_path, monkeypatch,
     assert len(commands) == 2
     with pytest.raises(SystemExit):
         protocol.parse_args(['--fcn', 'yolact', '--track-labels', '0'])
+
+
+def test_eval_videos_tests_every_run_on_the_larger_split(
+        tmp_path, monkeypatch, capsys):
+    """--eval-videos 120: the valid split is generated once with 120 videos
+    (no train videos), every finished run's last checkpoint (stage 1
+    included) is tested on it once, and with --track-labels the stage-2
+    runs also with track labels there; one table per test."""
+    aps = {
+        ('valid120', 'stage1'): 30.0,
+        ('valid120', 'cico_seed0'): 36.0,
+        ('valid120', 'fifo_seed0'): 37.5,
+        ('track_labels_k6', 'cico_seed0'): 38.5,
+        ('track_labels_k6', 'fifo_seed0'): 41.2,
+        ('valid120_track_labels_k6', 'cico_seed0'): 40.0,
+        ('valid120_track_labels_k6', 'fifo_seed0'): 43.0,
+    }
+    commands, generated = [], []
+
+    def fake_train(config, work_dir, options, env, log):
+        if osp.isfile(osp.join(work_dir, 'last_checkpoint')):
+            return
+        write_scalars(Path(work_dir), '20260101_000000', [val(600, 30.0)])
+        Path(work_dir,
+             'last_checkpoint').write_text(osp.join(work_dir, 'iter_600.pth'))
+
+    def fake_run(cmd, env, log):
+        commands.append(cmd)
+        out = cmd[cmd.index('--out') + 1]
+        key = (osp.basename(out)[:-5], osp.basename(osp.dirname(out)))
+        with open(out, 'w') as f:
+            json.dump(
+                {
+                    f'youtube_vis/{k}': aps[key] / 100
+                    for _, k in protocol.COLUMNS
+                }, f)
+
+    monkeypatch.setattr(protocol, 'train', fake_train)
+    monkeypatch.setattr(protocol, 'run', fake_run)
+    monkeypatch.setattr(
+        protocol,
+        'ensure_data',
+        lambda data, env, log, val_videos=None: generated.append(
+            (data, val_videos)))
+    monkeypatch.setattr(protocol, 'publish_stage1', lambda d: 'stage1-x.pth')
+    monkeypatch.setattr(protocol, 'plot', lambda curves, png: None)
+    argv = [
+        '--fcn', 'yolact', '--seeds', '1', '--device', 'cpu', '--work-dir',
+        str(tmp_path), '--data', 'data/sv', '--track-labels', '6',
+        '--eval-videos', '120'
+    ]
+    protocol.main(argv)
+    assert generated == [('data/sv', None), ('data/sv_valid120', 120)]
+    tested = [(osp.basename(c[c.index('--out') + 1]), c[3]) for c in commands]
+    root = tmp_path / 'yolact'
+    assert sorted(tested) == sorted([
+        ('track_labels_k6.json', str(root / 'cico_seed0' / 'iter_600.pth')),
+        ('track_labels_k6.json', str(root / 'fifo_seed0' / 'iter_600.pth')),
+        ('valid120.json', str(root / 'stage1' / 'iter_600.pth')),
+        ('valid120.json', str(root / 'cico_seed0' / 'iter_600.pth')),
+        ('valid120.json', str(root / 'fifo_seed0' / 'iter_600.pth')),
+        ('valid120_track_labels_k6.json',
+         str(root / 'cico_seed0' / 'iter_600.pth')),
+        ('valid120_track_labels_k6.json',
+         str(root / 'fifo_seed0' / 'iter_600.pth')),
+    ])
+    for cmd in commands:
+        out = osp.basename(cmd[cmd.index('--out') + 1])
+        big = 'test_dataloader.dataset.data_root=data/sv_valid120/'
+        # the larger split's data root comes after the protocol's own
+        assert (big in cmd) == out.startswith('valid120')
+        if big in cmd:
+            assert cmd.index(big) > cmd.index(
+                'test_dataloader.dataset.data_root=data/sv/')
+        assert ('test_evaluator.labels_per_track=6' in cmd) == ('track_labels'
+                                                                in out)
+    printed = capsys.readouterr().out
+    big_votes = printed.split('on a valid split of 120 videos')[1]
+    assert '| stage 1: frame-level (T = 1), frames as images | 1 | 30.0 |' \
+        in big_votes
+    assert '| CiCo - FiFo | | -1.5 (pooled std 0.0)' in big_votes
+    big_labels = printed.split('on a valid split of 120 videos')[2]
+    assert 'with track-level labels (6 per track' in big_labels
+    assert '| stage 2: FiFo, T = 1 | 1 | 43.0 |' in big_labels
+    assert 'stage 1' not in big_labels
+    protocol.main(argv)  # cached: nothing is tested again
+    assert len(commands) == 7
+    with pytest.raises(SystemExit):
+        protocol.parse_args(['--fcn', 'yolact', '--eval-videos', '0'])
+
+
+def test_ensure_data_makes_a_valid_only_split(tmp_path, monkeypatch):
+    """With val_videos the generator writes no train video and N valid
+    ones, with the protocol's other settings and seed; an existing split is
+    not generated again."""
+    commands = []
+    monkeypatch.setattr(protocol, 'run',
+                        lambda cmd, env, log: commands.append(cmd))
+    protocol.ensure_data(str(tmp_path / 'big'), {}, 'log', val_videos=120)
+    cmd = commands[0]
+    flag = {
+        k: cmd[cmd.index(k) + 1]
+        for k in ('--train-videos', '--val-videos', '--seed')
+    }
+    assert flag == {
+        '--train-videos': '0',
+        '--val-videos': '120',
+        '--seed': str(protocol.DATA['seed'])
+    }
+    assert cmd[cmd.index('--radius') + 1:cmd.index('--radius') +
+               3] == [str(r) for r in protocol.DATA['radius']]
+    (tmp_path / 'big' / 'annotations').mkdir(parents=True)
+    (tmp_path / 'big' / 'annotations' / 'valid.json').write_text('{}')
+    protocol.ensure_data(str(tmp_path / 'big'), {}, 'log', val_videos=120)
+    assert len(commands) == 1

@@ -2,7 +2,8 @@
 
     python tools/analysis_tools/run_synthvis_protocol.py --fcn yolact \
         [--seeds 3] [--device cpu|cuda] [--work-dir DIR] [--data DIR]
-        [--stage2-iters N] [--track-labels K] [--cfg-options k=v ...]
+        [--stage2-iters N] [--track-labels K] [--eval-videos N]
+        [--cfg-options k=v ...]
 
 (defaults: --work-dir work_dirs/synthvis_protocol, --data
 data/synthvis_protocol)
@@ -33,6 +34,15 @@ beside the default ones (``cico_seed0_<N>it``, ``results_<N>it.json``,
 track-level labels (class-agnostic clip NMS, each track output for its K best
 classes of its mean class scores, ``docs/track_labels.md``) and prints a second
 table; the metrics are kept in ``<run>/track_labels_k<K>.json``.
+
+``--eval-videos N`` also tests every finished run's last checkpoint (stage 1
+included) on a larger valid split of N videos, made by the same generator
+with the same settings and seed (``<data>_valid<N>``; its first 20 videos are
+the protocol's valid split), and prints the tables again on it. With 20 valid
+videos one checkpoint's AP moves by several points when its weights barely
+change, so differences between rows are easier to resolve on more videos.
+The metrics are kept in ``<run>/valid<N>.json`` (with ``--track-labels K``
+also ``<run>/valid<N>_track_labels_k<K>.json``).
 """
 import argparse
 import glob
@@ -43,7 +53,7 @@ import shutil
 import subprocess
 import sys
 import time
-from typing import Dict, List, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -102,7 +112,15 @@ def parse_args(argv=None) -> argparse.Namespace:
         metavar='K',
         help='also test every stage-2 run with track-level labels (K per '
         'track, class-agnostic NMS) and print their table')
+    p.add_argument(
+        '--eval-videos',
+        type=int,
+        metavar='N',
+        help='also test every finished run on a valid split of N videos '
+        '(same generator settings and seed) and print its tables')
     args = p.parse_args(argv)
+    if args.eval_videos is not None and args.eval_videos < 1:
+        p.error('--eval-videos needs N >= 1')
     if args.track_labels is not None and args.track_labels < 1:
         p.error('--track-labels needs K >= 1')
     if args.seeds < 0:
@@ -160,18 +178,25 @@ def run(cmd: List[str], env: Dict[str, str], log: str) -> None:
         raise SystemExit(f'command failed ({proc.returncode}), see {log}')
 
 
-def ensure_data(data: str, env: Dict[str, str], log: str) -> None:
-    """Generate the protocol's SynthVIS under ``data`` unless it is there."""
+def ensure_data(data: str,
+                env: Dict[str, str],
+                log: str,
+                val_videos: Optional[int] = None) -> None:
+    """Generate the protocol's SynthVIS under ``data`` unless it is there;
+    with ``val_videos``, only a valid split of that many videos (every video
+    is a function of the seed, the split and its index, so the first ones are
+    the protocol's)."""
     if osp.isfile(osp.join(data, 'annotations', 'valid.json')):
         return
     d = DATA
+    train_videos = d['train_videos'] if val_videos is None else 0
     run([
         sys.executable, 'tools/dataset_converters/make_synthvis.py', '--out',
         data, '--train-videos',
-        str(d['train_videos']), '--val-videos',
-        str(d['val_videos']), '--frames', *map(str, d['frames']), '--size',
-        *map(str, d['size']), '--objects', *map(str, d['objects']), '--radius',
-        *map(str, d['radius']), '--seed',
+        str(train_videos), '--val-videos',
+        str(val_videos or d['val_videos']), '--frames', *map(str, d['frames']),
+        '--size', *map(str, d['size']), '--objects', *map(str, d['objects']),
+        '--radius', *map(str, d['radius']), '--seed',
         str(d['seed'])
     ], env, log)
 
@@ -313,7 +338,8 @@ def plot(curves: Dict[str, List[Tuple[int, Dict[str, float]]]],
 
 
 def run_protocol(args: argparse.Namespace) -> Dict[str, object]:
-    """Both stages for one FCN; returns the curves and final metrics."""
+    """Both stages for one FCN; returns the curves, the final metrics and
+    the extra tests' metrics (``tests``: tag -> run -> metrics)."""
     device = args.device or ('cuda' if has_cuda() else 'cpu')
     env = run_env(device)
     root = osp.join(args.work_dir, args.fcn)
@@ -332,37 +358,62 @@ def run_protocol(args: argparse.Namespace) -> Dict[str, object]:
     curves = {'stage1': val_curve(stage1_dir)}
     schedule = ([] if args.stage2_iters is None else stage2_schedule(
         args.fcn, args.stage2_iters))
-    labelled: Dict[str, Dict[str, float]] = {}
     for seed in range(args.seeds):
         for variant in VARIANTS:
             name = f'{variant}_seed{seed}{suffix(args)}'
-            work = osp.join(root, name)
             train(
-                config_path(args.fcn, variant), work, [
+                config_path(args.fcn, variant), osp.join(root, name), [
                     *data_opts, f'randomness.seed={seed}',
                     f'model.init_cfg.checkpoint={init}', *schedule,
                     *args.cfg_options
                 ], env, log)
-            curves[name] = val_curve(work)
-            if args.track_labels:
-                labelled[name] = test_track_labels(
-                    config_path(args.fcn, variant), work, args.track_labels,
-                    [*data_opts, *args.cfg_options], env, log)
+            curves[name] = val_curve(osp.join(root, name))
+    tests = extra_tests(args, root, list(curves),
+                        [*data_opts, *args.cfg_options], env, log)
     seconds = {name: run_seconds(osp.join(root, name)) for name in curves}
     return dict(
-        device=device,
-        root=root,
-        curves=curves,
-        seconds=seconds,
-        track_labels=labelled)
+        device=device, root=root, curves=curves, seconds=seconds, tests=tests)
 
 
-def test_track_labels(config: str, work_dir: str, k: int,
-                      options: Sequence[str], env: Dict[str, str],
-                      log: str) -> Dict[str, float]:
-    """Metrics (in %) of a run's last checkpoint tested with track-level
-    labels, K per track; cached in ``work_dir/track_labels_k<K>.json``."""
-    out = osp.join(work_dir, f'track_labels_k{k}.json')
+def extra_tests(args: argparse.Namespace, root: str, names: Sequence[str],
+                options: Sequence[str], env: Dict[str, str],
+                log: str) -> Dict[str, Dict[str, Dict[str, float]]]:
+    """The tests asked for by ``--track-labels`` (stage-2 runs) and
+    ``--eval-videos`` (every run): tag -> run name -> metrics in %."""
+    labels = ([] if not args.track_labels else [
+        'model.test_cfg.nms.class_agnostic=True',
+        f'test_evaluator.labels_per_track={args.track_labels}'
+    ])
+    label_tag = f'track_labels_k{args.track_labels}'
+    tags: Dict[str, Tuple[List[str], bool]] = {}  # tag -> (options, stage 1)
+    if labels:
+        tags[label_tag] = (labels, False)
+    if args.eval_videos:
+        data = f'{args.data.rstrip("/")}_valid{args.eval_videos}'
+        ensure_data(data, env, log, val_videos=args.eval_videos)
+        big = [f'test_dataloader.dataset.data_root={data}/']
+        tags[f'valid{args.eval_videos}'] = (big, True)
+        if labels:
+            tags[f'valid{args.eval_videos}_{label_tag}'] = (big + labels,
+                                                            False)
+    tests: Dict[str, Dict[str, Dict[str, float]]] = {}
+    for tag, (extra, with_stage1) in tags.items():
+        tests[tag] = {
+            name:
+            test_last(
+                config_path(args.fcn,
+                            name.split('_')[0]), osp.join(root, name), tag,
+                [*options, *extra], env, log)
+            for name in names if with_stage1 or name != 'stage1'
+        }
+    return tests
+
+
+def test_last(config: str, work_dir: str, tag: str, options: Sequence[str],
+              env: Dict[str, str], log: str) -> Dict[str, float]:
+    """Metrics (in %) of a run's last checkpoint tested with ``options``
+    (after the run's own); cached in ``work_dir/<tag>.json``."""
+    out = osp.join(work_dir, f'{tag}.json')
     if not osp.isfile(out):
         with open(osp.join(work_dir, 'last_checkpoint')) as f:
             ckpt = f.read().strip()
@@ -370,9 +421,7 @@ def test_track_labels(config: str, work_dir: str, k: int,
             sys.executable, 'tools/test.py', config, ckpt,
             '--trust-checkpoint', '--work-dir',
             osp.join(work_dir,
-                     'test_track_labels'), '--out', out, '--cfg-options',
-            *options, 'model.test_cfg.nms.class_agnostic=True',
-            f'test_evaluator.labels_per_track={k}'
+                     f'test_{tag}'), '--out', out, '--cfg-options', *options
         ], env, log)
     with open(out) as f:
         metrics = json.load(f)
@@ -387,6 +436,19 @@ def suffix(args: argparse.Namespace) -> str:
     """Name suffix of the stage-2 runs and outputs of a non-default
     ``--stage2-iters``."""
     return '' if args.stage2_iters is None else f'_{args.stage2_iters}it'
+
+
+def test_title(args: argparse.Namespace, tag: str) -> str:
+    """What an extra test's table shows."""
+    parts = []
+    if tag.startswith('valid'):
+        parts.append(f'on a valid split of {args.eval_videos} videos '
+                     f'({args.data.rstrip("/")}_valid{args.eval_videos}), '
+                     'one test of each run\'s last checkpoint')
+    if 'track_labels' in tag:
+        parts.append(f'with track-level labels ({args.track_labels} per '
+                     'track, class-agnostic clip NMS; docs/track_labels.md)')
+    return ', '.join(parts)
 
 
 def has_cuda() -> bool:
@@ -429,12 +491,11 @@ def main(argv=None) -> None:
           ', '.join(f'{name} {s / 60:.0f}'
                     for name, s in out['seconds'].items()))
     print(f'curves: {png}')
-    if out['track_labels']:
+    for tag, runs in out['tests'].items():
         rows: Dict[str, List[Dict[str, float]]] = {}
-        for name, metrics in out['track_labels'].items():
+        for name, metrics in runs.items():
             rows.setdefault(name.split('_')[0], []).append(metrics)
-        print(f'\nwith track-level labels ({args.track_labels} per track, '
-              'class-agnostic clip NMS; docs/track_labels.md):\n')
+        print(f'\n{test_title(args, tag)}:\n')
         print(table(rows))
 
 
