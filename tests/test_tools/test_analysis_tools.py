@@ -138,6 +138,65 @@ def test_seeds_and_base_runs(tmp_path, capsys, monkeypatch):
         ])
 
 
+def test_test_cfg_options_retest_finished_rows(tmp_path, capsys, monkeypatch):
+    """--test-cfg-options retest trained rows without training them again:
+    the options come after the seed, the metrics go to their own file (the
+    default test's stay), and a second call tests nothing."""
+    ra = load_tool('run_ablations')
+    env = ra.row_env(str(REPO_ROOT / BASE))
+    calls = []
+
+    def fake_run(cmd, env, log):
+        calls.append(cmd)
+        assert cmd[1] == 'tools/test.py', 'nothing may be trained'
+        with open(cmd[cmd.index('--out') + 1], 'wb') as f:
+            pickle.dump({'youtube_vis/segm_mAP': 0.25}, f)
+
+    monkeypatch.setattr(ra, 'run', fake_run)
+    work = tmp_path / 'abl' / 'seed0'
+    key = ra.training_key(
+        str(REPO_ROOT / 'configs/ablations/table1b_cph_2d.py'), env,
+        ['randomness.seed=0'])
+    train_dir = work / f'train_{key}'
+    train_dir.mkdir(parents=True)
+    (train_dir / 'iter_6.pth').write_bytes(b'')
+    (train_dir / 'last_checkpoint').write_text(str(train_dir / 'iter_6.pth'))
+    (train_dir / 'DONE').write_text('table1b_cph_2d')
+    with open(work / 'table1b_cph_2d_metrics.pkl', 'wb') as f:
+        pickle.dump({'youtube_vis/segm_mAP': 0.4}, f)
+    big = 'test_dataloader.dataset.data_root=data/big/'
+    argv = [
+        '--rows', 'table1b_cph_2d', '--base', BASE, '--work-dir',
+        str(tmp_path / 'abl'), '--seeds', '1', '--test-cfg-options', big,
+        '--test-tag', 'valid120'
+    ]
+    ra.main(argv)
+    assert len(calls) == 1
+    cmd = calls[0]
+    assert cmd[3] == str(train_dir / 'iter_6.pth')
+    assert cmd[-2:] == ['randomness.seed=0', big]
+    assert cmd[cmd.index('--out') + 1] == str(
+        work / 'table1b_cph_2d_valid120_metrics.pkl')
+    out = capsys.readouterr().out
+    assert '| table1b_cph_2d | 1 | 25.0 |' in out
+    assert f'tests with {big}' in out
+    ra.main(argv)  # cached
+    assert len(calls) == 1
+    with open(work / 'table1b_cph_2d_metrics.pkl', 'rb') as f:
+        assert pickle.load(f) == {'youtube_vis/segm_mAP': 0.4}
+    # without a tag the file name carries a hash of the options
+    ra.main(argv[:-2])
+    assert len(calls) == 2
+    assert re.search(r'table1b_cph_2d_[0-9a-f]{8}_metrics\.pkl$',
+                     calls[1][calls[1].index('--out') + 1])
+    with pytest.raises(SystemExit):
+        ra.parse_args(['--rows', 'table2', '--test-tag', 'x'])
+    with pytest.raises(SystemExit):
+        ra.parse_args([
+            '--rows', 'table2', '--test-cfg-options', big, '--test-tag', 'a/b'
+        ])
+
+
 # ----------------------------------------------------------------- plot_loss
 def test_plot_loss_table_validation_and_figure(tmp_path, capsys):
     log = tmp_path / 'scalars.json'

@@ -5,6 +5,7 @@ a markdown table of YouTube-VIS AP per row.
         [--base configs/cico_yolact_r18_synthvis.py]
         [--work-dir work_dirs/ablations] [--cfg-options k=v ...]
         [--seeds 3] [--base-runs 'work_dirs/protocol/cico_seed{seed}']
+        [--test-cfg-options k=v ... [--test-tag NAME]]
 
 --rows takes file names or prefixes of configs/ablations/*.py. Every row is
 rebased on --base with CICO_ABLATION_BASE (see configs/ablations/README.md).
@@ -19,6 +20,12 @@ WORK_DIR/seed<k>) and tabulates the mean and sample standard deviation.
 {seed}, e.g. the SynthVIS protocol's stage-2 CiCo runs): rows whose training
 equals the base's (test-time rows such as Table 2) are tested on their last
 checkpoint instead of being trained again.
+
+--test-cfg-options go to the tests only (after --cfg-options), so finished
+rows are tested again without training, e.g. on another valid split
+(``test_dataloader.dataset.data_root=DIR/``); their metrics are kept apart,
+in ``<row>_<tag>_metrics.pkl`` (tag: --test-tag, default a hash of the
+options).
 """
 import argparse
 import glob
@@ -66,7 +73,20 @@ def parse_args(argv=None):
         help='your own finished trainings of the base (their checkpoints '
         'load as trusted), a directory pattern with {seed}; rows that train '
         'like the base are only tested on them')
+    p.add_argument(
+        '--test-cfg-options',
+        nargs='+',
+        default=[],
+        help='key=value overrides for the tests only (not the trainings)')
+    p.add_argument(
+        '--test-tag',
+        help='name of the --test-cfg-options tests in the metrics files '
+        '(default: a hash of those options)')
     args = p.parse_args(argv)
+    if args.test_tag and not args.test_cfg_options:
+        p.error('--test-tag needs --test-cfg-options')
+    if args.test_tag and not args.test_tag.replace('_', '').isalnum():
+        p.error('--test-tag takes letters, digits and _ only')
     if args.seeds < 0:
         p.error('--seeds must be >= 0')
     if args.base_runs and '{seed}' not in args.base_runs and args.seeds > 1:
@@ -155,12 +175,14 @@ def run_rows(args, env, work_dir, options, seed):
         training_key(osp.abspath(args.base), env, options)
         if args.base_runs else None)
     extra = ['--cfg-options', *options] if options else []
+    tests = [*options, *args.test_cfg_options]
+    test_extra = ['--cfg-options', *tests] if tests else []
     results = {}
     for row in select_rows(args.rows):
         cfg_path = osp.join(ABLATIONS, row + '.py')
         key = training_key(cfg_path, env, options)
         log = osp.join(work_dir, row + '.log')
-        metrics_file = osp.join(work_dir, row + '_metrics.pkl')
+        metrics_file = osp.join(work_dir, f'{row}{test_tag(args)}_metrics.pkl')
         if key == base_key:
             ckpt = base_checkpoint(args.base_runs, seed)
         else:
@@ -177,12 +199,22 @@ def run_rows(args, env, work_dir, options, seed):
         if not osp.isfile(metrics_file):
             run([
                 py, 'tools/test.py', cfg_path, ckpt, '--work-dir',
-                osp.join(work_dir, 'test_' + row), '--out', metrics_file,
-                '--trust-checkpoint', *extra
+                osp.join(work_dir, f'test_{row}{test_tag(args)}'), '--out',
+                metrics_file, '--trust-checkpoint', *test_extra
             ], env, log)
         import mmengine
         results[row] = mmengine.load(metrics_file)
     return results
+
+
+def test_tag(args):
+    """``''`` or ``'_<tag>'`` for the tests with --test-cfg-options."""
+    if not args.test_cfg_options:
+        return ''
+    if args.test_tag:
+        return '_' + args.test_tag
+    blob = ' '.join(args.test_cfg_options).encode()
+    return '_' + hashlib.sha1(blob).hexdigest()[:8]
 
 
 def cell(values):
@@ -233,7 +265,9 @@ def main(argv=None):
         ]
     print()
     print(table(per_seed))
-    print(f'\nbase: {args.base}; AP in %, YouTube-VIS metric' +
+    tested = (f'; tests with {" ".join(args.test_cfg_options)}'
+              if args.test_cfg_options else '')
+    print(f'\nbase: {args.base}; AP in %, YouTube-VIS metric{tested}' +
           (f'; mean ± sample std over seeds 0-{args.seeds - 1}' if args.seeds >
            1 else ''))
 
