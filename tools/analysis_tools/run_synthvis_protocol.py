@@ -38,9 +38,9 @@ table; the metrics are kept in ``<run>/track_labels_k<K>.json``.
 ``--eval-videos N`` also tests every finished run's last checkpoint (stage 1
 included) on a larger valid split of N videos, made by the same generator
 with the same settings and seed (``<data>_valid<N>``; its first 20 videos are
-the protocol's valid split), and prints the tables again on it. With 20 valid
-videos one checkpoint's AP moves by several points when its weights barely
-change, so differences between rows are easier to resolve on more videos.
+the protocol's valid split), and prints the tables again on it. On 20 valid
+videos (52 objects) the AP of nearby checkpoints moves by a few points, so
+differences between rows are easier to resolve on more videos.
 The metrics are kept in ``<run>/valid<N>.json`` (with ``--track-labels K``
 also ``<run>/valid<N>_track_labels_k<K>.json``).
 """
