@@ -201,6 +201,16 @@ def test_stage2_iters_runs_beside_the_default_runs(tmp_path, monkeypatch):
         protocol.parse_args(['--fcn', 'yolact', '--stage2-iters', '50'])
 
 
+def finish_run(config, work_dir, options, env, log):
+    """A stand-in for ``protocol.train``: a run with one validation (30 AP
+    at iteration 600) and its last checkpoint, unless it is there."""
+    if osp.isfile(osp.join(work_dir, 'last_checkpoint')):
+        return  # finished
+    write_scalars(Path(work_dir), '20260101_000000', [val(600, 30.0)])
+    Path(work_dir,
+         'last_checkpoint').write_text(osp.join(work_dir, 'iter_600.pth'))
+
+
 def test_track_labels_tests_every_stage2_run_once(tmp_path, monkeypatch,
                                                   capsys):
     """--track-labels 6: each stage-2 run's last checkpoint is tested with
@@ -209,13 +219,6 @@ def test_track_labels_tests_every_stage2_run_once(tmp_path, monkeypatch,
     aps = dict(cico_seed0=38.5, fifo_seed0=41.2)
     commands = []
 
-    def fake_train(config, work_dir, options, env, log):
-        if osp.isfile(osp.join(work_dir, 'last_checkpoint')):
-            return  # finished
-        write_scalars(Path(work_dir), '20260101_000000', [val(600, 30.0)])
-        Path(work_dir,
-             'last_checkpoint').write_text(osp.join(work_dir, 'iter_600.pth'))
-
     def fake_run(cmd, env, log):
         commands.append(cmd)
         out = cmd[cmd.index('--out') + 1]
@@ -223,7 +226,7 @@ def test_track_labels_tests_every_stage2_run_once(tmp_path, monkeypatch,
         with open(out, 'w') as f:
             json.dump({f'youtube_vis/{k}': ap for _, k in protocol.COLUMNS}, f)
 
-    monkeypatch.setattr(protocol, 'train', fake_train)
+    monkeypatch.setattr(protocol, 'train', finish_run)
     monkeypatch.setattr(protocol, 'run', fake_run)
     monkeypatch.setattr(protocol, 'ensure_data', lambda *a: None)
     monkeypatch.setattr(protocol, 'publish_stage1', lambda d: 'stage1-x.pth')
@@ -271,13 +274,6 @@ def test_eval_videos_tests_every_run_on_the_larger_split(
     }
     commands, generated = [], []
 
-    def fake_train(config, work_dir, options, env, log):
-        if osp.isfile(osp.join(work_dir, 'last_checkpoint')):
-            return
-        write_scalars(Path(work_dir), '20260101_000000', [val(600, 30.0)])
-        Path(work_dir,
-             'last_checkpoint').write_text(osp.join(work_dir, 'iter_600.pth'))
-
     def fake_run(cmd, env, log):
         commands.append(cmd)
         out = cmd[cmd.index('--out') + 1]
@@ -289,7 +285,7 @@ def test_eval_videos_tests_every_run_on_the_larger_split(
                     for _, k in protocol.COLUMNS
                 }, f)
 
-    monkeypatch.setattr(protocol, 'train', fake_train)
+    monkeypatch.setattr(protocol, 'train', finish_run)
     monkeypatch.setattr(protocol, 'run', fake_run)
     monkeypatch.setattr(
         protocol,

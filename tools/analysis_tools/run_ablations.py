@@ -177,12 +177,13 @@ def run_rows(args, env, work_dir, options, seed):
     extra = ['--cfg-options', *options] if options else []
     tests = [*options, *args.test_cfg_options]
     test_extra = ['--cfg-options', *tests] if tests else []
+    tag = test_tag(args)
     results = {}
     for row in select_rows(args.rows):
         cfg_path = osp.join(ABLATIONS, row + '.py')
         key = training_key(cfg_path, env, options)
         log = osp.join(work_dir, row + '.log')
-        metrics_file = osp.join(work_dir, f'{row}{test_tag(args)}_metrics.pkl')
+        metrics_file = osp.join(work_dir, f'{row}{tag}_metrics.pkl')
         if key == base_key:
             ckpt = base_checkpoint(args.base_runs, seed)
         else:
@@ -199,8 +200,8 @@ def run_rows(args, env, work_dir, options, seed):
         if not osp.isfile(metrics_file):
             run([
                 py, 'tools/test.py', cfg_path, ckpt, '--work-dir',
-                osp.join(work_dir, f'test_{row}{test_tag(args)}'), '--out',
-                metrics_file, '--trust-checkpoint', *test_extra
+                osp.join(work_dir, f'test_{row}{tag}'), '--out', metrics_file,
+                '--trust-checkpoint', *test_extra
             ], env, log)
         import mmengine
         results[row] = mmengine.load(metrics_file)

@@ -321,7 +321,7 @@ def plot(curves: Dict[str, List[Tuple[int, Dict[str, float]]]],
     fig, ax = plt.subplots(figsize=(7, 4.5))
     colours = dict(stage1='tab:gray', cico='tab:red', fifo='tab:blue')
     for name, curve in curves.items():
-        row = name.split('_')[0]
+        row = row_of(name)
         ax.plot([it for it, _ in curve], [m['AP'] for _, m in curve],
                 marker='o',
                 markersize=3,
@@ -375,38 +375,44 @@ def run_protocol(args: argparse.Namespace) -> Dict[str, object]:
         device=device, root=root, curves=curves, seconds=seconds, tests=tests)
 
 
-def extra_tests(args: argparse.Namespace, root: str, names: Sequence[str],
-                options: Sequence[str], env: Dict[str, str],
-                log: str) -> Dict[str, Dict[str, Dict[str, float]]]:
+def extra_tests(
+        args: argparse.Namespace, root: str, names: Sequence[str],
+        options: Sequence[str], env: Dict[str, str],
+        log: str) -> Dict[str, Tuple[str, Dict[str, Dict[str, float]]]]:
     """The tests asked for by ``--track-labels`` (stage-2 runs) and
-    ``--eval-videos`` (every run): tag -> run name -> metrics in %."""
-    labels = ([] if not args.track_labels else [
+    ``--eval-videos`` (every run): tag -> (title, run name -> metrics in
+    %)."""
+    plans = []  # (tag, title, options, with stage 1)
+    labels = [
         'model.test_cfg.nms.class_agnostic=True',
         f'test_evaluator.labels_per_track={args.track_labels}'
-    ])
-    label_tag = f'track_labels_k{args.track_labels}'
-    tags: Dict[str, Tuple[List[str], bool]] = {}  # tag -> (options, stage 1)
-    if labels:
-        tags[label_tag] = (labels, False)
+    ]
+    labels_tag = f'track_labels_k{args.track_labels}'
+    labels_title = (f'with track-level labels ({args.track_labels} per '
+                    'track, class-agnostic clip NMS; docs/track_labels.md)')
+    if args.track_labels:
+        plans.append((labels_tag, labels_title, labels, False))
     if args.eval_videos:
         data = f'{args.data.rstrip("/")}_valid{args.eval_videos}'
         ensure_data(data, env, log, val_videos=args.eval_videos)
         big = [f'test_dataloader.dataset.data_root={data}/']
-        tags[f'valid{args.eval_videos}'] = (big, True)
-        if labels:
-            tags[f'valid{args.eval_videos}_{label_tag}'] = (big + labels,
-                                                            False)
-    tests: Dict[str, Dict[str, Dict[str, float]]] = {}
-    for tag, (extra, with_stage1) in tags.items():
-        tests[tag] = {
+        big_tag = f'valid{args.eval_videos}'
+        big_title = (f'on a valid split of {args.eval_videos} videos '
+                     f'({data}), one test of each run\'s last checkpoint')
+        plans.append((big_tag, big_title, big, True))
+        if args.track_labels:
+            plans.append((f'{big_tag}_{labels_tag}',
+                          f'{big_title}, {labels_title}', big + labels, False))
+    return {
+        tag: (title, {
             name:
             test_last(
-                config_path(args.fcn,
-                            name.split('_')[0]), osp.join(root, name), tag,
+                config_path(args.fcn, row_of(name)), osp.join(root, name), tag,
                 [*options, *extra], env, log)
             for name in names if with_stage1 or name != 'stage1'
-        }
-    return tests
+        })
+        for tag, title, extra, with_stage1 in plans
+    }
 
 
 def test_last(config: str, work_dir: str, tag: str, options: Sequence[str],
@@ -438,17 +444,19 @@ def suffix(args: argparse.Namespace) -> str:
     return '' if args.stage2_iters is None else f'_{args.stage2_iters}it'
 
 
-def test_title(args: argparse.Namespace, tag: str) -> str:
-    """What an extra test's table shows."""
-    parts = []
-    if tag.startswith('valid'):
-        parts.append(f'on a valid split of {args.eval_videos} videos '
-                     f'({args.data.rstrip("/")}_valid{args.eval_videos}), '
-                     'one test of each run\'s last checkpoint')
-    if 'track_labels' in tag:
-        parts.append(f'with track-level labels ({args.track_labels} per '
-                     'track, class-agnostic clip NMS; docs/track_labels.md)')
-    return ', '.join(parts)
+def row_of(name: str) -> str:
+    """The table row of a run: ``stage1``, ``cico`` or ``fifo``."""
+    return name.split('_')[0]
+
+
+def by_row(
+        metrics: Dict[str, Dict[str,
+                                float]]) -> Dict[str, List[Dict[str, float]]]:
+    """Runs' metrics grouped by their table row."""
+    rows: Dict[str, List[Dict[str, float]]] = {}
+    for name, m in metrics.items():
+        rows.setdefault(row_of(name), []).append(m)
+    return rows
 
 
 def has_cuda() -> bool:
@@ -460,11 +468,10 @@ def main(argv=None) -> None:
     args = parse_args(argv)
     out = run_protocol(args)
     curves = out['curves']
-    results: Dict[str, List[Dict[str, float]]] = {}
     for name, curve in curves.items():
         if not curve:
             raise SystemExit(f'run {name} has no validation result')
-        results.setdefault(name.split('_')[0], []).append(curve[-1][1])
+    results = by_row({name: curve[-1][1] for name, curve in curves.items()})
     flat = {name: is_flat(curve) for name, curve in curves.items()}
     png = osp.join(out['root'], f'ap_vs_iter{suffix(args)}.png')
     plot(curves, png)
@@ -491,12 +498,9 @@ def main(argv=None) -> None:
           ', '.join(f'{name} {s / 60:.0f}'
                     for name, s in out['seconds'].items()))
     print(f'curves: {png}')
-    for tag, runs in out['tests'].items():
-        rows: Dict[str, List[Dict[str, float]]] = {}
-        for name, metrics in runs.items():
-            rows.setdefault(name.split('_')[0], []).append(metrics)
-        print(f'\n{test_title(args, tag)}:\n')
-        print(table(rows))
+    for title, runs in out['tests'].values():
+        print(f'\n{title}:\n')
+        print(table(by_row(runs)))
 
 
 if __name__ == '__main__':
