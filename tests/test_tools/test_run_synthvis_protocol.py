@@ -201,6 +201,68 @@ def test_stage2_iters_runs_beside_the_default_runs(tmp_path, monkeypatch):
         protocol.parse_args(['--fcn', 'yolact', '--stage2-iters', '50'])
 
 
+def test_stage1_iters_continues_stage1_and_starts_stage2_from_it(
+        tmp_path, monkeypatch, capsys):
+    """--stage1-iters 3600: stage 1 is continued in stage1ext_3600it from
+    a copy of stage 1's last checkpoint (so the run resumes it), validating
+    every 200 iterations to 3600; stage 2 starts from the continued
+    checkpoint, in runs named after it, and the table has both stage 1s."""
+    trained = []
+    aps = dict(stage1=31.6, stage1ext=33.2, cico=30.0, fifo=32.5)
+
+    def fake_train(config, work_dir, options, env, log):
+        name = osp.basename(work_dir)
+        trained.append((name, config, options))
+        if name == 'stage1ext_3600it':  # seeded with stage 1's checkpoint
+            start = Path(work_dir, 'last_checkpoint').read_text()
+            assert start == osp.join(work_dir, 'iter_2400.pth')
+            assert Path(start).read_bytes() == b'stage 1 weights'
+        last = 3600 if name.startswith('stage1ext') else 2400
+        write_scalars(
+            Path(work_dir), '20260101_000000',
+            [val(last, aps[protocol.row_of(name)])])
+        ckpt = Path(work_dir, f'iter_{last}.pth')
+        ckpt.write_bytes(b'stage 1 weights')
+        Path(work_dir, 'last_checkpoint').write_text(str(ckpt))
+
+    monkeypatch.setattr(protocol, 'train', fake_train)
+    monkeypatch.setattr(protocol, 'ensure_data', lambda *a: None)
+    monkeypatch.setattr(protocol, 'publish_stage1',
+                        lambda d: osp.basename(d) + '-x.pth')
+    monkeypatch.setattr(protocol, 'plot', lambda curves, png: None)
+    protocol.main([
+        '--fcn', 'yolact', '--seeds', '1', '--stage1-iters', '3600',
+        '--device', 'cpu', '--work-dir',
+        str(tmp_path)
+    ])
+    names = [name for name, _, _ in trained]
+    assert names == [
+        'stage1', 'stage1ext_3600it', 'cico_seed0_stage1-3600it',
+        'fifo_seed0_stage1-3600it'
+    ]
+    _, config, options = trained[1]
+    assert config == protocol.config_path('yolact', 'stage1')
+    assert options[-2:] == [
+        'train_cfg.max_iters=3600', 'train_cfg.val_interval=200'
+    ]
+    assert trained[0][2] == options[:-2]  # same data and seed as stage 1
+    for _, _, options in trained[2:]:
+        assert 'model.init_cfg.checkpoint=stage1ext_3600it-x.pth' in options
+    printed = capsys.readouterr().out
+    assert '| stage 1: frame-level (T = 1), frames as images | 1 | 31.6 |' \
+        in printed
+    assert ('| stage 1 continued at its final LR (--stage1-iters) | 1 | '
+            '33.2 |') in printed
+    assert '| CiCo - FiFo | | -2.5 (pooled std 0.0)' in printed
+    assert (tmp_path / 'yolact' / 'results_stage1-3600it.json').is_file()
+    with pytest.raises(SystemExit, match='more than stage 1'):
+        protocol.main([
+            '--fcn', 'yolact', '--seeds', '0', '--stage1-iters', '2400',
+            '--work-dir',
+            str(tmp_path / 'short')
+        ])
+
+
 def finish_run(config, work_dir, options, env, log):
     """A stand-in for ``protocol.train``: a run with one validation (30 AP
     at iteration 600) and its last checkpoint, unless it is there."""

@@ -2,7 +2,8 @@
 
     python tools/analysis_tools/run_synthvis_protocol.py --fcn yolact \
         [--seeds 3] [--device cpu|cuda] [--work-dir DIR] [--data DIR]
-        [--stage2-iters N] [--track-labels K] [--eval-videos N]
+        [--stage1-iters N] [--stage2-iters N] [--track-labels K]
+        [--eval-videos N]
         [--cfg-options k=v ...]
 
 (defaults: --work-dir work_dirs/synthvis_protocol, --data
@@ -29,6 +30,12 @@ CiCo - FiFo difference) and writes ``<work-dir>/<fcn>/ap_vs_iter.png`` and
 same fractions of the run), from the same stage-1 model. These runs live
 beside the default ones (``cico_seed0_<N>it``, ``results_<N>it.json``,
 ``ap_vs_iter_<N>it.png``), so both schedules can be compared.
+
+``--stage1-iters N`` continues stage 1 past its config's schedule, from its
+last checkpoint at its final learning rate, to N iterations (validating every
+200; ``stage1ext_<N>it``), and starts stage 2 from that checkpoint instead
+(``cico_seed0_stage1-<N>it``, ``results_stage1-<N>it.json``); use it when
+stage 1's curve was still rising at its end.
 
 ``--track-labels K`` also tests every stage-2 run's last checkpoint with
 track-level labels (class-agnostic clip NMS, each track output for its K best
@@ -72,6 +79,7 @@ DATA = dict(
 VARIANTS = ('cico', 'fifo')
 ROW_NAMES = dict(
     stage1='stage 1: frame-level (T = 1), frames as images',
+    stage1ext='stage 1 continued at its final LR (--stage1-iters)',
     cico='stage 2: CiCo, T = 3',
     fifo='stage 2: FiFo, T = 1')
 COLUMNS = (('AP', 'segm_mAP'), ('AP50', 'segm_mAP_50'),
@@ -79,6 +87,7 @@ COLUMNS = (('AP', 'segm_mAP'), ('AP50', 'segm_mAP_50'),
                                                            'segm_AR@10'))
 FLAT_FRACTION = 0.2  # converged: AP within FLAT_TOL over the last fifth
 FLAT_TOL = 1.0
+EXT_VAL_INTERVAL = 200  # validations of a continued stage 1 (--stage1-iters)
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -100,6 +109,13 @@ def parse_args(argv=None) -> argparse.Namespace:
         nargs='+',
         default=[],
         help='extra key=value overrides for every run (both stages)')
+    p.add_argument(
+        '--stage1-iters',
+        type=int,
+        default=None,
+        metavar='N',
+        help='continue stage 1 at its final LR to N iterations (more than '
+        'its config\'s) and start stage 2 from there')
     p.add_argument(
         '--stage2-iters',
         type=int,
@@ -133,6 +149,7 @@ def parse_args(argv=None) -> argparse.Namespace:
 def config_path(fcn: str, row: str) -> str:
     names = dict(
         stage1=f'{fcn}_r18_stage1_frames.py',
+        stage1ext=f'{fcn}_r18_stage1_frames.py',
         cico=f'cico_{fcn}_r18_stage2_t3.py',
         fifo=f'fifo_{fcn}_r18_stage2_t1.py')
     return osp.join(CONFIG_DIR, names[row])
@@ -319,14 +336,15 @@ def plot(curves: Dict[str, List[Tuple[int, Dict[str, float]]]],
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
     fig, ax = plt.subplots(figsize=(7, 4.5))
-    colours = dict(stage1='tab:gray', cico='tab:red', fifo='tab:blue')
+    colours = dict(
+        stage1='tab:gray', stage1ext='black', cico='tab:red', fifo='tab:blue')
     for name, curve in curves.items():
         row = row_of(name)
         ax.plot([it for it, _ in curve], [m['AP'] for _, m in curve],
                 marker='o',
                 markersize=3,
                 color=colours[row],
-                alpha=0.9 if row == 'stage1' else 0.6,
+                alpha=0.9 if row.startswith('stage1') else 0.6,
                 label=name)
     ax.set_xlabel('iteration (stage 2 counts from its own start)')
     ax.set_ylabel('SynthVIS valid mask AP (%)')
@@ -350,12 +368,7 @@ def run_protocol(args: argparse.Namespace) -> Dict[str, object]:
         f'{split}_dataloader.dataset.data_root={args.data.rstrip("/")}/'
         for split in ('train', 'val', 'test')
     ]
-    stage1_dir = osp.join(root, 'stage1')
-    train(
-        config_path(args.fcn, 'stage1'), stage1_dir,
-        [*data_opts, 'randomness.seed=0', *args.cfg_options], env, log)
-    init = publish_stage1(stage1_dir)
-    curves = {'stage1': val_curve(stage1_dir)}
+    init, curves = run_stage1(args, root, data_opts, env, log)
     schedule = ([] if args.stage2_iters is None else stage2_schedule(
         args.fcn, args.stage2_iters))
     for seed in range(args.seeds):
@@ -373,6 +386,54 @@ def run_protocol(args: argparse.Namespace) -> Dict[str, object]:
     seconds = {name: run_seconds(osp.join(root, name)) for name in curves}
     return dict(
         device=device, root=root, curves=curves, seconds=seconds, tests=tests)
+
+
+def run_stage1(args: argparse.Namespace, root: str, data_opts: List[str],
+               env: Dict[str, str], log: str) -> Tuple[str, Dict[str, list]]:
+    """Stage 1 (and its continuation with ``--stage1-iters``); returns
+    the published checkpoint stage 2 starts from and the curves."""
+    common = [*data_opts, 'randomness.seed=0']
+    stage1_dir = osp.join(root, 'stage1')
+    train(
+        config_path(args.fcn, 'stage1'), stage1_dir,
+        [*common, *args.cfg_options], env, log)
+    init = publish_stage1(stage1_dir)
+    curves = {'stage1': val_curve(stage1_dir)}
+    if args.stage1_iters is not None:
+        name = f'stage1ext_{args.stage1_iters}it'
+        ext_dir = osp.join(root, name)
+        more = seed_extension(args.fcn, stage1_dir, ext_dir, args.stage1_iters)
+        train(
+            config_path(args.fcn, 'stage1ext'), ext_dir,
+            [*common, *more, *args.cfg_options], env, log)
+        init = publish_stage1(ext_dir)
+        curves[name] = val_curve(ext_dir)
+    return init, curves
+
+
+def seed_extension(fcn: str, stage1_dir: str, ext_dir: str,
+                   iters: int) -> List[str]:
+    """Start the continuation of stage 1 in ``ext_dir`` from stage 1's
+    last checkpoint (copied there, so the run resumes from it with its
+    optimizer and LR schedule, which has ended at its final LR); returns the
+    ``--cfg-options`` of the longer run."""
+    from mmengine.config import Config
+    old = Config.fromfile(config_path(fcn, 'stage1')).train_cfg.max_iters
+    if iters <= old:
+        raise SystemExit(f'--stage1-iters {iters} must be more than stage '
+                         f'1\'s {old} iterations')
+    if not osp.isfile(osp.join(ext_dir, 'last_checkpoint')):
+        with open(osp.join(stage1_dir, 'last_checkpoint')) as f:
+            last = f.read().strip()
+        os.makedirs(ext_dir, exist_ok=True)
+        start = osp.join(ext_dir, osp.basename(last))
+        shutil.copyfile(last, start)
+        with open(osp.join(ext_dir, 'last_checkpoint'), 'w') as f:
+            f.write(start)
+    return [
+        f'train_cfg.max_iters={iters}',
+        f'train_cfg.val_interval={EXT_VAL_INTERVAL}'
+    ]
 
 
 def extra_tests(
@@ -409,7 +470,8 @@ def extra_tests(
             test_last(
                 config_path(args.fcn, row_of(name)), osp.join(root, name), tag,
                 [*options, *extra], env, log)
-            for name in names if with_stage1 or name != 'stage1'
+            for name in names
+            if with_stage1 or not row_of(name).startswith('stage1')
         })
         for tag, title, extra, with_stage1 in plans
     }
@@ -440,12 +502,15 @@ def test_last(config: str, work_dir: str, tag: str, options: Sequence[str],
 
 def suffix(args: argparse.Namespace) -> str:
     """Name suffix of the stage-2 runs and outputs of a non-default
-    ``--stage2-iters``."""
-    return '' if args.stage2_iters is None else f'_{args.stage2_iters}it'
+    ``--stage1-iters`` / ``--stage2-iters``."""
+    s1 = '' if args.stage1_iters is None else f'_stage1-{args.stage1_iters}it'
+    s2 = '' if args.stage2_iters is None else f'_{args.stage2_iters}it'
+    return s1 + s2
 
 
 def row_of(name: str) -> str:
-    """The table row of a run: ``stage1``, ``cico`` or ``fifo``."""
+    """The table row of a run: ``stage1``, ``stage1ext``, ``cico`` or
+    ``fifo``."""
     return name.split('_')[0]
 
 
@@ -486,8 +551,10 @@ def main(argv=None) -> None:
             indent=1)
     print()
     print(table(results))
-    length = ('' if args.stage2_iters is None else
-              f', stage 2 {args.stage2_iters} iterations')
+    length = ('' if args.stage1_iters is None else
+              f', stage 1 continued to {args.stage1_iters} iterations')
+    length += ('' if args.stage2_iters is None else
+               f', stage 2 {args.stage2_iters} iterations')
     print(f'\n{args.fcn}, {args.seeds} seed(s){length}, '
           f'device {out["device"]}; '
           f'SynthVIS valid, YouTube-VIS mask AP in %, mean ± sample std')
