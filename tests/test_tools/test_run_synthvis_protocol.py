@@ -263,6 +263,39 @@ def test_stage1_iters_continues_stage1_and_starts_stage2_from_it(
         ])
 
 
+def test_stage2_lr_sets_the_learning_rate_of_stage_2_only(
+        tmp_path, monkeypatch):
+    """--stage2-lr 1e-4: both stage-2 variants train with that peak LR in
+    runs of their own (``_lr0.0001``); stage 1 keeps its LR."""
+    trained = []
+
+    def fake_train(config, work_dir, options, env, log):
+        trained.append((osp.basename(work_dir), options))
+
+    monkeypatch.setattr(protocol, 'train', fake_train)
+    monkeypatch.setattr(protocol, 'ensure_data', lambda *a: None)
+    monkeypatch.setattr(protocol, 'publish_stage1', lambda d: 'stage1-x.pth')
+    args = protocol.parse_args([
+        '--fcn', 'condinst', '--seeds', '1', '--stage2-lr', '1e-4', '--device',
+        'cpu', '--work-dir',
+        str(tmp_path)
+    ])
+    protocol.run_protocol(args)
+    assert [name for name, _ in trained
+            ] == ['stage1', 'cico_seed0_lr0.0001', 'fifo_seed0_lr0.0001']
+    lr = 'optim_wrapper.optimizer.lr=0.0001'
+    assert [lr in options for _, options in trained] == [False, True, True]
+    # the config's schedule scales with the optimizer's LR: warm-up from
+    # a tenth of it, steps of x0.1
+    cfg = Config.fromfile(protocol.config_path('condinst', 'cico'))
+    cfg.merge_from_dict({'optim_wrapper.optimizer.lr': 1e-4})
+    assert cfg.optim_wrapper.optimizer.lr == 1e-4
+    assert cfg.param_scheduler[0].start_factor == 0.1
+    assert cfg.param_scheduler[1].gamma == 0.1
+    with pytest.raises(SystemExit):
+        protocol.parse_args(['--fcn', 'yolact', '--stage2-lr', '0'])
+
+
 def finish_run(config, work_dir, options, env, log):
     """A stand-in for ``protocol.train``: a run with one validation (30 AP
     at iteration 600) and its last checkpoint, unless it is there."""

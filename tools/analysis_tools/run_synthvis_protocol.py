@@ -2,7 +2,8 @@
 
     python tools/analysis_tools/run_synthvis_protocol.py --fcn yolact \
         [--seeds 3] [--device cpu|cuda] [--work-dir DIR] [--data DIR]
-        [--stage1-iters N] [--stage2-iters N] [--track-labels K]
+        [--stage1-iters N] [--stage2-iters N] [--stage2-lr LR]
+        [--track-labels K]
         [--eval-videos N]
         [--cfg-options k=v ...]
 
@@ -36,6 +37,10 @@ last checkpoint at its final learning rate, to N iterations (validating every
 200; ``stage1ext_<N>it``), and starts stage 2 from that checkpoint instead
 (``cico_seed0_stage1-<N>it``, ``results_stage1-<N>it.json``); use it when
 stage 1's curve was still rising at its end.
+
+``--stage2-lr LR`` sets stage 2's peak learning rate (both variants; the
+warm-up and the steps scale with it), for fine-tuning stage 1 more gently
+than the configs' AdamW 1e-3 (``cico_seed0_lr<LR>``, ``results_lr<LR>.json``).
 
 ``--track-labels K`` also tests every stage-2 run's last checkpoint with
 track-level labels (class-agnostic clip NMS, each track output for its K best
@@ -123,6 +128,12 @@ def parse_args(argv=None) -> argparse.Namespace:
         help='stage-2 length (default: the configs\' 600); LR steps and '
         'the first validation scale with it')
     p.add_argument(
+        '--stage2-lr',
+        type=float,
+        default=None,
+        metavar='LR',
+        help='stage-2 peak learning rate (default: the configs\' 1e-3)')
+    p.add_argument(
         '--track-labels',
         type=int,
         metavar='K',
@@ -141,6 +152,8 @@ def parse_args(argv=None) -> argparse.Namespace:
         p.error('--track-labels needs K >= 1')
     if args.seeds < 0:
         p.error('--seeds must be >= 0')
+    if args.stage2_lr is not None and not args.stage2_lr > 0:
+        p.error('--stage2-lr must be > 0')
     if args.stage2_iters is not None and args.stage2_iters < 100:
         p.error('--stage2-iters must be >= 100 (validation runs every 100)')
     return args
@@ -371,6 +384,8 @@ def run_protocol(args: argparse.Namespace) -> Dict[str, object]:
     init, curves = run_stage1(args, root, data_opts, env, log)
     schedule = ([] if args.stage2_iters is None else stage2_schedule(
         args.fcn, args.stage2_iters))
+    if args.stage2_lr is not None:
+        schedule.append(f'optim_wrapper.optimizer.lr={args.stage2_lr}')
     for seed in range(args.seeds):
         for variant in VARIANTS:
             name = f'{variant}_seed{seed}{suffix(args)}'
@@ -502,10 +517,11 @@ def test_last(config: str, work_dir: str, tag: str, options: Sequence[str],
 
 def suffix(args: argparse.Namespace) -> str:
     """Name suffix of the stage-2 runs and outputs of a non-default
-    ``--stage1-iters`` / ``--stage2-iters``."""
+    ``--stage1-iters`` / ``--stage2-iters`` / ``--stage2-lr``."""
     s1 = '' if args.stage1_iters is None else f'_stage1-{args.stage1_iters}it'
     s2 = '' if args.stage2_iters is None else f'_{args.stage2_iters}it'
-    return s1 + s2
+    lr = '' if args.stage2_lr is None else f'_lr{args.stage2_lr:g}'
+    return s1 + s2 + lr
 
 
 def row_of(name: str) -> str:
@@ -555,6 +571,8 @@ def main(argv=None) -> None:
               f', stage 1 continued to {args.stage1_iters} iterations')
     length += ('' if args.stage2_iters is None else
                f', stage 2 {args.stage2_iters} iterations')
+    length += ('' if args.stage2_lr is None else
+               f', stage-2 learning rate {args.stage2_lr:g}')
     print(f'\n{args.fcn}, {args.seeds} seed(s){length}, '
           f'device {out["device"]}; '
           f'SynthVIS valid, YouTube-VIS mask AP in %, mean ± sample std')
