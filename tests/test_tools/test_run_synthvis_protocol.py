@@ -434,6 +434,74 @@ def test_eval_videos_tests_every_run_on_the_larger_split(
         protocol.parse_args(['--fcn', 'yolact', '--eval-videos', '0'])
 
 
+def test_test_init_tests_both_variants_before_stage_2(tmp_path, monkeypatch,
+                                                      capsys):
+    """--test-init: each variant is made once from the stage-1 checkpoint
+    by the converter (no training) and tested on the valid split and, with
+    --eval-videos, on the larger one, in tables of their own."""
+    aps = {
+        ('valid', 'cico_init'): 36.8,
+        ('valid', 'fifo_init'): 33.2,
+        ('valid120', 'cico_init'): 28.0,
+        ('valid120', 'fifo_init'): 26.8,
+        ('valid120', 'stage1'): 26.8,
+        ('valid120', 'cico_seed0'): 24.0,
+        ('valid120', 'fifo_seed0'): 26.0,
+    }
+    commands = []
+
+    def fake_run(cmd, env, log):
+        commands.append(cmd)
+        if cmd[1] == 'tools/model_converters/inflate_checkpoint.py':
+            Path(cmd[4]).write_bytes(b'weights')
+            return
+        out = cmd[cmd.index('--out') + 1]
+        key = (osp.basename(out)[:-5], osp.basename(osp.dirname(out)))
+        with open(out, 'w') as f:
+            json.dump(
+                {
+                    f'youtube_vis/{k}': aps[key] / 100
+                    for _, k in protocol.COLUMNS
+                }, f)
+
+    monkeypatch.setattr(protocol, 'train', finish_run)
+    monkeypatch.setattr(protocol, 'run', fake_run)
+    monkeypatch.setattr(protocol, 'ensure_data', lambda *a, **k: None)
+    monkeypatch.setattr(protocol, 'publish_stage1', lambda d: 'stage1-x.pth')
+    monkeypatch.setattr(protocol, 'plot', lambda curves, png: None)
+    argv = [
+        '--fcn', 'yolact', '--seeds', '1', '--device', 'cpu', '--work-dir',
+        str(tmp_path), '--data', 'data/sv', '--test-init', '--eval-videos',
+        '120'
+    ]
+    protocol.main(argv)
+    root = tmp_path / 'yolact'
+    made = [c[2:5] for c in commands if 'inflate_checkpoint' in c[1]]
+    assert made == [[
+        protocol.config_path('yolact', v), 'stage1-x.pth',
+        str(root / f'{v}_init' / 'init.pth')
+    ] for v in ('cico', 'fifo')]
+    tested = sorted((osp.basename(c[c.index('--out') + 1]), c[3])
+                    for c in commands if c[1] == 'tools/test.py')
+    inits = [str(root / f'{v}_init' / 'init.pth') for v in ('cico', 'fifo')]
+    assert tested == sorted(
+        [('valid.json', ckpt) for ckpt in inits] + [('valid120.json', ckpt)
+                                                    for ckpt in inits] +
+        [('valid120.json', str(root / run / 'iter_600.pth'))
+         for run in ('stage1', 'cico_seed0', 'fifo_seed0')])
+    printed = capsys.readouterr().out
+    at_init = printed.split('stage-2 models at iteration 0')[1]
+    assert '| stage 2: CiCo, T = 3 | 1 | 36.8 |' in at_init
+    assert '| CiCo - FiFo | | +3.6 (pooled std 0.0)' in at_init
+    trained_big = at_init.split('on a valid split of 120 videos')[1]
+    assert '| CiCo - FiFo | | -2.0 (pooled std 0.0)' in trained_big
+    init_big = printed.split('stage-2 models at iteration 0')[2]
+    assert 'on a valid split of 120 videos' in init_big
+    assert '| CiCo - FiFo | | +1.2 (pooled std 0.0)' in init_big
+    protocol.main(argv)  # made and tested once
+    assert len(commands) == 9
+
+
 def test_ensure_data_makes_a_valid_only_split(tmp_path, monkeypatch):
     """With val_videos the generator writes no train video and N valid
     ones, with the protocol's other settings and seed; an existing split is

@@ -3,7 +3,7 @@
     python tools/analysis_tools/run_synthvis_protocol.py --fcn yolact \
         [--seeds 3] [--device cpu|cuda] [--work-dir DIR] [--data DIR]
         [--stage1-iters N] [--stage2-iters N] [--stage2-lr LR]
-        [--track-labels K]
+        [--test-init] [--track-labels K]
         [--eval-videos N]
         [--cfg-options k=v ...]
 
@@ -41,6 +41,12 @@ stage 1's curve was still rising at its end.
 ``--stage2-lr LR`` sets stage 2's peak learning rate (both variants; the
 warm-up and the steps scale with it), for fine-tuning stage 1 more gently
 than the configs' AdamW 1e-3 (``cico_seed0_lr<LR>``, ``results_lr<LR>.json``).
+
+``--test-init`` also tests both stage-2 models as they start, before any
+stage-2 training (stage 1 inflated into CiCo, or loaded into FiFo, by
+``tools/model_converters/inflate_checkpoint.py``; ``cico_init``,
+``fifo_init``), on the valid split (and with ``--eval-videos N`` on the
+larger one), and prints their table: what stage 2 starts from.
 
 ``--track-labels K`` also tests every stage-2 run's last checkpoint with
 track-level labels (class-agnostic clip NMS, each track output for its K best
@@ -133,6 +139,11 @@ def parse_args(argv=None) -> argparse.Namespace:
         default=None,
         metavar='LR',
         help='stage-2 peak learning rate (default: the configs\' 1e-3)')
+    p.add_argument(
+        '--test-init',
+        action='store_true',
+        help='also test both stage-2 models at iteration 0 (inflated from '
+        'stage 1, untrained) and print their table')
     p.add_argument(
         '--track-labels',
         type=int,
@@ -396,7 +407,9 @@ def run_protocol(args: argparse.Namespace) -> Dict[str, object]:
                     *args.cfg_options
                 ], env, log)
             curves[name] = val_curve(osp.join(root, name))
-    tests = extra_tests(args, root, list(curves),
+    inits = ([init_model(args, root, v, init, env, log)
+              for v in VARIANTS] if args.test_init else [])
+    tests = extra_tests(args, root, list(curves), inits,
                         [*data_opts, *args.cfg_options], env, log)
     seconds = {name: run_seconds(osp.join(root, name)) for name in curves}
     return dict(
@@ -451,14 +464,40 @@ def seed_extension(fcn: str, stage1_dir: str, ext_dir: str,
     ]
 
 
+def init_model(args: argparse.Namespace, root: str, variant: str, init: str,
+               env: Dict[str, str], log: str) -> str:
+    """The stage-2 ``variant`` as it starts from the stage-1 checkpoint
+    ``init`` (iteration 0), written once into ``<root>/<variant>_init``
+    (``_stage1-<N>it`` with ``--stage1-iters``); returns that name."""
+    s1 = '' if args.stage1_iters is None else f'_stage1-{args.stage1_iters}it'
+    name = f'{variant}_init{s1}'
+    ckpt = osp.join(root, name, 'init.pth')
+    if not osp.isfile(ckpt):
+        os.makedirs(osp.dirname(ckpt), exist_ok=True)
+        extra = ['--cfg-options', *args.cfg_options] if args.cfg_options \
+            else []
+        run([
+            sys.executable, 'tools/model_converters/inflate_checkpoint.py',
+            config_path(args.fcn, variant), init, ckpt, *extra
+        ], env, log)
+    with open(osp.join(root, name, 'last_checkpoint'), 'w') as f:
+        f.write(ckpt)
+    return name
+
+
 def extra_tests(
         args: argparse.Namespace, root: str, names: Sequence[str],
-        options: Sequence[str], env: Dict[str, str],
+        inits: Sequence[str], options: Sequence[str], env: Dict[str, str],
         log: str) -> Dict[str, Tuple[str, Dict[str, Dict[str, float]]]]:
-    """The tests asked for by ``--track-labels`` (stage-2 runs) and
-    ``--eval-videos`` (every run): tag -> (title, run name -> metrics in
+    """The tests asked for by ``--test-init`` (the untrained stage-2
+    models ``inits``), ``--track-labels`` (stage-2 runs) and
+    ``--eval-videos`` (every run): key -> (title, run name -> metrics in
     %)."""
-    plans = []  # (tag, title, options, with stage 1)
+    stage2 = [n for n in names if not row_of(n).startswith('stage1')]
+    init_title = ('stage-2 models at iteration 0 (stage 1 inflated, '
+                  'untrained; --test-init)')
+    # (key, cache tag, title, options, runs)
+    plans = [('init', 'valid', init_title, [], inits)] if inits else []
     labels = [
         'model.test_cfg.nms.class_agnostic=True',
         f'test_evaluator.labels_per_track={args.track_labels}'
@@ -467,7 +506,7 @@ def extra_tests(
     labels_title = (f'with track-level labels ({args.track_labels} per '
                     'track, class-agnostic clip NMS; docs/track_labels.md)')
     if args.track_labels:
-        plans.append((labels_tag, labels_title, labels, False))
+        plans.append((labels_tag, labels_tag, labels_title, labels, stage2))
     if args.eval_videos:
         data = f'{args.data.rstrip("/")}_valid{args.eval_videos}'
         ensure_data(data, env, log, val_videos=args.eval_videos)
@@ -475,20 +514,23 @@ def extra_tests(
         big_tag = f'valid{args.eval_videos}'
         big_title = (f'on a valid split of {args.eval_videos} videos '
                      f'({data}), one test of each run\'s last checkpoint')
-        plans.append((big_tag, big_title, big, True))
+        plans.append((big_tag, big_tag, big_title, big, names))
         if args.track_labels:
-            plans.append((f'{big_tag}_{labels_tag}',
-                          f'{big_title}, {labels_title}', big + labels, False))
+            tag = f'{big_tag}_{labels_tag}'
+            plans.append((tag, tag, f'{big_title}, {labels_title}',
+                          big + labels, stage2))
+        if inits:
+            plans.append((f'init_{big_tag}', big_tag,
+                          f'{init_title}, {big_title}', big, inits))
     return {
-        tag: (title, {
+        key: (title, {
             name:
             test_last(
                 config_path(args.fcn, row_of(name)), osp.join(root, name), tag,
                 [*options, *extra], env, log)
-            for name in names
-            if with_stage1 or not row_of(name).startswith('stage1')
+            for name in runs
         })
-        for tag, title, extra, with_stage1 in plans
+        for key, tag, title, extra, runs in plans
     }
 
 
