@@ -306,6 +306,19 @@ def finish_run(config, work_dir, options, env, log):
          'last_checkpoint').write_text(osp.join(work_dir, 'iter_600.pth'))
 
 
+def write_test_metrics(cmd: list, aps: dict) -> None:
+    """What a ``tools/test.py ... --out DIR/<tag>.json`` command of the
+    protocol writes: every column at ``aps[(tag, run directory)]``."""
+    out = cmd[cmd.index('--out') + 1]
+    key = (osp.basename(out)[:-5], osp.basename(osp.dirname(out)))
+    with open(out, 'w') as f:
+        json.dump(
+            {
+                f'youtube_vis/{k}': aps[key] / 100
+                for _, k in protocol.COLUMNS
+            }, f)
+
+
 def test_track_labels_tests_every_stage2_run_once(tmp_path, monkeypatch,
                                                   capsys):
     """--track-labels 6: each stage-2 run's last checkpoint is tested with
@@ -371,14 +384,7 @@ def test_eval_videos_tests_every_run_on_the_larger_split(
 
     def fake_run(cmd, env, log):
         commands.append(cmd)
-        out = cmd[cmd.index('--out') + 1]
-        key = (osp.basename(out)[:-5], osp.basename(osp.dirname(out)))
-        with open(out, 'w') as f:
-            json.dump(
-                {
-                    f'youtube_vis/{k}': aps[key] / 100
-                    for _, k in protocol.COLUMNS
-                }, f)
+        write_test_metrics(cmd, aps)
 
     monkeypatch.setattr(protocol, 'train', finish_run)
     monkeypatch.setattr(protocol, 'run', fake_run)
@@ -454,15 +460,8 @@ def test_test_init_tests_both_variants_before_stage_2(tmp_path, monkeypatch,
         commands.append(cmd)
         if cmd[1] == 'tools/model_converters/inflate_checkpoint.py':
             Path(cmd[4]).write_bytes(b'weights')
-            return
-        out = cmd[cmd.index('--out') + 1]
-        key = (osp.basename(out)[:-5], osp.basename(osp.dirname(out)))
-        with open(out, 'w') as f:
-            json.dump(
-                {
-                    f'youtube_vis/{k}': aps[key] / 100
-                    for _, k in protocol.COLUMNS
-                }, f)
+        else:
+            write_test_metrics(cmd, aps)
 
     monkeypatch.setattr(protocol, 'train', finish_run)
     monkeypatch.setattr(protocol, 'run', fake_run)

@@ -469,8 +469,7 @@ def init_model(args: argparse.Namespace, root: str, variant: str, init: str,
     """The stage-2 ``variant`` as it starts from the stage-1 checkpoint
     ``init`` (iteration 0), written once into ``<root>/<variant>_init``
     (``_stage1-<N>it`` with ``--stage1-iters``); returns that name."""
-    s1 = '' if args.stage1_iters is None else f'_stage1-{args.stage1_iters}it'
-    name = f'{variant}_init{s1}'
+    name = f'{variant}_init{stage1_suffix(args)}'
     ckpt = osp.join(root, name, 'init.pth')
     if not osp.isfile(ckpt):
         os.makedirs(osp.dirname(ckpt), exist_ok=True)
@@ -560,10 +559,15 @@ def test_last(config: str, work_dir: str, tag: str, options: Sequence[str],
 def suffix(args: argparse.Namespace) -> str:
     """Name suffix of the stage-2 runs and outputs of a non-default
     ``--stage1-iters`` / ``--stage2-iters`` / ``--stage2-lr``."""
-    s1 = '' if args.stage1_iters is None else f'_stage1-{args.stage1_iters}it'
     s2 = '' if args.stage2_iters is None else f'_{args.stage2_iters}it'
     lr = '' if args.stage2_lr is None else f'_lr{args.stage2_lr:g}'
-    return s1 + s2 + lr
+    return stage1_suffix(args) + s2 + lr
+
+
+def stage1_suffix(args: argparse.Namespace) -> str:
+    """Name suffix of what starts from a continued stage 1."""
+    return (''
+            if args.stage1_iters is None else f'_stage1-{args.stage1_iters}it')
 
 
 def row_of(name: str) -> str:

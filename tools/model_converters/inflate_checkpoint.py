@@ -13,7 +13,6 @@ measures what inflation alone gives, before any clip-level training
 (the rules: docs/reference_implementation.md#initialisation).
 """
 import argparse
-import os
 import os.path as osp
 import sys
 from typing import List, Optional
@@ -22,11 +21,12 @@ REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 if REPO_ROOT not in sys.path:
     sys.path.insert(0, REPO_ROOT)
 
-import torch  # noqa: E402
 from mmengine.config import Config, DictAction  # noqa: E402
 from mmengine.registry import init_default_scope  # noqa: E402
 
 from projects.cico.utils import trusted_checkpoint as tc  # noqa: E402
+from tools.model_converters.publish_model import \
+    save_weights_only  # noqa: E402
 
 
 def inflate(config: Config, src: str, out: str) -> str:
@@ -46,14 +46,10 @@ def inflate(config: Config, src: str, out: str) -> str:
     model = MODELS.build(config.model)
     model.init_weights()
     state_dict = {k: v.detach().cpu() for k, v in model.state_dict().items()}
-    os.makedirs(osp.dirname(osp.abspath(out)), exist_ok=True)
-    tmp = out + '.tmp'
-    torch.save(
+    save_weights_only(
         dict(
             state_dict=state_dict,
-            meta=dict(inflated_from=src, config=config.pretty_text)), tmp)
-    torch.load(tmp, map_location='cpu', weights_only=True)  # the promise
-    os.replace(tmp, out)
+            meta=dict(inflated_from=src, config=config.pretty_text)), out)
     return out
 
 

@@ -78,17 +78,23 @@ def sha256_of(path: str) -> str:
     return digest.hexdigest()
 
 
+def save_weights_only(checkpoint: dict, out_file: str) -> None:
+    """Write ``checkpoint`` to ``out_file`` only once it loads with
+    ``weights_only=True`` (written to ``<out_file>.tmp`` first)."""
+    os.makedirs(osp.dirname(osp.abspath(out_file)), exist_ok=True)
+    tmp = out_file + '.tmp'
+    torch.save(checkpoint, tmp)
+    torch.load(tmp, map_location='cpu', weights_only=True)  # the promise
+    os.replace(tmp, out_file)
+
+
 def publish(in_file: str, out_file: str, trust: bool = False) -> str:
     """Write the published copy of ``in_file`` (unpickled only when
     ``trust`` or ``CICO_TRUST_CHECKPOINTS=1``); returns its final path
     (``out_file`` without ``.pth`` + ``-<sha256[:8]>.pth``)."""
     checkpoint = tc.load_checkpoint_file(in_file, 'cpu', trust)
-    published = publishable(checkpoint)
-    out_dir = osp.dirname(osp.abspath(out_file))
-    os.makedirs(out_dir, exist_ok=True)
     tmp = out_file + '.tmp'
-    torch.save(published, tmp)
-    torch.load(tmp, map_location='cpu', weights_only=True)  # the promise
+    save_weights_only(publishable(checkpoint), tmp)
     stem = out_file[:-4] if out_file.endswith('.pth') else out_file
     final = f'{stem}-{sha256_of(tmp)[:8]}.pth'
     os.replace(tmp, final)
