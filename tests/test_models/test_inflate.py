@@ -190,6 +190,39 @@ def test_temporal_weights_are_configurable():
     assert torch.equal(b3[:, :, 1], b2) and not b3[:, :, 0].any()
 
 
+@pytest.mark.parametrize('depth', [1, 2])
+def test_centre_inflation_is_the_frame_model_on_every_frame(depth):
+    """temporal_weights='centre' (and the CMH's): on a clip of different
+    frames, the prototypes of every frame and the head outputs of the centre
+    frame are the T=1 model's on that frame alone; the authors' weights mix
+    the frames."""
+    t = 2 * depth + 1
+    torch.manual_seed(0)
+    src = randomise(MODELS.build(tiny_cfg(1, depth=depth))).eval()
+    dst = MODELS.build(tiny_cfg(t, depth=depth)).eval()
+    report = inflate_into(
+        src, dst, temporal_weights='centre', cmh_temporal_weights='centre')
+    assert report.counts()['inflated'] == 3 * depth
+    key = 'mask_head.proto_tower.convs.0.conv.weight'
+    assert report.note(key) == 'temporal weights 0, 1, 0'  # 3-tap kernels
+    clip = torch.randn(1, t, 3, 64, 96)
+    with torch.no_grad():
+        (cls, _, par, _, _), (protos, ) = dst._forward(clip)
+        frames = [src._forward(clip[:, k:k + 1]) for k in range(t)]
+    for k, (_, (protos1, )) in enumerate(frames):
+        torch.testing.assert_close(protos[:, :, k], protos1[:, :, 0])
+    (cls1, _, par1, _, _), _ = frames[depth]
+    for lvl in range(len(cls1)):
+        torch.testing.assert_close(cls[lvl][depth], cls1[lvl][0])
+        torch.testing.assert_close(par[lvl][depth], par1[lvl][0])
+    inflate_into(src, dst)  # the authors' weights
+    with torch.no_grad():
+        _, (mixed, ) = dst._forward(clip)
+    assert not torch.allclose(mixed[:, :, depth], protos[:, :, depth])
+    with pytest.raises(ValueError, match='odd temporal kernel size, got 2'):
+        inflation.temporal_kernel(2, key, None, 'centre')
+
+
 # ----------------------------------------------------- the R50 reports
 def r50_cfg(t=3, num_classes=40):
     cfg = Config.fromfile(R50).model

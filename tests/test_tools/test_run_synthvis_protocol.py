@@ -296,6 +296,60 @@ def test_stage2_lr_sets_the_learning_rate_of_stage_2_only(
         protocol.parse_args(['--fcn', 'yolact', '--stage2-lr', '0'])
 
 
+def test_inflation_centre_changes_cico_only(tmp_path, monkeypatch):
+    """--inflation centre: the CiCo run and its iteration-0 model are
+    inflated with centre temporal weights, under names of their own; FiFo
+    (nothing to inflate) is the default run, shared."""
+    trained, commands = [], []
+
+    def fake_train(config, work_dir, options, env, log):
+        trained.append((osp.basename(work_dir), options))
+        finish_run(config, work_dir, options, env, log)
+
+    def fake_run(cmd, env, log):
+        commands.append(cmd)
+        if 'inflate_checkpoint' in cmd[1]:
+            Path(cmd[4]).write_bytes(b'weights')
+        else:
+            write_test_metrics(cmd, {
+                ('valid', 'cico_init_centre'): 35.2,
+                ('valid', 'fifo_init'): 33.2
+            })
+
+    monkeypatch.setattr(protocol, 'train', fake_train)
+    monkeypatch.setattr(protocol, 'run', fake_run)
+    monkeypatch.setattr(protocol, 'ensure_data', lambda *a, **k: None)
+    monkeypatch.setattr(protocol, 'publish_stage1', lambda d: 'stage1-x.pth')
+    args = protocol.parse_args([
+        '--fcn', 'condinst', '--seeds', '1', '--stage2-lr', '1e-4',
+        '--inflation', 'centre', '--test-init', '--device', 'cpu',
+        '--work-dir',
+        str(tmp_path)
+    ])
+    out = protocol.run_protocol(args)
+    centre = [
+        'model.init_cfg.temporal_weights=centre',
+        'model.init_cfg.cmh_temporal_weights=centre'
+    ]
+    assert [name for name, _ in trained] == [
+        'stage1', 'cico_seed0_lr0.0001_centre', 'fifo_seed0_lr0.0001'
+    ]
+    assert [all(o in options for o in centre)
+            for _, options in trained] == [False, True, False]
+    made = {c[4]: c[5:] for c in commands if 'inflate_checkpoint' in c[1]}
+    root = tmp_path / 'condinst'
+    assert made == {
+        str(root / 'cico_init_centre' / 'init.pth'):
+        ['--cfg-options', *centre],
+        str(root / 'fifo_init' / 'init.pth'): []
+    }
+    assert out['tests']['init'][1]['cico_init_centre']['AP'] == \
+        pytest.approx(35.2)
+    assert protocol.suffix(args) == '_lr0.0001_centre'  # results, curves
+    with pytest.raises(SystemExit):
+        protocol.parse_args(['--fcn', 'yolact', '--inflation', 'mean'])
+
+
 def finish_run(config, work_dir, options, env, log):
     """A stand-in for ``protocol.train``: a run with one validation (30 AP
     at iteration 600) and its last checkpoint, unless it is there."""

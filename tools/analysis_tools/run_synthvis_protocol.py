@@ -3,7 +3,7 @@
     python tools/analysis_tools/run_synthvis_protocol.py --fcn yolact \
         [--seeds 3] [--device cpu|cuda] [--work-dir DIR] [--data DIR]
         [--stage1-iters N] [--stage2-iters N] [--stage2-lr LR]
-        [--test-init] [--track-labels K]
+        [--inflation authors|centre] [--test-init] [--track-labels K]
         [--eval-videos N]
         [--cfg-options k=v ...]
 
@@ -41,6 +41,13 @@ stage 1's curve was still rising at its end.
 ``--stage2-lr LR`` sets stage 2's peak learning rate (both variants; the
 warm-up and the steps scale with it), for fine-tuning stage 1 more gently
 than the configs' AdamW 1e-3 (``cico_seed0_lr<LR>``, ``results_lr<LR>.json``).
+
+``--inflation centre`` starts CiCo from stage 1 inflated with all of each 3D
+kernel's weight on its centre tap (towers and CMH; ``temporal_weights=
+'centre'``), instead of the authors' 1/3 per tap in the towers and 0.125,
+0.75, 0.125 in the CMH: at iteration 0 CiCo is then the frame-level model on
+every frame, and stage 2 learns the temporal taps. The CiCo runs and the
+outputs get ``_centre``; FiFo (T = 1, nothing to inflate) is shared.
 
 ``--test-init`` also tests both stage-2 models as they start, before any
 stage-2 training (stage 1 inflated into CiCo, or loaded into FiFo, by
@@ -99,6 +106,13 @@ COLUMNS = (('AP', 'segm_mAP'), ('AP50', 'segm_mAP_50'),
 FLAT_FRACTION = 0.2  # converged: AP within FLAT_TOL over the last fifth
 FLAT_TOL = 1.0
 EXT_VAL_INTERVAL = 200  # validations of a continued stage 1 (--stage1-iters)
+# --inflation: the CiCo runs' extra --cfg-options
+INFLATION = dict(
+    authors=[],
+    centre=[
+        'model.init_cfg.temporal_weights=centre',
+        'model.init_cfg.cmh_temporal_weights=centre'
+    ])
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -139,6 +153,12 @@ def parse_args(argv=None) -> argparse.Namespace:
         default=None,
         metavar='LR',
         help='stage-2 peak learning rate (default: the configs\' 1e-3)')
+    p.add_argument(
+        '--inflation',
+        choices=tuple(INFLATION),
+        default='authors',
+        help='temporal weights of CiCo\'s inflated 3D kernels (authors: 1/3 '
+        'in the towers, 0.125/0.75/0.125 in the CMH; centre: the centre tap)')
     p.add_argument(
         '--test-init',
         action='store_true',
@@ -399,12 +419,12 @@ def run_protocol(args: argparse.Namespace) -> Dict[str, object]:
         schedule.append(f'optim_wrapper.optimizer.lr={args.stage2_lr}')
     for seed in range(args.seeds):
         for variant in VARIANTS:
-            name = f'{variant}_seed{seed}{suffix(args)}'
+            name = f'{variant}_seed{seed}{suffix(args, variant)}'
             train(
                 config_path(args.fcn, variant), osp.join(root, name), [
                     *data_opts, f'randomness.seed={seed}',
                     f'model.init_cfg.checkpoint={init}', *schedule,
-                    *args.cfg_options
+                    *inflation_options(args, variant), *args.cfg_options
                 ], env, log)
             curves[name] = val_curve(osp.join(root, name))
     inits = ([init_model(args, root, v, init, env, log)
@@ -468,13 +488,15 @@ def init_model(args: argparse.Namespace, root: str, variant: str, init: str,
                env: Dict[str, str], log: str) -> str:
     """The stage-2 ``variant`` as it starts from the stage-1 checkpoint
     ``init`` (iteration 0), written once into ``<root>/<variant>_init``
-    (``_stage1-<N>it`` with ``--stage1-iters``); returns that name."""
-    name = f'{variant}_init{stage1_suffix(args)}'
+    (``_stage1-<N>it`` with ``--stage1-iters``, CiCo's ``_centre`` with
+    ``--inflation centre``); returns that name."""
+    name = (f'{variant}_init{stage1_suffix(args)}'
+            f'{inflation_suffix(args, variant)}')
     ckpt = osp.join(root, name, 'init.pth')
     if not osp.isfile(ckpt):
         os.makedirs(osp.dirname(ckpt), exist_ok=True)
-        extra = ['--cfg-options', *args.cfg_options] if args.cfg_options \
-            else []
+        options = [*inflation_options(args, variant), *args.cfg_options]
+        extra = ['--cfg-options', *options] if options else []
         run([
             sys.executable, 'tools/model_converters/inflate_checkpoint.py',
             config_path(args.fcn, variant), init, ckpt, *extra
@@ -556,12 +578,25 @@ def test_last(config: str, work_dir: str, tag: str, options: Sequence[str],
     }
 
 
-def suffix(args: argparse.Namespace) -> str:
-    """Name suffix of the stage-2 runs and outputs of a non-default
-    ``--stage1-iters`` / ``--stage2-iters`` / ``--stage2-lr``."""
+def suffix(args: argparse.Namespace, variant: str = 'cico') -> str:
+    """Name suffix of the stage-2 runs of ``variant`` and of the outputs
+    (the CiCo one) for a non-default ``--stage1-iters`` / ``--stage2-iters``
+    / ``--stage2-lr`` / ``--inflation``."""
     s2 = '' if args.stage2_iters is None else f'_{args.stage2_iters}it'
     lr = '' if args.stage2_lr is None else f'_lr{args.stage2_lr:g}'
-    return stage1_suffix(args) + s2 + lr
+    return stage1_suffix(args) + s2 + lr + inflation_suffix(args, variant)
+
+
+def inflation_suffix(args: argparse.Namespace, variant: str) -> str:
+    """``_<inflation>`` for CiCo with a non-default ``--inflation`` (FiFo
+    has nothing to inflate: its runs are shared)."""
+    return ('' if args.inflation == 'authors' or variant != 'cico' else
+            f'_{args.inflation}')
+
+
+def inflation_options(args: argparse.Namespace, variant: str) -> List[str]:
+    """``--cfg-options`` of ``--inflation`` for ``variant``."""
+    return INFLATION[args.inflation] if variant == 'cico' else []
 
 
 def stage1_suffix(args: argparse.Namespace) -> str:
@@ -619,6 +654,8 @@ def main(argv=None) -> None:
                f', stage 2 {args.stage2_iters} iterations')
     length += ('' if args.stage2_lr is None else
                f', stage-2 learning rate {args.stage2_lr:g}')
+    length += ('' if args.inflation == 'authors' else
+               f', CiCo inflated with {args.inflation} temporal weights')
     print(f'\n{args.fcn}, {args.seeds} seed(s){length}, '
           f'device {out["device"]}; '
           f'SynthVIS valid, YouTube-VIS mask AP in %, mean ± sample std')

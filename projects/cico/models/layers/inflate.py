@@ -10,7 +10,9 @@ the 3D convs of the CPH towers and the CMH; the rules are the authors'
   repeated over t and divided by t, except the CMH's t = 3 kernels, which
   get the temporal weights ``[0.125, 0.75, 0.125]`` (**inflated**); the
   weights sum to 1, so a static clip gives the 2D layer's output at the
-  centre frame;
+  centre frame (``temporal_weights='centre'`` / ``cmh_temporal_weights=
+  'centre'`` put all the weight on the centre tap instead: every frame then
+  gets the 2D layer's output of that frame, on any clip);
 * the box layer's 4 deltas per anchor become 4T, repeated for every frame
   *within each anchor's block* (the CPH's ``conv_reg`` channels are
   anchor-major, per anchor frame-major: ``a0: t0 dx dy dw dh, t1 ...``);
@@ -47,6 +49,9 @@ from mmengine.runner.checkpoint import CheckpointLoader
 from torch import Tensor
 
 StateDict = Dict[str, Tensor]
+# temporal weights of inflated kernels: the taps, or 'centre'
+Weights = Union[Sequence[float], str]
+CENTRE = 'centre'
 CMH_TEMPORAL_WEIGHTS = (0.125, 0.75, 0.125)
 STATUSES = ('loaded', 'inflated', 'tiled', 'skipped', 'new')
 CLS_LAYER = 'bbox_head.conv_cls.'
@@ -252,15 +257,23 @@ def map_source_keys(
 
 
 # ------------------------------------------------------------------- rules
-def temporal_kernel(t: int, key: str,
-                    temporal_weights: Optional[Sequence[float]],
-                    cmh_temporal_weights: Optional[Sequence[float]]) -> Tensor:
+def temporal_kernel(t: int, key: str, temporal_weights: Optional[Weights],
+                    cmh_temporal_weights: Optional[Weights]) -> Tensor:
     """The t temporal weights of a target 3D kernel: the CMH's
     (``mask_head.*``) when given for this t, else ``temporal_weights``
-    when given for this t, else 1/t each."""
+    when given for this t, else 1/t each. ``'centre'`` is 1 at the centre
+    tap and 0 elsewhere, for any odd t (I3D's centre initialisation: the 3D
+    layer gives the 2D layer's output of every frame, whatever the clip)."""
     for weights, applies in ((cmh_temporal_weights, key.startswith(CMH)),
                              (temporal_weights, True)):
-        if applies and weights is not None and len(weights) == t:
+        if not applies or weights is None:
+            continue
+        if weights == CENTRE:
+            if t % 2 == 0:
+                raise ValueError(f'{key}: centre temporal weights need an '
+                                 f'odd temporal kernel size, got {t}')
+            return torch.eye(t)[t // 2]
+        if len(weights) == t:
             return torch.as_tensor(weights, dtype=torch.float32)
     return torch.full((t, ), 1. / t)
 
@@ -284,9 +297,8 @@ def convert_tensor(
         src: Tensor,
         tgt: Tensor,
         model: nn.Module,
-        temporal_weights: Optional[Sequence[float]] = None,
-        cmh_temporal_weights: Optional[Sequence[float]] = (
-            CMH_TEMPORAL_WEIGHTS),
+        temporal_weights: Optional[Weights] = None,
+        cmh_temporal_weights: Optional[Weights] = CMH_TEMPORAL_WEIGHTS,
         tile_box_weights: bool = True) -> Tuple[str, Optional[Tensor], str]:
     """One source tensor for the target tensor ``key``: ``(status, value,
     note)``, value None when skipped."""
@@ -322,8 +334,8 @@ def convert_tensor(
 def inflate_state_dict(
     src_sd: StateDict,
     model: nn.Module,
-    temporal_weights: Optional[Sequence[float]] = None,
-    cmh_temporal_weights: Optional[Sequence[float]] = CMH_TEMPORAL_WEIGHTS,
+    temporal_weights: Optional[Weights] = None,
+    cmh_temporal_weights: Optional[Weights] = CMH_TEMPORAL_WEIGHTS,
     tile_box_weights: bool = True,
     src_format: str = 'auto',
     src_anchor_ratios: Optional[Sequence[float]] = None
@@ -333,10 +345,12 @@ def inflate_state_dict(
     Args:
         src_sd (dict): source tensors (:func:`load_source_state_dict`).
         model (nn.Module): the target (a CiCo detector, or any module).
-        temporal_weights (list[float], optional): temporal weights of the
-            inflated kernels outside the CMH (None: 1/t each).
-        cmh_temporal_weights (list[float], optional): those of the CMH's
-            kernels of the same length (authors: 0.125, 0.75, 0.125).
+        temporal_weights (list[float] | str, optional): temporal weights of
+            the inflated kernels outside the CMH (None: 1/t each, the
+            authors'; ``'centre'``: the centre tap only).
+        cmh_temporal_weights (list[float] | str, optional): those of the
+            CMH's kernels of the same length (authors: 0.125, 0.75, 0.125;
+            ``'centre'`` as above).
         tile_box_weights (bool): tile the box layer's weight 4 -> 4T per
             anchor (False: leave it as initialised, as the authors' loader
             did; its bias is tiled either way).
@@ -510,8 +524,8 @@ class InflatedPretrained:
     def __init__(self,
                  checkpoint: Union[str, Sequence[str]],
                  skip_missing: bool = False,
-                 temporal_weights: Optional[Sequence[float]] = None,
-                 cmh_temporal_weights: Optional[Sequence[float]] = (
+                 temporal_weights: Optional[Weights] = None,
+                 cmh_temporal_weights: Optional[Weights] = (
                      CMH_TEMPORAL_WEIGHTS),
                  tile_box_weights: bool = True,
                  src_format: str = 'auto',
