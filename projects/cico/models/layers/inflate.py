@@ -346,11 +346,9 @@ def inflate_state_dict(
         src_sd (dict): source tensors (:func:`load_source_state_dict`).
         model (nn.Module): the target (a CiCo detector, or any module).
         temporal_weights (list[float] | str, optional): temporal weights of
-            the inflated kernels outside the CMH (None: 1/t each, the
-            authors'; ``'centre'``: the centre tap only).
-        cmh_temporal_weights (list[float] | str, optional): those of the
-            CMH's kernels of the same length (authors: 0.125, 0.75, 0.125;
-            ``'centre'`` as above).
+            the 3D kernels outside the CMH (None: 1/t each; 'centre').
+        cmh_temporal_weights (list[float] | str, optional): the CMH's
+            (authors: 0.125, 0.75, 0.125; 'centre': the centre tap only).
         tile_box_weights (bool): tile the box layer's weight 4 -> 4T per
             anchor (False: leave it as initialised, as the authors' loader
             did; its bias is tiled either way).
