@@ -221,6 +221,8 @@ def test_centre_inflation_is_the_frame_model_on_every_frame(depth):
     assert not torch.allclose(mixed[:, :, depth], protos[:, :, depth])
     with pytest.raises(ValueError, match='odd temporal kernel size, got 2'):
         inflation.temporal_kernel(2, key, None, 'centre')
+    with pytest.raises(ValueError, match="or 'centre', got 'center'"):
+        inflation.temporal_kernel(3, key, None, 'center')  # not a fallback
 
 
 # ----------------------------------------------------- the R50 reports

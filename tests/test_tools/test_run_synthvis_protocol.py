@@ -300,26 +300,17 @@ def test_inflation_centre_changes_cico_only(tmp_path, monkeypatch):
     """--inflation centre: the CiCo run and its iteration-0 model are
     inflated with centre temporal weights, under names of their own; FiFo
     (nothing to inflate) is the default run, shared."""
-    trained, commands = [], []
+    trained = []
 
     def fake_train(config, work_dir, options, env, log):
         trained.append((osp.basename(work_dir), options))
         finish_run(config, work_dir, options, env, log)
 
-    def fake_run(cmd, env, log):
-        commands.append(cmd)
-        if 'inflate_checkpoint' in cmd[1]:
-            Path(cmd[4]).write_bytes(b'weights')
-        else:
-            write_test_metrics(cmd, {
-                ('valid', 'cico_init_centre'): 35.2,
-                ('valid', 'fifo_init'): 33.2
-            })
-
     monkeypatch.setattr(protocol, 'train', fake_train)
-    monkeypatch.setattr(protocol, 'run', fake_run)
-    monkeypatch.setattr(protocol, 'ensure_data', lambda *a, **k: None)
-    monkeypatch.setattr(protocol, 'publish_stage1', lambda d: 'stage1-x.pth')
+    commands = fake_commands(monkeypatch, {
+        ('valid', 'cico_init_centre'): 35.2,
+        ('valid', 'fifo_init'): 33.2
+    })
     args = protocol.parse_args([
         '--fcn', 'condinst', '--seeds', '1', '--stage2-lr', '1e-4',
         '--inflation', 'centre', '--test-init', '--device', 'cpu',
@@ -371,6 +362,25 @@ def write_test_metrics(cmd: list, aps: dict) -> None:
                 f'youtube_vis/{k}': aps[key] / 100
                 for _, k in protocol.COLUMNS
             }, f)
+
+
+def fake_commands(monkeypatch, aps: dict) -> list:
+    """Stand-ins for the protocol's commands (no data, a fixed stage 1):
+    the converter writes its output file, ``tools/test.py`` the metrics of
+    :func:`write_test_metrics`; returns the list the commands go to."""
+    commands = []
+
+    def fake_run(cmd, env, log):
+        commands.append(cmd)
+        if cmd[1] == 'tools/model_converters/inflate_checkpoint.py':
+            Path(cmd[4]).write_bytes(b'weights')
+        else:
+            write_test_metrics(cmd, aps)
+
+    monkeypatch.setattr(protocol, 'run', fake_run)
+    monkeypatch.setattr(protocol, 'ensure_data', lambda *a, **k: None)
+    monkeypatch.setattr(protocol, 'publish_stage1', lambda d: 'stage1-x.pth')
+    return commands
 
 
 def test_track_labels_tests_every_stage2_run_once(tmp_path, monkeypatch,
@@ -508,19 +518,8 @@ def test_test_init_tests_both_variants_before_stage_2(tmp_path, monkeypatch,
         ('valid120', 'cico_seed0'): 24.0,
         ('valid120', 'fifo_seed0'): 26.0,
     }
-    commands = []
-
-    def fake_run(cmd, env, log):
-        commands.append(cmd)
-        if cmd[1] == 'tools/model_converters/inflate_checkpoint.py':
-            Path(cmd[4]).write_bytes(b'weights')
-        else:
-            write_test_metrics(cmd, aps)
-
     monkeypatch.setattr(protocol, 'train', finish_run)
-    monkeypatch.setattr(protocol, 'run', fake_run)
-    monkeypatch.setattr(protocol, 'ensure_data', lambda *a, **k: None)
-    monkeypatch.setattr(protocol, 'publish_stage1', lambda d: 'stage1-x.pth')
+    commands = fake_commands(monkeypatch, aps)
     monkeypatch.setattr(protocol, 'plot', lambda curves, png: None)
     argv = [
         '--fcn', 'yolact', '--seeds', '1', '--device', 'cpu', '--work-dir',

@@ -268,7 +268,10 @@ def temporal_kernel(t: int, key: str, temporal_weights: Optional[Weights],
                              (temporal_weights, True)):
         if not applies or weights is None:
             continue
-        if weights == CENTRE:
+        if isinstance(weights, str):
+            if weights != CENTRE:
+                raise ValueError(f'{key}: temporal weights must be a list '
+                                 f"of taps or '{CENTRE}', got {weights!r}")
             if t % 2 == 0:
                 raise ValueError(f'{key}: centre temporal weights need an '
                                  f'odd temporal kernel size, got {t}')
