@@ -341,6 +341,53 @@ def test_inflation_centre_changes_cico_only(tmp_path, monkeypatch):
         protocol.parse_args(['--fcn', 'yolact', '--inflation', 'mean'])
 
 
+def test_first_seed_adds_a_seed_to_finished_ones(tmp_path, monkeypatch,
+                                                 capsys):
+    """--seeds 1 --first-seed 2 trains seed 2 only (with that seed); a later
+    --seeds 3 trains seeds 0 and 1, keeps seed 2 and tables all three."""
+    trained = []
+    final = dict(
+        cico_seed0=36.0,
+        cico_seed1=37.0,
+        cico_seed2=38.0,
+        fifo_seed0=33.0,
+        fifo_seed1=34.0,
+        fifo_seed2=35.0)
+
+    def fake_train(config, work_dir, options, env, log):
+        name = osp.basename(work_dir)
+        if osp.isfile(osp.join(work_dir, 'DONE')):
+            return
+        trained.append((name, options))
+        write_scalars(
+            Path(work_dir), '20260101_000000',
+            [val(600, final.get(name, 30.0))])
+        Path(work_dir, 'DONE').write_text('')
+
+    monkeypatch.setattr(protocol, 'train', fake_train)
+    monkeypatch.setattr(protocol, 'ensure_data', lambda *a: None)
+    monkeypatch.setattr(protocol, 'publish_stage1', lambda d: 'stage1-x.pth')
+    monkeypatch.setattr(protocol, 'plot', lambda curves, png: None)
+    common = [
+        '--fcn', 'yolact', '--device', 'cpu', '--work-dir',
+        str(tmp_path)
+    ]
+    protocol.main([*common, '--seeds', '1', '--first-seed', '2'])
+    assert [(n, 'randomness.seed=2' in o)
+            for n, o in trained] == [('stage1', False), ('cico_seed2', True),
+                                     ('fifo_seed2', True)]
+    assert 'yolact, seeds 2-2' in capsys.readouterr().out
+    trained.clear()
+    protocol.main([*common, '--seeds', '3'])
+    assert [n for n, _ in trained
+            ] == ['cico_seed0', 'fifo_seed0', 'cico_seed1', 'fifo_seed1']
+    out = capsys.readouterr().out
+    assert '| stage 2: CiCo, T = 3 | 3 | 37.0 ± 1.0 |' in out
+    assert '| stage 2: FiFo, T = 1 | 3 | 34.0 ± 1.0 |' in out
+    with pytest.raises(SystemExit):
+        protocol.parse_args([*common, '--first-seed', '-1'])
+
+
 def finish_run(config, work_dir, options, env, log):
     """A stand-in for ``protocol.train``: a run with one validation (30 AP
     at iteration 600) and its last checkpoint, unless it is there."""

@@ -1,7 +1,7 @@
 """The paper's two-stage protocol on SynthVIS, several seeds, one table.
 
     python tools/analysis_tools/run_synthvis_protocol.py --fcn yolact \
-        [--seeds 3] [--device cpu|cuda] [--work-dir DIR] [--data DIR]
+        [--seeds 3] [--first-seed 0] [--device cpu|cuda] [--work-dir DIR] [--data DIR]
         [--stage1-iters N] [--stage2-iters N] [--stage2-lr LR]
         [--inflation authors|centre] [--test-init] [--track-labels K]
         [--eval-videos N]
@@ -18,6 +18,10 @@ data/synthvis_protocol)
    (``cico_<fcn>_r18_stage2_t3.py``, stage 1 inflated into the 3D towers and
    the CMH) and the FiFo baseline with T = 1 (``fifo_<fcn>_r18_stage2_t1.py``),
    same schedule and frames per step.
+
+``--first-seed S`` runs seeds S .. S + SEEDS - 1 instead of 0 .. SEEDS - 1
+(``--seeds 1 --first-seed 2``: seed 2 only, e.g. on a second machine); a later
+``--seeds 3`` finds the finished runs and prints the table of all three.
 
 Every run validates on SynthVIS valid during training; a run's result is its
 last validation. Finished runs are kept (a ``DONE`` file), an interrupted run
@@ -123,6 +127,12 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument(
         '--seeds', type=int, default=3, help='stage-2 seeds (0: stage 1 only)')
     p.add_argument(
+        '--first-seed',
+        type=int,
+        default=0,
+        help='the stage-2 seeds are FIRST .. FIRST + SEEDS - 1 (to add a '
+        'seed to finished ones, or to split seeds over machines)')
+    p.add_argument(
         '--device',
         choices=('cpu', 'cuda'),
         default=None,
@@ -183,6 +193,8 @@ def parse_args(argv=None) -> argparse.Namespace:
         p.error('--track-labels needs K >= 1')
     if args.seeds < 0:
         p.error('--seeds must be >= 0')
+    if args.first_seed < 0:
+        p.error('--first-seed must be >= 0')
     if args.stage2_lr is not None and not args.stage2_lr > 0:
         p.error('--stage2-lr must be > 0')
     if args.stage2_iters is not None and args.stage2_iters < 100:
@@ -417,7 +429,7 @@ def run_protocol(args: argparse.Namespace) -> Dict[str, object]:
         args.fcn, args.stage2_iters))
     if args.stage2_lr is not None:
         schedule.append(f'optim_wrapper.optimizer.lr={args.stage2_lr}')
-    for seed in range(args.seeds):
+    for seed in range(args.first_seed, args.first_seed + args.seeds):
         for variant in VARIANTS:
             name = f'{variant}_seed{seed}{suffix(args, variant)}'
             train(
@@ -656,7 +668,9 @@ def main(argv=None) -> None:
                f', stage-2 learning rate {args.stage2_lr:g}')
     length += ('' if args.inflation == 'authors' else
                f', CiCo inflated with {args.inflation} temporal weights')
-    print(f'\n{args.fcn}, {args.seeds} seed(s){length}, '
+    seeds = (f'{args.seeds} seed(s)' if args.first_seed == 0 else
+             f'seeds {args.first_seed}-{args.first_seed + args.seeds - 1}')
+    print(f'\n{args.fcn}, {seeds}{length}, '
           f'device {out["device"]}; '
           f'SynthVIS valid, YouTube-VIS mask AP in %, mean ± sample std')
     bent = [n for n, ok in flat.items() if not ok]

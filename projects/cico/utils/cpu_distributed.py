@@ -7,6 +7,8 @@ backend to gloo, starts the process group itself and builds DDP without
 device ids. With CUDA it does nothing.
 """
 import datetime
+import logging
+import os
 import sys
 
 import torch
@@ -61,8 +63,23 @@ def teardown_distributed() -> None:
     """End a distributed run cleanly: all ranks meet, then the process group
     is destroyed. Without it a rank can exit while the others' gloo threads
     still talk to it, and they abort ("terminate called without an active
-    exception") after the work is done."""
+    exception") after the work is done.
+
+    A gloo rank then leaves at once (``os._exit(0)``, after flushing the
+    logs and the standard streams): even after the group is destroyed,
+    gloo's transport threads could still be joinable when the interpreter
+    runs the C++ static destructors, which aborts the rank now and then
+    under load, after every result was written. Nothing is left to do at
+    that point, so skipping the interpreter's own shutdown loses nothing.
+    """
     import torch.distributed as torch_dist
-    if torch_dist.is_available() and torch_dist.is_initialized():
-        torch_dist.barrier()
-        torch_dist.destroy_process_group()
+    if not (torch_dist.is_available() and torch_dist.is_initialized()):
+        return
+    gloo = torch_dist.get_backend() == 'gloo'
+    torch_dist.barrier()
+    torch_dist.destroy_process_group()
+    if gloo:
+        logging.shutdown()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(0)
