@@ -1,7 +1,8 @@
 """The paper's two-stage protocol on SynthVIS, several seeds, one table.
 
     python tools/analysis_tools/run_synthvis_protocol.py --fcn yolact \
-        [--seeds 3] [--first-seed 0] [--device cpu|cuda] [--work-dir DIR] [--data DIR]
+        [--seeds 3] [--first-seed 0] [--device cpu|cuda]
+        [--work-dir DIR] [--data DIR]
         [--stage1-iters N] [--stage2-iters N] [--stage2-lr LR]
         [--inflation authors|centre] [--test-init] [--track-labels K]
         [--eval-videos N]
