@@ -33,5 +33,8 @@ param_scheduler = [
         milestones=[420, 540],
         gamma=0.1)
 ]
+# three checkpoints: the last fifth of a run (500, 600; 1,000-1,200 with
+# --stage2-iters 1200), retested on the larger split by the protocol's
+# --eval-videos to judge convergence there
 default_hooks = dict(
-    checkpoint=dict(interval=100, max_keep_ckpts=1, save_last=True))
+    checkpoint=dict(interval=100, max_keep_ckpts=3, save_last=True))

@@ -551,6 +551,56 @@ def test_eval_videos_tests_every_run_on_the_larger_split(
         protocol.parse_args(['--fcn', 'yolact', '--eval-videos', '0'])
 
 
+def test_eval_videos_tests_the_last_fifth_for_convergence(
+        tmp_path, monkeypatch, capsys):
+    """--eval-videos 120 also tests the checkpoints a run keeps in its last
+    fifth (480-600: iter_500; iter_400 is older) on the larger split, once,
+    and prints each run's AP there with the 1-point flatness verdict; a
+    run that kept only its last checkpoint is left out."""
+    aps = {
+        ('valid120', 'stage1'): 25.0,
+        ('valid120', 'cico_seed0'): 27.0,
+        ('valid120_iter500', 'cico_seed0'): 27.5,
+        ('valid120', 'fifo_seed0'): 26.0,
+    }
+    commands = fake_commands(monkeypatch, aps)
+    kept = dict(cico_seed0=(400, 500, 600), fifo_seed0=(600, ), stage1=())
+
+    def fake_train(config, work_dir, options, env, log):
+        finish_run(config, work_dir, options, env, log)
+        for it in kept[osp.basename(work_dir)]:
+            Path(work_dir, f'iter_{it}.pth').write_bytes(b'weights')
+
+    monkeypatch.setattr(protocol, 'train', fake_train)
+    monkeypatch.setattr(protocol, 'plot', lambda curves, png: None)
+    argv = [
+        '--fcn', 'yolact', '--seeds', '1', '--device', 'cpu', '--work-dir',
+        str(tmp_path), '--eval-videos', '120'
+    ]
+    protocol.main(argv)
+    root = tmp_path / 'yolact'
+    tested = sorted((c[3], c[c.index('--out') + 1]) for c in commands)
+    assert tested == sorted([
+        (str(root / 'cico_seed0' / 'iter_500.pth'),
+         str(root / 'cico_seed0' / 'valid120_iter500.json')),
+        *[(str(root / run / 'iter_600.pth'), str(root / run / 'valid120.json'))
+          for run in ('stage1', 'cico_seed0', 'fifo_seed0')]
+    ])
+    split = 'data/synthvis_protocol_valid120/'
+    assert all(c[-1] == f'test_dataloader.dataset.data_root={split}'
+               for c in commands)
+    printed = capsys.readouterr().out.split('AP over the last fifth')[1]
+    assert 'cico_seed0: 27.5 / 27.0 at 500/600 (flat)' in printed
+    assert 'fifo_seed0' not in printed and 'stage1' not in printed
+    protocol.main(argv)  # cached
+    assert len(commands) == 4
+    aps[('valid120_iter500', 'cico_seed0')] = 28.5
+    (root / 'cico_seed0' / 'valid120_iter500.json').unlink()
+    protocol.main(argv)
+    assert 'cico_seed0: 28.5 / 27.0 at 500/600 (not flat)' in \
+        capsys.readouterr().out
+
+
 def test_test_init_tests_both_variants_before_stage_2(tmp_path, monkeypatch,
                                                       capsys):
     """--test-init: each variant is made once from the stage-1 checkpoint

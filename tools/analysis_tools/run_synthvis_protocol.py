@@ -444,9 +444,16 @@ def run_protocol(args: argparse.Namespace) -> Dict[str, object]:
               for v in VARIANTS] if args.test_init else [])
     tests = extra_tests(args, root, list(curves), inits,
                         [*data_opts, *args.cfg_options], env, log)
+    tails = tail_tests(args, root, list(curves),
+                       [*data_opts, *args.cfg_options], env, log)
     seconds = {name: run_seconds(osp.join(root, name)) for name in curves}
     return dict(
-        device=device, root=root, curves=curves, seconds=seconds, tests=tests)
+        device=device,
+        root=root,
+        curves=curves,
+        seconds=seconds,
+        tests=tests,
+        tails=tails)
 
 
 def run_stage1(args: argparse.Namespace, root: str, data_opts: List[str],
@@ -568,14 +575,20 @@ def extra_tests(
     }
 
 
-def test_last(config: str, work_dir: str, tag: str, options: Sequence[str],
-              env: Dict[str, str], log: str) -> Dict[str, float]:
-    """Metrics (in %) of a run's last checkpoint tested with ``options``
-    (after the run's own); cached in ``work_dir/<tag>.json``."""
+def test_last(config: str,
+              work_dir: str,
+              tag: str,
+              options: Sequence[str],
+              env: Dict[str, str],
+              log: str,
+              ckpt: Optional[str] = None) -> Dict[str, float]:
+    """Metrics (in %) of a run's last checkpoint (or ``ckpt``) tested with
+    ``options`` (after the run's own); cached in ``work_dir/<tag>.json``."""
     out = osp.join(work_dir, f'{tag}.json')
     if not osp.isfile(out):
-        with open(osp.join(work_dir, 'last_checkpoint')) as f:
-            ckpt = f.read().strip()
+        if ckpt is None:
+            with open(osp.join(work_dir, 'last_checkpoint')) as f:
+                ckpt = f.read().strip()
         run([
             sys.executable, 'tools/test.py', config, ckpt,
             '--trust-checkpoint', '--work-dir',
@@ -589,6 +602,54 @@ def test_last(config: str, work_dir: str, tag: str, options: Sequence[str],
         for name, key in COLUMNS
         for m, v in metrics.items() if m.endswith('/' + key)
     }
+
+
+def iteration_of(ckpt: str) -> int:
+    """The iteration of an ``iter_<N>.pth`` checkpoint."""
+    return int(osp.basename(ckpt)[len('iter_'):-len('.pth')])
+
+
+def tail_checkpoints(work_dir: str) -> List[Tuple[int, str]]:
+    """(iteration, path) of the checkpoints kept in a run's last fifth
+    before its last one, by iteration (the stage-2 configs keep three)."""
+    with open(osp.join(work_dir, 'last_checkpoint')) as f:
+        last = iteration_of(f.read().strip())
+    kept = [(iteration_of(p), p)
+            for p in glob.glob(osp.join(work_dir, 'iter_*.pth'))]
+    return sorted(
+        (it, p) for it, p in kept if (1 - FLAT_FRACTION) * last <= it < last)
+
+
+def tail_tests(args: argparse.Namespace, root: str, names: Sequence[str],
+               options: Sequence[str], env: Dict[str, str],
+               log: str) -> Dict[str, List[Tuple[int, Dict[str, float]]]]:
+    """With ``--eval-videos N``: every run's kept checkpoints of its last
+    fifth tested on the larger split too (cached ``valid<N>_iter<I>.json``),
+    so that convergence can be judged there: run -> [(iteration, metrics
+    in %)], the last checkpoint's test included; runs with one kept
+    checkpoint in their last fifth are left out."""
+    if not args.eval_videos:
+        return {}
+    tag = f'valid{args.eval_videos}'
+    big = [
+        f'test_dataloader.dataset.data_root='
+        f'{args.data.rstrip("/")}_{tag}/'
+    ]
+    curves = {}
+    for name in names:
+        work_dir = osp.join(root, name)
+        config = config_path(args.fcn, row_of(name))
+        tail = [(it,
+                 test_last(config, work_dir, f'{tag}_iter{it}',
+                           [*options, *big], env, log, ckpt))
+                for it, ckpt in tail_checkpoints(work_dir)]
+        if tail:
+            with open(osp.join(work_dir, 'last_checkpoint')) as f:
+                last = iteration_of(f.read().strip())
+            curves[name] = tail + [(last,
+                                    test_last(config, work_dir, tag,
+                                              [*options, *big], env, log))]
+    return curves
 
 
 def suffix(args: argparse.Namespace, variant: str = 'cico') -> str:
@@ -684,6 +745,15 @@ def main(argv=None) -> None:
     for title, runs in out['tests'].values():
         print(f'\n{title}:\n')
         print(table(by_row(runs)))
+    if out['tails']:
+        print(
+            f'\nAP over the last fifth on the {args.eval_videos}-video split '
+            '(the kept checkpoints; flat: within 1 point):')
+        for name, tail in out['tails'].items():
+            aps = ' / '.join(f"{m['AP']:.1f}" for _, m in tail)
+            its = '/'.join(str(it) for it, _ in tail)
+            state = 'flat' if is_flat(tail) else 'not flat'
+            print(f'  {name}: {aps} at {its} ({state})')
 
 
 if __name__ == '__main__':
