@@ -526,6 +526,11 @@ def init_model(args: argparse.Namespace, root: str, variant: str, init: str,
     return name
 
 
+def eval_split(args: argparse.Namespace) -> str:
+    """The data root of ``--eval-videos N``'s larger valid split."""
+    return f'{args.data.rstrip("/")}_valid{args.eval_videos}'
+
+
 def extra_tests(
         args: argparse.Namespace, root: str, names: Sequence[str],
         inits: Sequence[str], options: Sequence[str], env: Dict[str, str],
@@ -549,7 +554,7 @@ def extra_tests(
     if args.track_labels:
         plans.append((labels_tag, labels_tag, labels_title, labels, stage2))
     if args.eval_videos:
-        data = f'{args.data.rstrip("/")}_valid{args.eval_videos}'
+        data = eval_split(args)
         ensure_data(data, env, log, val_videos=args.eval_videos)
         big = [f'test_dataloader.dataset.data_root={data}/']
         big_tag = f'valid{args.eval_videos}'
@@ -609,11 +614,16 @@ def iteration_of(ckpt: str) -> int:
     return int(osp.basename(ckpt)[len('iter_'):-len('.pth')])
 
 
+def last_iteration(work_dir: str) -> int:
+    """The iteration of a run's last checkpoint."""
+    with open(osp.join(work_dir, 'last_checkpoint')) as f:
+        return iteration_of(f.read().strip())
+
+
 def tail_checkpoints(work_dir: str) -> List[Tuple[int, str]]:
     """(iteration, path) of the checkpoints kept in a run's last fifth
     before its last one, by iteration (the stage-2 configs keep three)."""
-    with open(osp.join(work_dir, 'last_checkpoint')) as f:
-        last = iteration_of(f.read().strip())
+    last = last_iteration(work_dir)
     kept = [(iteration_of(p), p)
             for p in glob.glob(osp.join(work_dir, 'iter_*.pth'))]
     return sorted(
@@ -631,10 +641,7 @@ def tail_tests(args: argparse.Namespace, root: str, names: Sequence[str],
     if not args.eval_videos:
         return {}
     tag = f'valid{args.eval_videos}'
-    big = [
-        f'test_dataloader.dataset.data_root='
-        f'{args.data.rstrip("/")}_{tag}/'
-    ]
+    big = [f'test_dataloader.dataset.data_root={eval_split(args)}/']
     curves = {}
     for name in names:
         work_dir = osp.join(root, name)
@@ -644,9 +651,7 @@ def tail_tests(args: argparse.Namespace, root: str, names: Sequence[str],
                            [*options, *big], env, log, ckpt))
                 for it, ckpt in tail_checkpoints(work_dir)]
         if tail:
-            with open(osp.join(work_dir, 'last_checkpoint')) as f:
-                last = iteration_of(f.read().strip())
-            curves[name] = tail + [(last,
+            curves[name] = tail + [(last_iteration(work_dir),
                                     test_last(config, work_dir, tag,
                                               [*options, *big], env, log))]
     return curves
