@@ -34,7 +34,7 @@ param_scheduler = [
         gamma=0.1)
 ]
 # three checkpoints: the last fifth of a run (500, 600; 1,000-1,200 with
-# --stage2-iters 1200), retested on the larger split by the protocol's
-# --eval-videos to judge convergence there
+# --stage2-iters 1200; stage 1, which inherits this, 2,000-2,400), retested
+# on the larger split by the protocol's --eval-videos to judge convergence
 default_hooks = dict(
     checkpoint=dict(interval=100, max_keep_ckpts=3, save_last=True))

@@ -526,9 +526,12 @@ def init_model(args: argparse.Namespace, root: str, variant: str, init: str,
     return name
 
 
-def eval_split(args: argparse.Namespace) -> str:
-    """The data root of ``--eval-videos N``'s larger valid split."""
-    return f'{args.data.rstrip("/")}_valid{args.eval_videos}'
+def eval_split(args: argparse.Namespace) -> Tuple[str, str, List[str]]:
+    """``--eval-videos N``'s larger valid split: its data root, the cache
+    tag of its tests and the test options that select it."""
+    data = f'{args.data.rstrip("/")}_valid{args.eval_videos}'
+    return (data, f'valid{args.eval_videos}',
+            [f'test_dataloader.dataset.data_root={data}/'])
 
 
 def extra_tests(
@@ -554,10 +557,8 @@ def extra_tests(
     if args.track_labels:
         plans.append((labels_tag, labels_tag, labels_title, labels, stage2))
     if args.eval_videos:
-        data = eval_split(args)
+        data, big_tag, big = eval_split(args)
         ensure_data(data, env, log, val_videos=args.eval_videos)
-        big = [f'test_dataloader.dataset.data_root={data}/']
-        big_tag = f'valid{args.eval_videos}'
         big_title = (f'on a valid split of {args.eval_videos} videos '
                      f'({data}), one test of each run\'s last checkpoint')
         plans.append((big_tag, big_tag, big_title, big, names))
@@ -640,8 +641,7 @@ def tail_tests(args: argparse.Namespace, root: str, names: Sequence[str],
     checkpoint in their last fifth are left out."""
     if not args.eval_videos:
         return {}
-    tag = f'valid{args.eval_videos}'
-    big = [f'test_dataloader.dataset.data_root={eval_split(args)}/']
+    _, tag, big = eval_split(args)
     curves = {}
     for name in names:
         work_dir = osp.join(root, name)
