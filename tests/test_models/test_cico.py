@@ -128,10 +128,13 @@ def test_overfits_two_synthvis_clips(synthvis):
 
 def test_streaming_reuses_overlap_features(synthvis):
     """T=3, T_o=1 on a 6-frame video: clips [0,1,2], [2,3,4], [4,5,5]; the
-    backbone and the (2D) class tower see every frame exactly once (no
-    recomputation, the padding repeat is free)."""
+    backbone, the (2D) class tower and the CMH's per-frame refinement see
+    every frame exactly once (no recomputation, the padding repeat is
+    free)."""
+    torch.manual_seed(0)
     model = MODELS.build(tiny_model_cfg(3))
     model.eval()
+    model.test_cfg.score_thr = 0.0  # random weights: every clip segments
     seen = []
     orig = model.extract_feat
 
@@ -144,6 +147,11 @@ def test_streaming_reuses_overlap_features(synthvis):
     tower = model.bbox_head.cls_tower
     tower.register_forward_hook(
         lambda m, inp, out: cls_frames.append(inp[0].shape[0]))
+    refined, towered = [], []
+    model.mask_head.refine[0].register_forward_hook(
+        lambda m, inp, out: refined.append(inp[0].shape[0]))
+    model.mask_head.proto_tower.register_forward_hook(
+        lambda m, inp, out: towered.append(inp[0].shape[0]))
     test = build_dataset(synthvis, 'valid', 3, True)
     assert test.num_clips(0) == 3
     with torch.no_grad():
@@ -154,6 +162,9 @@ def test_streaming_reuses_overlap_features(synthvis):
     assert seen == [3, 2, 1]
     # the 2D class tower runs once per frame too (x 5 FPN levels)
     assert cls_frames == [3] * 5 + [2] * 5 + [1] * 5
+    # the CMH's per-frame refinement too; its 3D tower sees whole clips
+    assert refined == [3, 2, 1]
+    assert towered == [3, 3, 3]
     assert model.stream.is_empty  # state freed after the last clip
 
 

@@ -106,8 +106,8 @@ def test_half_precision_runs_the_network_in_bf16_on_cpu():
     seen = []
     model.backbone.register_forward_hook(
         lambda m, i, out: seen.append(out[0].dtype))
-    model.mask_head.register_forward_hook(
-        lambda m, i, out: seen.append(out[0].dtype))
+    model.mask_head.proto_out.register_forward_hook(
+        lambda m, i, out: seen.append(out.dtype))
     inputs = torch.randn(1, 3, 3, H, W)
     with torch.no_grad():
         model.predict(inputs, clip_samples())

@@ -86,3 +86,26 @@ def test_without_reuse_every_frame_is_recomputed():
     out = stream.per_frame('feats', counting_compute(log))[0]
     assert log == [[0, 1, 2], [0, 1, 2]]
     assert out[:, 0].tolist() == [1., 11., 21.]
+
+
+def test_an_output_a_clip_may_skip_is_computed_when_missing():
+    """The CMH runs only in clips with candidates: when clip 1 skipped it,
+    clip 2's shared frame 4 is computed instead of being an error; when
+    clip 2 ran it, clip 3 reuses frame 6."""
+    stream = ClipStream()
+    log = []
+    stream.start_clip(metas(1, 0, [0, 1, 2]))
+    stream.per_frame('protos', counting_compute(log), every_clip=False)
+    stream.start_clip(metas(1, 1, [2, 3, 4], [False, True, True]))
+    stream.start_clip(metas(1, 2, [4, 5, 6], [False, True, True]))
+    out = stream.per_frame(
+        'protos', counting_compute(log), every_clip=False)[0]
+    assert log == [[0, 1, 2], [0, 1, 2]]  # frame 4 computed again
+    assert out[:, 0].tolist() == [1., 11., 21.]
+    assert sorted(stream._caches['protos']) == [4, 5, 6]  # 0-2 dropped
+    stream.start_clip(metas(1, 3, [6, 7, 8], [False, True, True]))
+    stream.per_frame('protos', counting_compute(log), every_clip=False)
+    assert log[-1] == [1, 2]
+    # the default still refuses a shared frame it has not seen
+    with pytest.raises(ValueError, match='frame 6 is marked as shared'):
+        stream.per_frame('feats', counting_compute([]))

@@ -15,7 +15,7 @@ with ``img_shape`` as mmdet's YOLACT does, and predictions drop the padding
 before they are resized to the original frame
 (``docs/mmdet_traps.md#heads-and-assigner``).
 """
-from typing import List, Tuple
+from typing import List, Sequence, Tuple
 
 import numpy as np
 import torch
@@ -150,15 +150,27 @@ class ClipProtoNet(BaseMaskHead):
         prototypes (N, K, T, H/4, W/4). ``results`` (positives or
         candidates, passed by ``BaseMaskHead.loss/predict``) do not change
         the prototypes."""
+        return (self.clip_prototypes(self.frame_features(x)), )
+
+    def frame_features(self, x: Sequence[Tensor]) -> Tensor:
+        """The per-frame part: P3-P5 refined, upsampled to P3 and summed,
+        (M, C, h_3, w_3) for M frames. It depends on each frame alone, so
+        the streaming test reuses it for the frames shared by consecutive
+        clips."""
         feat = self.refine[0](x[0])
         for lvl in range(1, self.num_refine_levels):
             feat = feat + aligned_bilinear(self.refine[lvl](x[lvl]), 2**lvl)
+        return feat
+
+    def clip_prototypes(self, feat: Tensor) -> Tensor:
+        """The clip part: :meth:`frame_features` of N clips' frames
+        (N*T, C, h_3, w_3) -> the clip prototypes (N, K, T, H/4, W/4)."""
         feat = self.proto_tower(feat, self.clip_len)
         feat = F.interpolate(feat, scale_factor=2, **self.proto_upsample)
         protos = self.proto_out(self.proto_conv(feat))
         if self.proto_relu:
             protos = F.relu(protos)
-        return (fold(protos, self.clip_len), )
+        return fold(protos, self.clip_len)
 
     # ------------------------------------------------------------ helpers
     @staticmethod

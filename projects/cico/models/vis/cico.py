@@ -244,11 +244,22 @@ class CiCo(BaseMOTModel):
         dets = predict_candidates(self.bbox_head, x, metas, cls_maps,
                                   self.test_cfg)[0]
         # nothing to segment: the mask head is skipped
-        protos = self._network(self.mask_head, x)[0] if len(dets) else None
+        protos = self._clip_prototypes(x) if len(dets) else None
         proto_hw = tuple(s * 2 for s in x[0].shape[-2:])
         return self._postprocess_clip(
             dets, protos, metas, proto_hw,
             partial(add_embeddings, self.bbox_head, x))
+
+    def _clip_prototypes(self, x: Tuple[Tensor]) -> Tensor:
+        """The CMH's clip prototypes (1, K, T, h, w); its per-frame part
+        (the refined, summed FPN levels) is reused for the frames shared
+        with the previous clip when that clip ran the CMH."""
+        feat = self.stream.per_frame(
+            'proto_in',
+            lambda idx: (self._network(self.mask_head.frame_features,
+                                       [lvl[idx] for lvl in x]), ),
+            every_clip=False)[0]
+        return self._network(self.mask_head.clip_prototypes, feat)
 
     def _postprocess_clip(
             self, dets: InstanceData, protos: Optional[Tensor],

@@ -78,15 +78,21 @@ class ClipStream:
         if metas[0].get('is_last_clip', True):
             self.reset()
 
-    def per_frame(self, name: str, compute: PerFrameFn) -> Tuple[Tensor]:
+    def per_frame(self,
+                  name: str,
+                  compute: PerFrameFn,
+                  every_clip: bool = True) -> Tuple[Tensor]:
         """Per-frame outputs (e.g. FPN levels) of the current clip.
 
         Frames already computed for the previous clip are reused; every
         other distinct frame is computed once (a padded clip repeats a
         frame) with ``compute(positions)``, which maps positions in the
-        clip to outputs with one row per position. A frame that the clip
-        layout marks as seen by the previous clip (``is_new_frame=False``)
-        must be in the cache.
+        clip to outputs with one row per position. With ``every_clip``
+        (outputs computed for every clip), a frame that the clip layout
+        marks as seen by the previous clip (``is_new_frame=False``) must be
+        in the cache; ``every_clip=False`` is for outputs that a clip may
+        skip (the CMH's input when a clip has no candidate): such a frame
+        is then computed.
 
         Returns:
             tuple[Tensor]: each (T, ...), the frames in clip order.
@@ -94,7 +100,7 @@ class ClipStream:
         cache = self._caches.setdefault(name, {})
         ids = self._frame_ids
         todo = sorted({f for f in ids if f not in cache})
-        for f in todo:
+        for f in todo if every_clip else []:
             if not any(new for g, new in zip(ids, self._is_new) if g == f):
                 raise ValueError(
                     f'video {self.video_id} clip {self.clip_index}: frame {f} '
