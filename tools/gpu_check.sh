@@ -82,7 +82,7 @@ say "4/5 ONNX export"
 if [ -f tools/deployment/export_onnx.py ] && "$PY" -c "import onnx" 2>/dev/null; then
   "$PY" tools/deployment/export_onnx.py "$CONFIG" "$WORK/train/iter_$ITERS.pth" \
     --trust-checkpoint --out "$WORK/cico_r50.onnx" --shape 384 640 \
-    | tee -a "$SUMMARY"
+    | grep -v "^Loads checkpoint" | tee -a "$SUMMARY"
 else
   echo "ONNX export: skipped (tools/deployment/export_onnx.py or onnx missing)" \
     | tee -a "$SUMMARY"
