@@ -1,6 +1,10 @@
 """tools/deployment/export_onnx.py and the onnxruntime backend
 (projects.cico.apis.onnx_backend) on a random CiCo-Yolact (the tracks of a
 trained model with both backends: test_learning_guard.py)."""
+import os
+import re
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -89,3 +93,31 @@ def test_export_of_another_config_is_refused(checkpoint, tmp_path):
     other = MODELS.build(cfg.model).eval()
     with pytest.raises(ValueError, match='does not match the model'):
         OrtClipModel(other, out)
+
+
+def test_benchmark_times_pytorch_and_onnxruntime(checkpoint, tmp_path):
+    """``benchmark.py CONFIG CKPT --onnx F``: both backends timed in one
+    run, the onnxruntime one without a conv count (no torch convs)."""
+    out = str(tmp_path / 'net.onnx')
+    assert export_onnx.main([CONFIG, checkpoint, '--out', out]) == 0
+    proc = subprocess.run([
+        sys.executable,
+        str(REPO_ROOT / 'tools' / 'analysis_tools' / 'benchmark.py'), CONFIG,
+        checkpoint, '--onnx', out, '--num-clips', '1', '--warmup', '0',
+        '--input-size', '128', '224'
+    ],
+                          cwd=REPO_ROOT,
+                          env=dict(os.environ, PYTHONPATH=str(REPO_ROOT)),
+                          capture_output=True,
+                          text=True,
+                          timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    torch_line = re.search(
+        r'cico_yolact_r18_synthvis: \d+ ms per output frame .* over 3 '
+        r'frames.*conv GMACs per output frame', proc.stdout)
+    ort_line = re.search(
+        r'cico_yolact_r18_synthvis \(onnxruntime\): \d+ ms per output '
+        r'frame .* over 3 frames[^\n]*M parameters\n', proc.stdout)
+    assert torch_line and ort_line, proc.stdout
+    ratio = re.search(r'ratio onnxruntime / PyTorch: ([\d.]+)x', proc.stdout)
+    assert ratio and float(ratio.group(1)) > 0

@@ -405,7 +405,8 @@ def worker(args):
         step = t_len - overlap
         length = t_len + step * (args.warmup + args.num_clips - 1)
         frames = torch.randint(0, 256, (length, 3, h, w), dtype=torch.uint8)
-        macs = ConvMacs(model)
+        # the onnxruntime path runs no torch convs: nothing to count
+        macs = None if args.onnx else ConvMacs(model)
         if is_cico(cfg):
             sec, n = time_cico(model, cfg, frames, args.warmup, args.device,
                                macs, args.inference_mode)
@@ -419,7 +420,7 @@ def worker(args):
             frames=n,
             conv_gmacs={
                 part: v / 1e9 / max(n, 1)
-                for part, v in macs.by_part.items()
+                for part, v in (macs.by_part if macs else {}).items()
             })
         if args.with_loading and is_cico(cfg):
             out['sec_per_frame_loading'], _ = time_with_loading(
