@@ -3,22 +3,14 @@
 # (docs/reference_implementation.md#sample-matching).
 _base_ = [
     './_base_/models/cico_yolact_r50_fpn.py', './_base_/datasets/ovis.py',
-    './_base_/schedules/schedule_12e.py', './_base_/default_runtime.py'
+    './_base_/schedules/schedule_12e.py', './_base_/default_runtime.py',
+    './_base_/models/coco_checkpoints.py'
 ]
 num_classes = 25
-# Initialisation (paper Sec. 4;
-# docs/reference_implementation.md#initialisation): model.init_cfg inflates a
-# COCO frame-level model 2D -> 3D into the whole model (so load_from stays
-# None). The first file that exists is used: the authors' COCO model converted
-# to this project's keys (tools/model_converters/cico_official_to_mmdet.py) at
-# the first path, else mmdet's COCO YOLACT (backbone, FPN; its head conv ->
-# first conv of the class/box towers; protonet -> CMH).
-coco_checkpoints = [
-    'checkpoints/resnet50_coco_yolact_mmdet.pth',
-    'https://download.openmmlab.com/mmdetection/v2.0/yolact/yolact_r50_1x8_coco/yolact_r50_1x8_coco_20200908-f38d58df.pth'  # noqa: E501
-]
 model = dict(
-    init_cfg=dict(type='InflatedPretrained', checkpoint=coco_checkpoints),
+    # inflated from COCO Yolact (_base_/models/coco_checkpoints.py)
+    init_cfg=dict(
+        type='InflatedPretrained', checkpoint=_base_.coco_yolact_r50),
     bbox_head=dict(
         num_classes=num_classes,
         loss_cls=dict(
@@ -28,4 +20,4 @@ model = dict(
             reduction='none',
             loss_weight=5.0)),
     mask_head=dict(num_classes=num_classes))
-load_from = None
+load_from = None  # model.init_cfg inflates the COCO model
