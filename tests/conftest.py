@@ -79,6 +79,44 @@ def clip_factory():
     return make_clip
 
 
+def make_synthvis_config(tmp: Path, val_videos: int, frames, **test_cfg):
+    """A tiny SynthVIS under ``tmp/synthvis`` (1 train video, 64x96 frames,
+    seed 1) and the R18 SynthVIS config pointing at it, dumped to
+    ``tmp/cfg.py``. ``model.test_cfg`` gets ``score_thr=0`` and
+    ``min_mask_area=0`` (a random model then emits instances), then
+    ``test_cfg`` (dotted keys, e.g. ``{'nms.max_per_clip': 5}``).
+    Returns ``(cfg, cfg_path, data_root)``."""
+    from mmengine.config import Config
+
+    from tools.dataset_converters.synthvis_generator import generate_synthvis
+    root = str(tmp / 'synthvis')
+    generate_synthvis(
+        root,
+        train_videos=1,
+        val_videos=val_videos,
+        frames=frames,
+        size=(64, 96),
+        seed=1)
+    cfg = Config.fromfile(
+        str(Path(REPO_ROOT) / 'configs' / 'cico_yolact_r18_synthvis.py'))
+    for key in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        cfg[key].dataset.data_root = root
+    cfg.merge_from_dict({
+        f'model.test_cfg.{k}': v
+        for k, v in dict(score_thr=0.0, min_mask_area=0, **test_cfg).items()
+    })
+    cfg_path = str(tmp / 'cfg.py')
+    cfg.dump(cfg_path)
+    return cfg, cfg_path, root
+
+
+@pytest.fixture(scope='session')
+def synthvis_config_factory():
+    """``synthvis_config_factory(tmp, val_videos, frames, **test_cfg)`` ->
+    ``(cfg, cfg_path, data_root)``; see :func:`make_synthvis_config`."""
+    return make_synthvis_config
+
+
 @pytest.fixture(autouse=True)
 def no_inherited_checkpoint_trust(monkeypatch):
     """Trusting checkpoints is an explicit opt-in of one process: a test

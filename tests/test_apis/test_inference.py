@@ -24,33 +24,17 @@ from projects.cico.apis.inference import instance_id_map
 from projects.cico.datasets.synthvis_meta import SYNTHVIS_CLASSES
 from projects.cico.utils.fuse_conv_bn import count_batch_norms
 from projects.cico.utils.masks import rle_to_masks
-from tools.dataset_converters.synthvis_generator import generate_synthvis
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-CONFIG = osp.join(ROOT, 'configs', 'cico_yolact_r18_synthvis.py')
 
 
 @pytest.fixture(scope='module')
-def setup(tmp_path_factory):
+def setup(tmp_path_factory, synthvis_config_factory):
     """A tiny SynthVIS, a config pointing at it (score threshold 0 so the
     random model emits instances) and a random-weight checkpoint."""
     tmp = tmp_path_factory.mktemp('apis')
-    root = str(tmp / 'synthvis')
-    generate_synthvis(
-        root,
-        train_videos=1,
-        val_videos=2,
-        frames=(7, 8),
-        size=(64, 96),
-        seed=1)
-    cfg = Config.fromfile(CONFIG)
-    for key in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
-        cfg[key].dataset.data_root = root
-    cfg.model.test_cfg.score_thr = 0.0
-    cfg.model.test_cfg.min_mask_area = 0
-    cfg.model.test_cfg.nms.max_per_clip = 5
-    cfg_path = str(tmp / 'cfg.py')
-    cfg.dump(cfg_path)
+    _, cfg_path, root = synthvis_config_factory(
+        tmp, val_videos=2, frames=(7, 8), **{'nms.max_per_clip': 5})
     torch.manual_seed(0)
     model = init_model(cfg_path)
     ckpt = str(tmp / 'model.pth')

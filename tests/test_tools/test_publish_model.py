@@ -12,11 +12,8 @@ from mmengine.logging import MessageHub
 
 from projects.cico.apis import VideoInferencer, init_model
 from projects.cico.utils import trusted_checkpoint as tc
-from tools.dataset_converters.synthvis_generator import generate_synthvis
 from tools.model_converters import publish_model
 
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-CONFIG = osp.join(ROOT, 'configs', 'cico_yolact_r18_synthvis.py')
 CLASSES = ('a', 'b', 'c', 'd', 'e', 'f')
 
 
@@ -28,25 +25,12 @@ def untrusted(monkeypatch):
 
 
 @pytest.fixture(scope='module')
-def setup(tmp_path_factory):
+def setup(tmp_path_factory, synthvis_config_factory):
     """A tiny SynthVIS, its config, and a checkpoint as mmengine's runner
     writes it (numpy in meta, optimizer, message hub)."""
     tmp = tmp_path_factory.mktemp('publish')
-    root = str(tmp / 'synthvis')
-    generate_synthvis(
-        root,
-        train_videos=1,
-        val_videos=1,
-        frames=(4, 5),
-        size=(64, 96),
-        seed=1)
-    cfg = Config.fromfile(CONFIG)
-    for key in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
-        cfg[key].dataset.data_root = root
-    cfg.model.test_cfg.score_thr = 0.0
-    cfg.model.test_cfg.min_mask_area = 0
-    cfg_path = str(tmp / 'cfg.py')
-    cfg.dump(cfg_path)
+    cfg, cfg_path, root = synthvis_config_factory(
+        tmp, val_videos=1, frames=(4, 5))
     torch.manual_seed(0)
     model = init_model(cfg_path)
     optim = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
