@@ -1,5 +1,7 @@
 """Shared test fixtures: import the plugin once, mmdet scope, clip
 factories."""
+import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -8,6 +10,7 @@ import pytest
 import torch
 from mmdet.structures import DetDataSample, TrackDataSample
 from mmdet.structures.mask import BitmapMasks
+from mmengine.config import Config
 from mmengine.registry import init_default_scope
 from mmengine.structures import InstanceData
 
@@ -86,8 +89,7 @@ def make_synthvis_config(tmp: Path, val_videos: int, frames, **test_cfg):
     ``min_mask_area=0`` (a random model then emits instances), then
     ``test_cfg`` (dotted keys, e.g. ``{'nms.max_per_clip': 5}``).
     Returns ``(cfg, cfg_path, data_root)``."""
-    from mmengine.config import Config
-
+    # tools/ is importable once REPO_ROOT is on sys.path (above)
     from tools.dataset_converters.synthvis_generator import generate_synthvis
     root = str(tmp / 'synthvis')
     generate_synthvis(
@@ -115,6 +117,28 @@ def synthvis_config_factory():
     """``synthvis_config_factory(tmp, val_videos, frames, **test_cfg)`` ->
     ``(cfg, cfg_path, data_root)``; see :func:`make_synthvis_config`."""
     return make_synthvis_config
+
+
+def run_tool(script: str, *args: str, timeout: int = 600):
+    """Run ``tools/<script>`` (e.g. ``'analysis_tools/benchmark.py'``) with
+    ``args`` in a fresh Python process from the repository root, with the
+    root on ``PYTHONPATH`` as the README's commands have it. Returns the
+    ``subprocess.CompletedProcess`` (text output captured)."""
+    return subprocess.run(
+        [sys.executable,
+         str(Path(REPO_ROOT) / 'tools' / script), *args],
+        cwd=REPO_ROOT,
+        env=dict(os.environ, PYTHONPATH=REPO_ROOT),
+        capture_output=True,
+        text=True,
+        timeout=timeout)
+
+
+@pytest.fixture(scope='session')
+def tool_runner():
+    """``tool_runner(script, *args, timeout=600)`` -> the finished process;
+    see :func:`run_tool`."""
+    return run_tool
 
 
 @pytest.fixture(autouse=True)

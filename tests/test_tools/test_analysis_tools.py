@@ -3,11 +3,8 @@ the markdown table), plot_loss (table and figure from a scalars log) and
 benchmark (one run of two models, their ratio)."""
 import importlib.util
 import json
-import os
 import pickle
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -292,19 +289,11 @@ def test_benchmark_counts_conv_macs_by_hand():
     assert macs.by_part == {'0': 3888, '1': 6912}  # by top-level child
 
 
-def test_benchmark_two_models_in_one_run():
-    env = dict(os.environ, PYTHONPATH=str(REPO_ROOT))
-    proc = subprocess.run([
-        sys.executable,
-        str(TOOLS / 'benchmark.py'), BASE, '--num-clips', '1', '--warmup', '0',
-        '--input-size', '64', '96', '--compare', BASE, '--compare-cfg-options',
-        'model.test_cfg.nms_pre=5'
-    ],
-                          cwd=REPO_ROOT,
-                          env=env,
-                          capture_output=True,
-                          text=True,
-                          timeout=600)
+def test_benchmark_two_models_in_one_run(tool_runner):
+    proc = tool_runner('analysis_tools/benchmark.py', BASE, '--num-clips', '1',
+                       '--warmup', '0', '--input-size', '64', '96',
+                       '--compare', BASE, '--compare-cfg-options',
+                       'model.test_cfg.nms_pre=5')
     assert proc.returncode == 0, proc.stderr[-3000:]
     lines = re.findall(
         r'cico_yolact_r18_synthvis: (\d+) ms per output frame .* over (\d+) '

@@ -1,10 +1,7 @@
 """tools/deployment/export_onnx.py and the onnxruntime backend
 (projects.cico.apis.onnx_backend) on a random CiCo-Yolact (the tracks of a
 trained model with both backends: test_learning_guard.py)."""
-import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -95,22 +92,15 @@ def test_export_of_another_config_is_refused(checkpoint, tmp_path):
         OrtClipModel(other, out)
 
 
-def test_benchmark_times_pytorch_and_onnxruntime(checkpoint, tmp_path):
+def test_benchmark_times_pytorch_and_onnxruntime(checkpoint, tmp_path,
+                                                 tool_runner):
     """``benchmark.py CONFIG CKPT --onnx F``: both backends timed in one
     run, the onnxruntime one without a conv count (no torch convs)."""
     out = str(tmp_path / 'net.onnx')
     assert export_onnx.main([CONFIG, checkpoint, '--out', out]) == 0
-    proc = subprocess.run([
-        sys.executable,
-        str(REPO_ROOT / 'tools' / 'analysis_tools' / 'benchmark.py'), CONFIG,
-        checkpoint, '--onnx', out, '--num-clips', '1', '--warmup', '0',
-        '--input-size', '128', '224'
-    ],
-                          cwd=REPO_ROOT,
-                          env=dict(os.environ, PYTHONPATH=str(REPO_ROOT)),
-                          capture_output=True,
-                          text=True,
-                          timeout=600)
+    proc = tool_runner('analysis_tools/benchmark.py', CONFIG, checkpoint,
+                       '--onnx', out, '--num-clips', '1', '--warmup', '0',
+                       '--input-size', '128', '224')
     assert proc.returncode == 0, proc.stderr[-3000:]
     torch_line = re.search(
         r'cico_yolact_r18_synthvis: \d+ ms per output frame .* over 3 '
