@@ -4,14 +4,18 @@
 _base_ = [
     './_base_/models/cico_condinst_r50_fpn.py', './_base_/datasets/ovis.py',
     './_base_/schedules/schedule_12e.py', './_base_/default_runtime.py',
-    './_base_/models/coco_checkpoints.py'
+    './_base_/models/coco_checkpoints.py',
+    './_base_/models/authors_training.py'
 ]
 num_classes = 25
 model = dict(
     # inflated from COCO Condinst (_base_/models/coco_checkpoints.py)
     init_cfg=dict(
         type='InflatedPretrained', checkpoint=_base_.coco_condinst_r50),
+    # the authors' training losses (_base_/models/authors_training.py)
+    train_cfg=_base_.authors_train_cfg,
     bbox_head=dict(
+        _base_.authors_bbox_head,
         num_classes=num_classes,
         loss_cls=dict(
             _delete_=True,
@@ -19,5 +23,5 @@ model = dict(
             use_sigmoid=False,
             reduction='none',
             loss_weight=5.0)),
-    mask_head=dict(num_classes=num_classes))
+    mask_head=dict(_base_.authors_mask_head, num_classes=num_classes))
 load_from = None  # model.init_cfg inflates the COCO model

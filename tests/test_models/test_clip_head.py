@@ -1,4 +1,6 @@
 """CPH: switches, output shapes for several T, losses and targets."""
+import math
+
 import pytest
 import torch
 import torch.nn as nn
@@ -307,3 +309,103 @@ def test_clip_batch_must_fit_clip_len(clip_factory):
     clip = clip_factory(2)
     with pytest.raises(ValueError, match='3 frame maps and 2 frame metas'):
         head.loss_by_feat(*outs, frame_gts(clip), metas(2))
+
+
+# ------------------------------------------- the authors' training switches
+def _one_positive(head, gt_box, anchor, quality_logit, input_shape):
+    """``loss_boxes`` for one positive of a T = 1 clip whose deltas decode
+    to the anchor itself."""
+    from mmengine.structures import InstanceData
+    pos = InstanceData(
+        clip_inds=torch.tensor([0]),
+        gt_inds=torch.tensor([0]),
+        frame_inds=torch.tensor([0]))
+    clip_gts = [InstanceData(frame_bboxes=torch.tensor([[gt_box]]))]
+    return head.loss_boxes(
+        torch.zeros(1, 4), torch.tensor([quality_logit]), pos, clip_gts,
+        torch.tensor([anchor]), input_shape)
+
+
+def _train_cfg(**kwargs) -> ConfigDict:
+    cfg = ConfigDict(TRAIN_CFG)
+    cfg.update(kwargs)
+    return cfg
+
+
+def test_box_iou_in_batch_normalized_coordinates_by_hand():
+    """Predicted box (0, 0, 10, 10), object (10, 0, 20, 10) on a 100 x 50
+    (W x H) batch. In pixels: IoU 0, enclosing diagonal^2 20^2 + 10^2 =
+    500, centre distance^2 100: DIoU -0.2, loss 1.2. Normalised (x / 100,
+    y / 50): diagonal^2 0.2^2 + 0.2^2 = 0.08, distance^2 0.01: DIoU -0.125,
+    loss 1.125. The quality target is that DIoU: clamped to 0 by default,
+    kept negative by the authors: BCE(logit 1, t) = 1 - t + log(1 + e^-1)
+    (mmdet's CrossEntropyLoss would ignore a negative target: the
+    authors' recipe uses QualityBCELoss)."""
+    box, gt = [0., 0., 10., 10.], [10., 0., 20., 10.]
+    ours = make_head(t=1)
+    authors = make_head(
+        t=1,
+        loss_diou=dict(type='DIoULoss', eps=1e-7, loss_weight=1.0),
+        loss_quality=dict(type='QualityBCELoss'),
+        train_cfg=_train_cfg(
+            box_iou_coords='batch_normalized', clamp_quality_target=False))
+    lo = _one_positive(ours, gt, box, 1., (50, 100))
+    la = _one_positive(authors, gt, box, 1., (50, 100))
+    softplus = math.log1p(math.exp(-1))
+    assert lo['loss_diou'].item() == pytest.approx(1.2, rel=1e-5)
+    assert la['loss_diou'].item() == pytest.approx(1.125, rel=1e-5)
+    assert lo['loss_quality'].item() == pytest.approx(1 + softplus, rel=1e-5)
+    assert la['loss_quality'].item() == pytest.approx(
+        1 + 0.125 + softplus, rel=1e-5)
+    with pytest.raises(ValueError, match='box_iou_coords'):
+        _one_positive(
+            make_head(t=1, train_cfg=_train_cfg(box_iou_coords='relative')),
+            gt, box, 1., (50, 100))
+
+
+def test_anchors_in_batch_padding_by_hand():
+    """A 32 x 32 frame in a 64 x 64 batch, no object: every valid anchor is
+    a negative of weight 1. mmdet's valid flags keep the locations inside
+    the frame's own padded shape: P3 4 x 4, P4 2 x 2, P5-P7 1 each: 23
+    locations x 3 anchors = 69; the authors' anchors cover the whole
+    padded map: (64 + 16 + 4 + 1 + 1) x 3 = 258."""
+    from mmengine.structures import InstanceData
+    sizes = ((8, 8), (4, 4), (2, 2), (1, 1), (1, 1))
+    meta = [
+        dict(
+            img_shape=(32, 32), pad_shape=(32, 32), batch_input_shape=(64, 64))
+    ]
+    gts = [
+        InstanceData(
+            bboxes=torch.zeros(0, 4),
+            labels=torch.zeros(0, dtype=torch.long),
+            instances_ids=torch.zeros(0, dtype=torch.long))
+    ]
+    for padding, expect in ((False, 69), (True, 258)):
+        head = make_head(
+            t=1, train_cfg=_train_cfg(anchors_in_batch_padding=padding))
+        cls = head(feats(1, sizes=sizes))[0]
+        targets = head.get_clip_targets(cls, gts, meta)
+        assert targets['label_weights'].sum().item() == expect
+
+
+def test_track_loss_divided_by_all_clips_by_hand():
+    """One positive pair (orthogonal embeddings, same object) in clip 0 of
+    2 clips: the diagonal pairs cost 0, the two others -log(0.5); mean
+    over the 4 pairs x weight 5 = 2.5 log 2. Averaged over the clips with
+    positives that is the loss; over all clips it is halved."""
+    from mmengine.structures import InstanceData
+    pos = InstanceData(
+        clip_inds=torch.tensor([0, 0]), gt_inds=torch.tensor([0, 0]))
+    clip_gts = [
+        InstanceData(instances_ids=torch.tensor([7])),
+        InstanceData(instances_ids=torch.tensor([8]))
+    ]
+    emb = torch.tensor([[1., 0.], [0., 1.]])
+    zero = torch.zeros(())
+    ours = make_head().loss_track_by_clip(emb, pos, clip_gts, zero)
+    authors = make_head(train_cfg=_train_cfg(
+        track_loss_avg='all_clips')).loss_track_by_clip(
+            emb, pos, clip_gts, zero)
+    assert ours.item() == pytest.approx(2.5 * math.log(2), rel=1e-6)
+    assert authors.item() == pytest.approx(1.25 * math.log(2), rel=1e-6)

@@ -155,3 +155,42 @@ def test_loss_and_predict_through_mmdet_call_path(clip_factory):
     probs = torch.nn.functional.interpolate(
         out.mask_probs[:, 1][None], (64, 96), mode='bilinear')[0]
     assert torch.equal(out.masks[:, 1], probs > 0.5)
+
+
+def test_truncated_crop_bounds_by_hand():
+    """Box x 2.6..6.4, y 1.5..3.5 on a 16 x 24 map. Float bounds keep
+    columns 1.6 <= c < 7.4 (2..7) and rows 0.5 <= r < 4.5 (1..4); the
+    authors truncate first: columns 2 - 1 <= c < 6 + 1 (1..6), rows
+    1 - 1 <= r < 3 + 1 (0..3). A box beyond the map is clipped to it
+    before truncation."""
+    box = torch.tensor([[2.6, 1.5, 6.4, 3.5]])
+
+    def bounds(crop):
+        rows, cols = crop[0].nonzero(as_tuple=True)
+        return rows.min(), rows.max(), cols.min(), cols.max()
+
+    assert bounds(box_crop_regions(box, (16, 24))) == (1, 4, 2, 7)
+    assert bounds(box_crop_regions(box, (16, 24),
+                                   truncate=True)) == (0, 3, 1, 6)
+    outside = torch.tensor([[-3.5, 10.2, 30., 20.]])
+    assert bounds(box_crop_regions(outside, (16, 24),
+                                   truncate=True)) == (9, 15, 0, 23)
+
+
+def test_box_rounding_switch_changes_crop_and_loss_area():
+    """box_rounding='truncate': crop as above and the loss area from the
+    truncated corners: box (2.6, 1.5, 6.4, 3.5) -> (6 - 2) x (3 - 1) = 8
+    instead of 3.8 x 2.0 = 7.6; a box reaching beyond the map is clipped
+    first: (-2, 14.5, 25.3, 17) -> 24 x (16 - 14) = 48."""
+    ours, authors = make_protonet(), make_protonet(box_rounding='truncate')
+    boxes = torch.tensor([[2.6, 1.5, 6.4, 3.5], [-2., 14.5, 25.3, 17.]])
+    assert ours.box_area(boxes,
+                         (16, 24)).tolist() == pytest.approx([7.6, 27.3 * 2.5])
+    assert authors.box_area(boxes, (16, 24)).tolist() == [8., 48.]
+    protos = torch.zeros(4, 3, 16, 24)
+    params = torch.zeros(1, 4)
+    _, crop = authors.clip_mask_logits(protos, params, boxes[:1], 1.0)
+    rows, cols = crop[0].nonzero(as_tuple=True)
+    assert (rows.min(), rows.max(), cols.min(), cols.max()) == (0, 3, 1, 6)
+    with pytest.raises(ValueError, match='box_rounding'):
+        make_protonet(box_rounding='round')

@@ -4,7 +4,8 @@ import math
 import pytest
 import torch
 
-from projects.cico.models.losses import ClipMaskLoss, TrackEmbedLoss
+from projects.cico.models.losses import (ClipMaskLoss, QualityBCELoss,
+                                         TrackEmbedLoss)
 
 
 def softplus(x):  # BCE with logits for target 1 is softplus(-x)
@@ -70,3 +71,63 @@ def test_track_embed_loss_empty():
     emb = torch.zeros(0, 64, requires_grad=True)
     out = TrackEmbedLoss()(emb, torch.zeros(0, dtype=torch.long))
     assert out.item() == 0 and out.requires_grad
+
+
+def test_clip_mask_loss_zero_probability_outside_the_crop():
+    """The authors' form: probability 0 outside the crop, BCE on
+    probabilities: an object pixel outside the crop costs 100 (PyTorch's
+    log clamp), a background pixel there 0; inside it the same values."""
+    logits = torch.tensor([[[[0., 0.], [0., 0.]], [[1., -1.], [2., 0.]]]])
+    targets = torch.tensor([[[[1., 0.], [0., 0.]], [[1., 0.], [1., 1.]]]])
+    crop = torch.tensor([[[True, True], [True, False]]])
+    area = torch.tensor([2.])
+    f0 = 3 * math.log(2) / 2
+    inside1 = softplus(-1) + softplus(-1) + softplus(-2)
+    kwargs = dict(loss_weight=1.0, clip_len_scale=False, temporal_decay=0.9)
+    ours = ClipMaskLoss(**kwargs)(logits, targets, crop, area,
+                                  torch.tensor([0]))
+    assert ours.item() == pytest.approx(
+        (f0 + 0.9 * inside1 / 2) / 1.9, rel=1e-5)
+    authors = ClipMaskLoss(
+        outside_crop='zero_probability', **kwargs)(logits, targets, crop, area,
+                                                   torch.tensor([0]))
+    assert authors.item() == pytest.approx(
+        (f0 + 0.9 * (inside1 + 100) / 2) / 1.9, rel=1e-5)
+
+
+def test_clip_mask_loss_divided_by_all_clips():
+    """Per-positive losses ln2, ln2 (clip 0) and ln2 / 2 (clip 1) in a batch
+    of 4 clips: mean over the 2 clips with positives, or sum / 4."""
+    logits = torch.zeros(3, 1, 1, 1)
+    targets = torch.zeros(3, 1, 1, 1)
+    crop = torch.ones(3, 1, 1, dtype=torch.bool)
+    area = torch.tensor([1., 1., 2.])
+    args = (logits, targets, crop, area, torch.zeros(3, dtype=torch.long),
+            torch.tensor([0, 0, 1]))
+    kwargs = dict(loss_weight=1.0, clip_len_scale=False, temporal_decay=1.0)
+    ours = ClipMaskLoss(**kwargs)(*args, num_clips=4)
+    assert ours.item() == pytest.approx(1.5 * math.log(2) / 2, rel=1e-6)
+    authors = ClipMaskLoss(avg_over='all_clips', **kwargs)
+    assert authors(
+        *args, num_clips=4).item() == pytest.approx(
+            1.5 * math.log(2) / 4, rel=1e-6)
+    with pytest.raises(ValueError, match='num_clips'):
+        authors(*args)
+    with pytest.raises(ValueError, match='avg_over'):
+        ClipMaskLoss(avg_over='batch')
+
+
+def test_quality_bce_keeps_negative_targets_and_clamps_logs():
+    """Logit 1, target -0.125, by hand: -(t log p + (1 - t) log(1 - p))
+    with p = sigmoid(1); a logit of 200 saturates p to 1 in float32,
+    log(1 - p) is clamped at -100: target 0 costs exactly 100."""
+    loss = QualityBCELoss()
+    p = 1 / (1 + math.exp(-1))
+    expect = -(-0.125 * math.log(p) + 1.125 * math.log(1 - p))
+    out = loss(torch.tensor([1.]), torch.tensor([-0.125]))
+    assert out.item() == pytest.approx(expect, rel=1e-6)
+    sat = loss(torch.tensor([200.]), torch.tensor([0.]))
+    assert sat.item() == pytest.approx(100.)
+    two = loss(
+        torch.tensor([1., 200.]), torch.tensor([-0.125, 0.]), avg_factor=4)
+    assert two.item() == pytest.approx((expect + 100) / 4, rel=1e-6)

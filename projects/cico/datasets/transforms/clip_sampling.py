@@ -43,6 +43,21 @@ def train_clip_indices(length: int,
     raise AssertionError('unreachable: stride 1 always fits')
 
 
+def _check_frame_ids(inds: List[int], clip_len: int, length: int,
+                     video_id: Optional[int]) -> List[int]:
+    """Explicit clip frames: ``clip_len`` indices into a video of
+    ``length`` frames."""
+    inds = [int(i) for i in inds]
+    if len(inds) != clip_len:
+        raise ValueError(f'video {video_id}: {len(inds)} clip frames '
+                         f'{inds} for clip_len={clip_len}')
+    bad = [i for i in inds if not 0 <= i < length]
+    if bad:
+        raise ValueError(f'video {video_id}: frame indices {bad} outside '
+                         f'its {length} frames (0..{length - 1})')
+    return inds
+
+
 @TRANSFORMS.register_module()
 class ClipFrameSample(BaseFrameSample):
     """Sample a training clip of T frames around a key frame.
@@ -54,6 +69,10 @@ class ClipFrameSample(BaseFrameSample):
         frame_stride (int, optional): gap between clip frames, in annotated
             frames. ``None`` takes the dataset's ``frame_stride``.
         collect_video_keys (list[str]): video-level keys copied to frames.
+
+    A video info with ``clip_frame_ids`` (T frame indices into the video)
+    gets exactly those frames, the middle one as the key frame (how
+    ``tools/analysis_tools/clip_loss.py`` reads a chosen clip).
     """
 
     def __init__(
@@ -74,9 +93,15 @@ class ClipFrameSample(BaseFrameSample):
                            "dataset's clip_len)")
         length = len(video_infos['images'])
         key = video_infos.get('key_frame_id')
-        if key is None:
-            key = random.randrange(length)
-        inds = train_clip_indices(length, key, clip_len, stride)
+        inds = video_infos.get('clip_frame_ids')
+        if inds is not None:
+            inds = _check_frame_ids(inds, clip_len, length,
+                                    video_infos.get('video_id'))
+            key = inds[len(inds) // 2]
+        else:
+            if key is None:
+                key = random.randrange(length)
+            inds = train_clip_indices(length, key, clip_len, stride)
         # one dict per sampled frame, so repeated frames stay independent
         clip_infos = dict(video_infos)
         clip_infos['images'] = [dict(video_infos['images'][i]) for i in inds]

@@ -309,9 +309,11 @@ class CiCoClipHead(AnchorHead):
         pos_quality = flatten_anchor_maps(
             quality_preds, 1)[pos.img_inds, pos.anchor_inds, 0] \
             if self.with_quality else None
+        meta = batch_img_metas[0]
         losses.update(
             self.loss_boxes(pos_deltas, pos_quality, pos, clip_gts,
-                            targets['anchors'][pos.img_inds, pos.anchor_inds]))
+                            targets['anchors'][pos.img_inds, pos.anchor_inds],
+                            meta.get('batch_input_shape', meta['pad_shape'])))
         if self.loss_track is not None:
             embeds = flatten_anchor_maps(embed_preds, self.embed_dim)
             losses['loss_track'] = self.loss_track_by_clip(
@@ -346,23 +348,13 @@ class CiCoClipHead(AnchorHead):
                 f'metas do not form clips of clip_len={t}')
         clip_gts = batch_clip_instances(
             batch_gt_instances, batch_img_metas, t, with_masks=False)
-        featmap_sizes = [s.shape[-2:] for s in cls_scores]
-        anchor_list, valid_list = self.get_anchors(
-            featmap_sizes, batch_img_metas, device=cls_scores[0].device)
-        anchors = [torch.cat(a) for a in anchor_list]
-        frame_gts = [
-            InstanceData(
-                metainfo=dict(frame_index=i % t),
-                bboxes=clip_gts[i // t].bboxes,
-                labels=clip_gts[i // t].labels,
-                frame_bboxes=clip_gts[i // t].frame_bboxes)
-            for i in range(len(batch_img_metas))
-        ]
+        anchors, valid = self.frame_anchors(cls_scores, batch_img_metas)
         (labels, label_weights, _, _, pos_inds, _,
          sampling_results) = multi_apply(
              self._get_targets_single,
-             anchors, [torch.cat(v) for v in valid_list],
-             frame_gts,
+             anchors,
+             valid,
+             frame_match_gts(clip_gts, batch_img_metas, t),
              batch_img_metas,
              unmap_outputs=True)
         img_inds = torch.cat(
@@ -380,6 +372,21 @@ class CiCoClipHead(AnchorHead):
             label_weights=torch.stack(label_weights),
             anchors=torch.stack(anchors),
             pos=pos)
+
+    def frame_anchors(self, cls_scores: List[Tensor],
+                      batch_img_metas: List[dict]) -> tuple:
+        """Per frame image: (A_all, 4) anchors and (A_all,) valid flags;
+        with ``train_cfg.anchors_in_batch_padding`` every anchor of the
+        padded batch is valid (the authors'), else mmdet's flags (anchors
+        beyond the frame's own padded shape are invalid)."""
+        featmap_sizes = [s.shape[-2:] for s in cls_scores]
+        anchor_list, valid_list = self.get_anchors(
+            featmap_sizes, batch_img_metas, device=cls_scores[0].device)
+        anchors = [torch.cat(a) for a in anchor_list]
+        valid = [torch.cat(v) for v in valid_list]
+        if self.train_cfg.get('anchors_in_batch_padding', False):
+            valid = [torch.ones_like(v) for v in valid]
+        return anchors, valid
 
     def loss_cls_by_targets(self, scores: Tensor, targets: dict) -> Tensor:
         """Class loss over all frames' anchors, averaged over positives:
@@ -411,9 +418,17 @@ class CiCoClipHead(AnchorHead):
 
     def loss_boxes(self, pos_deltas: Tensor, pos_quality: Optional[Tensor],
                    pos: InstanceData, clip_gts: InstanceList,
-                   pos_anchors: Tensor) -> dict:
+                   pos_anchors: Tensor, batch_input_shape: tuple) -> dict:
         """SmoothL1 on the 4T deltas of the positives, 1 - DIoU on their
-        decoded boxes and BCE of their quality (target: mean DIoU)."""
+        decoded boxes and BCE of their quality (target: mean DIoU).
+
+        ``train_cfg.box_iou_coords``: ``'pixels'`` (default) computes the
+        DIoU in input pixels, ``'batch_normalized'`` in coordinates divided
+        by the padded batch input (x / W, y / H), as the authors do
+        (``docs/training_recipe.md#box-losses``). ``train_cfg.
+        clamp_quality_target`` (default True) clamps the quality target to
+        [0, 1]; the authors leave it unclamped (a mean DIoU can be
+        negative)."""
         nb, num_pos = self.num_box_frames, len(pos)
         pos_deltas = pos_deltas.view(-1, nb, 4)
         gt_boxes = gather_clip_gt(clip_gts, pos, 'frame_bboxes',
@@ -430,21 +445,39 @@ class CiCoClipHead(AnchorHead):
         if self.loss_diou is None and self.loss_quality is None:
             return losses
         decoded = self.bbox_coder.decode(anchors, pos_deltas.reshape(-1, 4))
+        coords = self.train_cfg.get('box_iou_coords', 'pixels')
+        if coords == 'batch_normalized':
+            h, w = batch_input_shape[:2]
+            norm = decoded.new_tensor([w, h, w, h])
+            decoded, gt_flat = decoded / norm, gt_flat / norm
+        elif coords != 'pixels':
+            raise ValueError(f"train_cfg.box_iou_coords must be 'pixels' or "
+                             f"'batch_normalized', got {coords!r}")
         if self.loss_diou is not None:
             losses['loss_diou'] = self.loss_diou(
                 decoded, gt_flat, avg_factor=avg)
         if self.loss_quality is not None:
             with torch.no_grad():
-                dious = 1 - diou_loss(
+                dious = 1 - diou_loss(  # eps 1e-7
                     decoded, gt_flat, reduction='none').view(-1, nb)
-                q_target = dious.mean(1).clamp(0, 1)
+                q_target = dious.mean(1)
+                if self.train_cfg.get('clamp_quality_target', True):
+                    q_target = q_target.clamp(0, 1)
             losses['loss_quality'] = self.loss_quality(
                 pos_quality, q_target, avg_factor=max(num_pos, 1))
         return losses
 
     def loss_track_by_clip(self, pos_embeds: Tensor, pos: InstanceData,
                            clip_gts: InstanceList, zero: Tensor) -> Tensor:
-        """Eq. 9 within each clip, averaged over clips with positives."""
+        """Eq. 9 within each clip, averaged over the clips with positives
+        (``train_cfg.track_loss_avg='clips_with_positives'``, default) or
+        summed and divided by all clips of the batch (``'all_clips'``, the
+        authors' normaliser)."""
+        avg = self.train_cfg.get('track_loss_avg', 'clips_with_positives')
+        if avg not in ('clips_with_positives', 'all_clips'):
+            raise ValueError("train_cfg.track_loss_avg must be "
+                             "'clips_with_positives' or 'all_clips', got "
+                             f'{avg!r}')
         ids = gather_clip_gt(clip_gts, pos, 'instances_ids',
                              pos.clip_inds.new_zeros(0))
         losses = [
@@ -452,7 +485,11 @@ class CiCoClipHead(AnchorHead):
                             ids[pos.clip_inds == c])
             for c in range(len(clip_gts)) if (pos.clip_inds == c).any()
         ]
-        return torch.stack(losses).mean() if losses else zero
+        if not losses:
+            return zero
+        if avg == 'all_clips':
+            return torch.stack(losses).sum() / len(clip_gts)
+        return torch.stack(losses).mean()
 
     def get_positive_infos(self) -> InstanceList:
         """Positives of the last loss computation, one ``InstanceData`` per
@@ -540,6 +577,24 @@ def _check_args(clip_len: int, param_act: Optional[str],
     if train_cfg and train_cfg.get('allowed_border', -1) != -1:
         raise ValueError('CiCoClipHead needs train_cfg.allowed_border=-1 '
                          '(anchors are matched on every frame position)')
+
+
+def frame_match_gts(clip_gts: InstanceList, batch_img_metas: List[dict],
+                    t: int) -> InstanceList:
+    """What the assigner of frame image i sees: its clip's objects
+    (``bboxes``, ``labels``, ``frame_bboxes`` (n, T, 4)) with the frame's
+    index in the clip and the padded batch input shape as metainfo."""
+    return [
+        InstanceData(
+            metainfo=dict(
+                frame_index=i % t,
+                batch_input_shape=meta.get('batch_input_shape',
+                                           meta['pad_shape'])),
+            bboxes=clip_gts[i // t].bboxes,
+            labels=clip_gts[i // t].labels,
+            frame_bboxes=clip_gts[i // t].frame_bboxes)
+        for i, meta in enumerate(batch_img_metas)
+    ]
 
 
 def gather_clip_gt(clip_gts: InstanceList, pos: InstanceData, key: str,

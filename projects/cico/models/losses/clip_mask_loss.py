@@ -27,18 +27,38 @@ class ClipMaskLoss(nn.Module):
         max_clip_len_scale (int): cap of that factor (reference: 5).
         temporal_decay (float): weight base for frames away from the
             anchor's frame (reference: 0.9; 1.0 gives a plain mean).
+        outside_crop (str): ``'ignore'``: pixels outside the crop add
+            nothing (BCE on logits inside it); ``'zero_probability'``: the
+            mask probability is exactly 0 outside the crop and the BCE runs
+            on probabilities with PyTorch's log clamp at -100, so an object
+            pixel outside the crop costs 100, as in the authors' code.
+        avg_over (str): ``'clips_with_positives'``: the clips' mean losses
+            are averaged over the clips that have positives;
+            ``'all_clips'``: summed and divided by all clips of the batch
+            (the authors' normaliser; needs ``num_clips``). Details:
+            ``docs/training_recipe.md#mask-loss``.
     """
 
     def __init__(self,
                  loss_weight: float = 6.125,
                  clip_len_scale: bool = True,
                  max_clip_len_scale: int = 5,
-                 temporal_decay: float = 0.9) -> None:
+                 temporal_decay: float = 0.9,
+                 outside_crop: str = 'ignore',
+                 avg_over: str = 'clips_with_positives') -> None:
         super().__init__()
+        if outside_crop not in ('ignore', 'zero_probability'):
+            raise ValueError("outside_crop must be 'ignore' or "
+                             f"'zero_probability', got {outside_crop!r}")
+        if avg_over not in ('clips_with_positives', 'all_clips'):
+            raise ValueError("avg_over must be 'clips_with_positives' or "
+                             f"'all_clips', got {avg_over!r}")
         self.loss_weight = loss_weight
         self.clip_len_scale = clip_len_scale
         self.max_clip_len_scale = max_clip_len_scale
         self.temporal_decay = temporal_decay
+        self.outside_crop = outside_crop
+        self.avg_over = avg_over
 
     def forward(self,
                 mask_logits: Tensor,
@@ -46,7 +66,8 @@ class ClipMaskLoss(nn.Module):
                 crop: Tensor,
                 norm_area: Tensor,
                 frame_inds: Tensor,
-                clip_inds: Optional[Tensor] = None) -> Tensor:
+                clip_inds: Optional[Tensor] = None,
+                num_clips: Optional[int] = None) -> Tensor:
         """
         Args:
             mask_logits (Tensor): (P, T, h, w) logits of the clip masks.
@@ -57,6 +78,8 @@ class ClipMaskLoss(nn.Module):
                 pixels (>= 1).
             frame_inds (Tensor): (P,) frame j_p of each positive's anchor.
             clip_inds (Tensor, optional): (P,) clip of each positive.
+            num_clips (int, optional): clips in the batch, with or without
+                positives (``avg_over='all_clips'``).
 
         Returns:
             Tensor: scalar loss (a zero that keeps the graph when P = 0).
@@ -69,9 +92,14 @@ class ClipMaskLoss(nn.Module):
             return mask_logits.sum() * 0.
         if crop.dim() == 3:
             crop = crop[:, None]
-        bce = F.binary_cross_entropy_with_logits(
-            mask_logits, targets.to(mask_logits.dtype), reduction='none')
-        per_frame = (bce * crop).flatten(2).sum(-1) / norm_area.clamp(
+        targets = targets.to(mask_logits.dtype)
+        if self.outside_crop == 'ignore':
+            bce = F.binary_cross_entropy_with_logits(
+                mask_logits, targets, reduction='none') * crop
+        else:
+            bce = F.binary_cross_entropy(
+                mask_logits.sigmoid() * crop, targets, reduction='none')
+        per_frame = bce.flatten(2).sum(-1) / norm_area.clamp(
             min=1)[:, None]  # (P, T)
         frames = torch.arange(t, device=mask_logits.device)
         weights = self.temporal_decay**(frames[None] -
@@ -84,4 +112,10 @@ class ClipMaskLoss(nn.Module):
             0, inverse, per_pos)
         count = per_pos.new_zeros(len(clips)).index_add_(
             0, inverse, torch.ones_like(per_pos))
+        if self.avg_over == 'all_clips':
+            if num_clips is None or num_clips < len(clips):
+                raise ValueError(f"avg_over='all_clips' needs num_clips >= "
+                                 f'{len(clips)} (clips with positives), got '
+                                 f'{num_clips}')
+            return (per_clip / count).sum() / num_clips * scale
         return (per_clip / count).mean() * scale

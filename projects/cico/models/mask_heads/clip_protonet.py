@@ -59,6 +59,11 @@ class ClipProtoNet(BaseMaskHead):
             at test time (1.1 Yolact, 1.5 CondInst;
             ``docs/reference_implementation.md#post-processing``).
         crop_min_size (float): minimal crop side, fraction of the frame (0.1).
+        box_rounding (str): ``'none'`` keeps the crop bounds and the mask
+            loss's box area in float prototype pixels; ``'truncate'``
+            clips them to the map and truncates them to whole pixels as the
+            authors do, in training and at test time
+            (``docs/training_recipe.md#mask-loss``).
         max_masks_to_train (int): at most this many positives per clip in
             the mask loss (random subset); -1 keeps all (reference).
         proto_upsample (dict): ``F.interpolate`` arguments of the x2
@@ -88,6 +93,7 @@ class ClipProtoNet(BaseMaskHead):
         train_crop_expand: float = 1.5,
         test_crop_expand: float = 1.1,
         crop_min_size: float = 0.1,
+        box_rounding: str = 'none',
         max_masks_to_train: int = -1,
         proto_upsample: ConfigType = dict(
             mode='bilinear', align_corners=False),
@@ -114,6 +120,10 @@ class ClipProtoNet(BaseMaskHead):
         self.train_crop_expand = train_crop_expand
         self.test_crop_expand = test_crop_expand
         self.crop_min_size = crop_min_size
+        if box_rounding not in ('none', 'truncate'):
+            raise ValueError("box_rounding must be 'none' or 'truncate', "
+                             f'got {box_rounding!r}')
+        self.box_rounding = box_rounding
         self.max_masks_to_train = max_masks_to_train
         self._init_layers()
         mask_fcn = dict(mask_fcn)
@@ -199,7 +209,19 @@ class ClipProtoNet(BaseMaskHead):
         crop_boxes = expand_boxes(
             boxes, crop_expand,
             (self.crop_min_size * w, self.crop_min_size * h))
-        return logits, box_crop_regions(crop_boxes, (h, w))
+        return logits, box_crop_regions(
+            crop_boxes, (h, w), truncate=self.box_rounding == 'truncate')
+
+    def box_area(self, boxes: Tensor, size: Tuple[int, int]) -> Tensor:
+        """(n,) areas of (n, 4) boxes in prototype pixels, each side at
+        least 1: float sides, or (``box_rounding='truncate'``) the sides
+        between the truncated corners of the boxes clipped to the map."""
+        if self.box_rounding == 'truncate':
+            h, w = size
+            lim = boxes.new_tensor([w, h, w, h])
+            boxes = torch.min(boxes.clamp(min=0), lim).trunc()
+        return (boxes[:, 2] - boxes[:, 0]).clamp(min=1) * \
+            (boxes[:, 3] - boxes[:, 1]).clamp(min=1)
 
     # ------------------------------------------------------------- train
     def loss_by_feat(self,
@@ -243,14 +265,14 @@ class ClipProtoNet(BaseMaskHead):
             boxes = gt.bboxes[pos.gt_inds] / scale
             logits, crop = self.clip_mask_logits(protos[c], pos.params, boxes,
                                                  self.train_crop_expand)
-            area = (boxes[:, 2] - boxes[:, 0]).clamp(min=1) * \
-                (boxes[:, 3] - boxes[:, 1]).clamp(min=1)
+            area = self.box_area(boxes, (h, w))
             parts.append(
                 (logits, gt_masks[pos.gt_inds], crop, area, pos.frame_inds,
                  torch.full_like(pos.frame_inds, c)))
         if not parts:
             return dict(loss_mask=protos.sum() * 0.)
-        loss = self.loss_mask(*[torch.cat(p) for p in zip(*parts)])
+        loss = self.loss_mask(
+            *[torch.cat(p) for p in zip(*parts)], num_clips=len(clip_gts))
         return dict(loss_mask=loss)
 
     # -------------------------------------------------------------- test

@@ -1,4 +1,9 @@
 from .circumscribed_assigner import CircumscribedBoxAssigner
 from .clip_nms import clip_fast_nms
+from .forced_match_assigner import ForcedMatchAssigner
+from .unclamped_delta_coder import UnclampedDeltaXYWHBBoxCoder
 
-__all__ = ['CircumscribedBoxAssigner', 'clip_fast_nms']
+__all__ = [
+    'CircumscribedBoxAssigner', 'ForcedMatchAssigner',
+    'UnclampedDeltaXYWHBBoxCoder', 'clip_fast_nms'
+]
