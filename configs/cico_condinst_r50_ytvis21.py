@@ -9,7 +9,7 @@ _base_ = [
 model = dict(
     # inflated from COCO Condinst (_base_/models/coco_checkpoints.py)
     init_cfg=dict(
-        type='InflatedPretrained', checkpoint=_base_.coco_condinst_r50),
+        _base_.authors_inflation, checkpoint=_base_.coco_condinst_r50),
     # the authors' training losses (_base_/models/authors_training.py)
     train_cfg=_base_.authors_train_cfg,
     bbox_head=_base_.authors_bbox_head,

@@ -10,8 +10,7 @@ _base_ = [
 num_classes = 25
 model = dict(
     # inflated from COCO Yolact (_base_/models/coco_checkpoints.py)
-    init_cfg=dict(
-        type='InflatedPretrained', checkpoint=_base_.coco_yolact_r50),
+    init_cfg=dict(_base_.authors_inflation, checkpoint=_base_.coco_yolact_r50),
     # the authors' training losses (_base_/models/authors_training.py)
     train_cfg=_base_.authors_train_cfg,
     bbox_head=dict(

@@ -409,3 +409,25 @@ def test_track_loss_divided_by_all_clips_by_hand():
             emb, pos, clip_gts, zero)
     assert ours.item() == pytest.approx(2.5 * math.log(2), rel=1e-6)
     assert authors.item() == pytest.approx(1.25 * math.log(2), rel=1e-6)
+
+
+def test_prediction_layer_init_switch():
+    """'normal': weights of std 0.01; 'xavier' (the authors'): uniform in
+    +-sqrt(6 / (fan_in + fan_out)); zero biases except the class bias,
+    -log 99 in both."""
+    torch.manual_seed(0)
+    normal = make_head(t=1, c=8)
+    xavier = make_head(t=1, c=8, prediction_init='xavier')
+    w = normal.conv_reg.weight
+    assert w.std().item() == pytest.approx(0.01, rel=0.2)
+    wx = xavier.conv_reg.weight  # (A*4, 8, 3, 3)
+    bound = math.sqrt(6 / (8 * 9 + wx.shape[0] * 9))
+    assert wx.abs().max().item() <= bound
+    assert wx.abs().max().item() > 0.8 * bound
+    for head in (normal, xavier):
+        assert head.conv_reg.bias.abs().max().item() == 0
+        assert torch.allclose(
+            head.conv_cls.bias,
+            torch.full_like(head.conv_cls.bias, -math.log(99)))
+    with pytest.raises(ValueError, match='prediction_init'):
+        make_head(prediction_init='kaiming')

@@ -172,6 +172,57 @@ def test_box_layer_tiled_per_anchor_and_switch():
     assert 'tile_box_weights=False' in report.note('bbox_head.conv_reg.weight')
 
 
+def test_authors_loader_tiles_the_box_bias_as_a_whole():
+    """box_bias_tiling='whole_tensor': the 12 biases (3 anchors x 4) are
+    repeated as one vector, so bias k of the 36 is source bias k mod 12
+    (anchor 0's frame-1 deltas get anchor 1's biases), where the per-anchor
+    rule gives anchor 0 its own biases in every frame."""
+    src = randomise(MODELS.build(tiny_cfg(1)))
+    dst = MODELS.build(tiny_cfg(3))
+    b1 = src.state_dict()['bbox_head.conv_reg.bias']
+    sd, _ = inflation.inflate_state_dict(
+        src.state_dict(),
+        dst,
+        tile_box_weights=False,
+        box_bias_tiling='whole_tensor')
+    assert torch.equal(sd['bbox_head.conv_reg.bias'], b1.repeat(3))
+    assert torch.equal(sd['bbox_head.conv_reg.bias'][4:8], b1[4:8])
+    assert 'bbox_head.conv_reg.weight' not in sd
+    with pytest.raises(ValueError, match='box_bias_tiling'):
+        inflation.inflate_state_dict(
+            src.state_dict(), dst, box_bias_tiling='per_frame')
+
+
+def test_authors_cmh_kernel_weights_the_kernel_width():
+    """cmh_temporal_weights='authors_width': the authors' loader multiplies
+    the repeated 2D kernel by (0.125, 0.75, 0.125) along its WIDTH, with no
+    division by t: w3d[o, i, tau, y, x] = w2d[o, i, y, x] c[x] for every
+    tau; the default weights time: w3d[o, i, tau, y, x] = w2d c[tau]."""
+    w2d = torch.arange(1., 10.).view(1, 1, 3, 3)
+    leaf3d = nn.Conv3d(1, 1, 3, padding=1)
+    width = torch.tensor([[0.125, 1.5, 0.375], [0.5, 3.75, 0.75],
+                          [0.875, 6., 1.125]])
+    time = torch.stack([w2d[0, 0] * c for c in (0.125, 0.75, 0.125)])
+    cases = dict(authors_width=torch.stack([width] * 3), default=time)
+    for weights, expect in cases.items():
+        kwargs = {} if weights == 'default' else dict(
+            cmh_temporal_weights=weights)
+        status, value, _ = inflation.convert_tensor(
+            'mask_head.proto_tower.convs.0.conv.weight', w2d, leaf3d.weight,
+            nested('mask_head.proto_tower', leaf3d), **kwargs)
+        assert status == 'inflated'
+        assert torch.allclose(value[0, 0], expect), weights
+    # a 2-frame kernel is not the authors' t = 3 case: 1/t each
+    leaf2 = nn.Conv3d(1, 1, (2, 3, 3))
+    _, value, _ = inflation.convert_tensor(
+        'mask_head.proto_tower.convs.0.conv.weight',
+        w2d,
+        leaf2.weight,
+        nested('mask_head.proto_tower', leaf2),
+        cmh_temporal_weights='authors_width')
+    assert torch.equal(value[0, 0], torch.stack([w2d[0, 0] / 2] * 2))
+
+
 def test_temporal_weights_are_configurable():
     torch.manual_seed(0)
     src = randomise(MODELS.build(tiny_cfg(1)))

@@ -1,7 +1,8 @@
-# The authors' training losses: what their released code computes for the
-# same weights and clip where it differs from this project's own recipe,
-# switch by switch (docs/training_recipe.md). The main configs set
-#   model = dict(train_cfg=_base_.authors_train_cfg,
+# The authors' training losses and initialisation: what their released code
+# computes for the same weights and clip where it differs from this project's
+# own recipe, switch by switch (docs/training_recipe.md). The main configs set
+#   model = dict(init_cfg=dict(_base_.authors_inflation, checkpoint=...),
+#                train_cfg=_base_.authors_train_cfg,
 #                bbox_head=_base_.authors_bbox_head,
 #                mask_head=_base_.authors_mask_head)
 # (each merged into the model base's dict).
@@ -29,6 +30,9 @@ authors_train_cfg = dict(
     # Eq. 9 summed over clips / all clips of the GPU
     track_loss_avg='all_clips')
 authors_bbox_head = dict(
+    # prediction layers Xavier-uniform like every other conv (the class
+    # bias -log 99 either way)
+    prediction_init='xavier',
     bbox_coder=dict(type='UnclampedDeltaXYWHBBoxCoder'),  # no dw/dh clamp
     loss_diou=dict(eps=1e-7),
     # BCE on sigmoid(q) for any real target (a mean DIoU can be < 0)
@@ -39,3 +43,13 @@ authors_mask_head = dict(
     # (docs/training_recipe.md#mask-loss)
     box_rounding='truncate',
     loss_mask=dict(outside_crop='zero_probability', avg_over='all_clips'))
+# Their loader of the COCO model (docs/training_recipe.md#initialisation):
+# the box layer's weight keeps its Xavier init, its bias is tiled as a whole
+# vector, and the CMH's t = 3 kernels are multiplied by (0.125, 0.75, 0.125)
+# along the kernel WIDTH without division by t (the project's own recipe
+# weights time instead).
+authors_inflation = dict(
+    type='InflatedPretrained',
+    tile_box_weights=False,
+    box_bias_tiling='whole_tensor',
+    cmh_temporal_weights='authors_width')

@@ -98,6 +98,12 @@ class CiCoClipHead(AnchorHead):
         loss_diou (dict, optional): 1 - DIoU on decoded boxes.
         loss_quality (dict, optional): BCE of the quality logit.
         loss_track (dict, optional): Eq. 9.
+        prediction_init (str): ``'normal'``: the prediction layers start
+            from N(0, 0.01) with zero bias (mmdet's RetinaNet / FCOS);
+            ``'xavier'``: they keep ``init_cfg``'s Xavier-uniform weights
+            and zero bias, as in the authors' code. The class bias is the
+            focal-loss prior -log((1 - p) / p) (p = 0.01: -log 99) either
+            way.
     """
 
     def __init__(self,
@@ -123,6 +129,7 @@ class CiCoClipHead(AnchorHead):
                  loss_diou: OptConfigType = LOSS_DIOU,
                  loss_quality: OptConfigType = LOSS_QUALITY,
                  loss_track: OptConfigType = LOSS_TRACK,
+                 prediction_init: str = 'normal',
                  train_cfg: OptConfigType = None,
                  test_cfg: OptConfigType = None,
                  init_cfg: OptMultiConfig = XAVIER_INIT) -> None:
@@ -138,6 +145,10 @@ class CiCoClipHead(AnchorHead):
         self.param_act = param_act
         self.with_quality = with_quality
         self.regress_clip_boxes = regress_clip_boxes
+        if prediction_init not in ('normal', 'xavier'):
+            raise ValueError("prediction_init must be 'normal' or 'xavier', "
+                             f'got {prediction_init!r}')
+        self.prediction_init = prediction_init
         super().__init__(
             num_classes=num_classes,
             in_channels=in_channels,
@@ -191,12 +202,13 @@ class CiCoClipHead(AnchorHead):
         """Towers by ``init_cfg`` (Xavier); prediction layers N(0, 0.01)
         with zero bias, as mmdet's RetinaNet/FCOS heads, so training from
         scratch starts from near-zero deltas
-        (``docs/departures.md#neck-and-initialisation``); with
-        the focal loss the class bias starts at the prior p = 0.01."""
+        (``docs/departures.md#neck-and-initialisation``), or Xavier with
+        ``prediction_init='xavier'``; with the focal loss the class bias
+        starts at the prior p = 0.01."""
         super().init_weights()
         for conv in (self.conv_cls, self.conv_reg, self.conv_coeff,
                      self.conv_quality, self.conv_track):
-            if conv is not None:
+            if conv is not None and self.prediction_init == 'normal':
                 nn.init.normal_(conv.weight, std=0.01)
                 nn.init.constant_(conv.bias, 0.)
         if self.use_sigmoid_cls:

@@ -53,6 +53,9 @@ StateDict = Dict[str, Tensor]
 Weights = Union[Sequence[float], str]
 CENTRE = 'centre'
 CMH_TEMPORAL_WEIGHTS = (0.125, 0.75, 0.125)
+# the authors' loader: their CMH taps multiply the kernel's WIDTH axis
+AUTHORS_WIDTH = 'authors_width'
+BOX_BIAS_TILINGS = ('per_anchor', 'whole_tensor')
 STATUSES = ('loaded', 'inflated', 'tiled', 'skipped', 'new')
 CLS_LAYER = 'bbox_head.conv_cls.'
 BOX_LAYER = 'bbox_head.conv_reg.'
@@ -281,6 +284,18 @@ def temporal_kernel(t: int, key: str, temporal_weights: Optional[Weights],
     return torch.full((t, ), 1. / t)
 
 
+def authors_width_kernel(src: Tensor, t: int) -> Optional[Tensor]:
+    """The authors' loader for a t = 3 CMH kernel: the 2D kernel repeated
+    over time, NOT divided by t, and multiplied by (0.125, 0.75, 0.125)
+    along the kernel's WIDTH (their taps broadcast against the last axis):
+    ``w3d[o, i, tau, y, x] = w2d[o, i, y, x] * c[x]``. None where that
+    rule does not apply (t != 3 or a kernel width other than 3)."""
+    if t != 3 or src.shape[-1] != 3:
+        return None
+    taps = src.new_tensor(CMH_TEMPORAL_WEIGHTS)
+    return src.unsqueeze(2).expand(-1, -1, t, -1, -1) * taps
+
+
 def _tile_box_layer(src: Tensor, tgt: Tensor, model: nn.Module,
                     key: str) -> Tuple[Optional[Tensor], str]:
     """4 deltas per anchor -> 4T, repeated within each anchor's block."""
@@ -302,7 +317,9 @@ def convert_tensor(
         model: nn.Module,
         temporal_weights: Optional[Weights] = None,
         cmh_temporal_weights: Optional[Weights] = CMH_TEMPORAL_WEIGHTS,
-        tile_box_weights: bool = True) -> Tuple[str, Optional[Tensor], str]:
+        tile_box_weights: bool = True,
+        box_bias_tiling: str = 'per_anchor'
+) -> Tuple[str, Optional[Tensor], str]:
     """One source tensor for the target tensor ``key``: ``(status, value,
     note)``, value None when skipped."""
     shapes = f'{list(src.shape)} vs {list(tgt.shape)}'
@@ -311,7 +328,9 @@ def convert_tensor(
     if key.startswith(CLS_LAYER):
         return 'skipped', None, (f'class count differs ({src.shape[0]} vs '
                                  f'{tgt.shape[0]} outputs)')
-    if key.startswith(BOX_LAYER) and hasattr(model, 'bbox_head'):
+    whole_bias = box_bias_tiling == 'whole_tensor' and src.dim() == 1
+    if key.startswith(BOX_LAYER) and hasattr(model, 'bbox_head') \
+            and not whole_bias:
         if key.endswith('weight') and not tile_box_weights:
             return 'skipped', None, ('box weight: tile_box_weights=False '
                                      '(the authors\' loader)')
@@ -320,6 +339,12 @@ def convert_tensor(
     if src.dim() == 4 and tgt.dim() == 5 and src.shape[:2] == tgt.shape[:2] \
             and src.shape[2:] == tgt.shape[3:]:
         t = tgt.shape[2]
+        if key.startswith(CMH) and cmh_temporal_weights == AUTHORS_WIDTH:
+            value = authors_width_kernel(src, t)
+            if value is not None:
+                return 'inflated', value, ('x (0.125, 0.75, 0.125) along the '
+                                           'kernel width (the authors\')')
+            cmh_temporal_weights = None
         w = temporal_kernel(t, key, temporal_weights, cmh_temporal_weights)
         value = src.unsqueeze(2) * w.to(src).view(1, 1, t, 1, 1)
         taps = w.tolist()
@@ -335,13 +360,14 @@ def convert_tensor(
 
 
 def inflate_state_dict(
-    src_sd: StateDict,
-    model: nn.Module,
-    temporal_weights: Optional[Weights] = None,
-    cmh_temporal_weights: Optional[Weights] = CMH_TEMPORAL_WEIGHTS,
-    tile_box_weights: bool = True,
-    src_format: str = 'auto',
-    src_anchor_ratios: Optional[Sequence[float]] = None
+        src_sd: StateDict,
+        model: nn.Module,
+        temporal_weights: Optional[Weights] = None,
+        cmh_temporal_weights: Optional[Weights] = CMH_TEMPORAL_WEIGHTS,
+        tile_box_weights: bool = True,
+        src_format: str = 'auto',
+        src_anchor_ratios: Optional[Sequence[float]] = None,
+        box_bias_tiling: str = 'per_anchor'
 ) -> Tuple[StateDict, InflationReport]:
     """Inflate a frame-level state dict into ``model``'s shapes.
 
@@ -351,7 +377,10 @@ def inflate_state_dict(
         temporal_weights (list[float] | str, optional): temporal weights of
             the 3D kernels outside the CMH (None: 1/t each; 'centre').
         cmh_temporal_weights (list[float] | str, optional): the CMH's
-            (authors: 0.125, 0.75, 0.125; 'centre': the centre tap only).
+            temporal taps (default 0.125, 0.75, 0.125 over time; 'centre':
+            the centre tap only; 'authors_width': what the authors' loader
+            computes, those taps along the kernel WIDTH, no division by t:
+            :func:`authors_width_kernel`).
         tile_box_weights (bool): tile the box layer's weight 4 -> 4T per
             anchor (False: leave it as initialised, as the authors' loader
             did; its bias is tiled either way).
@@ -360,11 +389,17 @@ def inflate_state_dict(
         src_anchor_ratios (list[float], optional): the source's anchor
             ratios, in its order, to reorder anchor-indexed layers (default
             mmdet YOLACT's 0.5, 1, 2 for that format).
+        box_bias_tiling (str): 'per_anchor' repeats each anchor's 4 bias
+            values T times within its block; 'whole_tensor' repeats the
+            whole bias vector T times (the authors' loader).
 
     Returns:
         tuple: the tensors to load (target names; ``load_state_dict(...,
         strict=False)``) and the :class:`InflationReport`.
     """
+    if box_bias_tiling not in BOX_BIAS_TILINGS:
+        raise ValueError(f'box_bias_tiling must be one of {BOX_BIAS_TILINGS}'
+                         f', got {box_bias_tiling!r}')
     fmt = source_format(src_sd) if src_format == 'auto' else src_format
     mapped, unused = map_source_keys(src_sd, model, fmt, src_anchor_ratios)
     report = InflationReport(source=fmt, target=type(model).__name__)
@@ -380,7 +415,7 @@ def inflate_state_dict(
         status, value, note = convert_tensor(key, src, tgt, model,
                                              temporal_weights,
                                              cmh_temporal_weights,
-                                             tile_box_weights)
+                                             tile_box_weights, box_bias_tiling)
         note = '; '.join(n for n in (map_note, note) if n)
         if status == 'skipped' and src_key != key:
             note = f'{note} (for {key})'
@@ -518,7 +553,8 @@ class InflatedPretrained:
         skip_missing (bool): when no candidate exists, warn and keep the
             other initialisation instead of raising.
         temporal_weights, cmh_temporal_weights, tile_box_weights,
-            src_format, src_anchor_ratios: :func:`inflate_state_dict`.
+            src_format, src_anchor_ratios, box_bias_tiling:
+            :func:`inflate_state_dict`.
         map_location (str): where the checkpoint is loaded.
     """
 
@@ -531,6 +567,7 @@ class InflatedPretrained:
                  tile_box_weights: bool = True,
                  src_format: str = 'auto',
                  src_anchor_ratios: Optional[Sequence[float]] = None,
+                 box_bias_tiling: str = 'per_anchor',
                  map_location: str = 'cpu') -> None:
         self.checkpoint = checkpoint
         self.skip_missing = skip_missing
@@ -539,7 +576,8 @@ class InflatedPretrained:
             cmh_temporal_weights=cmh_temporal_weights,
             tile_box_weights=tile_box_weights,
             src_format=src_format,
-            src_anchor_ratios=src_anchor_ratios)
+            src_anchor_ratios=src_anchor_ratios,
+            box_bias_tiling=box_bias_tiling)
         self.map_location = map_location
         self.report: Optional[InflationReport] = None
         self.used: Optional[str] = None
