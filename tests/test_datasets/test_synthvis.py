@@ -274,6 +274,39 @@ def test_scene_settings_set_object_count_and_size(tmp_path):
     assert _load(tmp_path / 'd', 'train') == _load(tmp_path / 'n', 'train')
 
 
+def test_always_visible_objects(tmp_path):
+    """always_visible=True: every object is present in every frame of its
+    video and its box never touches the frame border (nothing enters,
+    leaves, appears late or vanishes early); objects may still occlude
+    each other, so a box can shrink but never to nothing."""
+    scene = synthvis_generator.SceneSettings(
+        objects=(1, 2), radius=(0.15, 0.22), always_visible=True)
+    generate_synthvis(
+        str(tmp_path / 'v'),
+        train_videos=6,
+        val_videos=0,
+        frames=(8, 8),
+        size=(96, 160),
+        seed=0,
+        scene=scene)
+    data = _load(tmp_path / 'v', 'train')
+    assert len(data['annotations']) >= 6
+    for ann in data['annotations']:
+        assert all(b is not None for b in ann['bboxes']), ann['id']
+        for x, y, w, h in ann['bboxes']:
+            assert x >= 1 and y >= 1 and x + w <= 159 and y + h <= 95
+    with pytest.raises(ValueError, match='does not fit'):
+        generate_synthvis(
+            str(tmp_path / 'big'),
+            train_videos=1,
+            val_videos=0,
+            frames=(4, 4),
+            size=(32, 32),
+            seed=0,
+            scene=synthvis_generator.SceneSettings(
+                radius=(0.5, 0.5), always_visible=True))
+
+
 @pytest.mark.parametrize('kwargs, match', [
     (dict(objects=(0, 2)), 'objects'),
     (dict(objects=(3, 2)), 'objects'),

@@ -104,8 +104,15 @@ def test_wrong_clip_length_is_a_clear_error(synthvis):
 
 
 def test_overfits_two_synthvis_clips(synthvis):
-    """Fixed seed: the total loss on 2 clips falls by more than half within
-    40 SGD iterations."""
+    """The total loss on 2 clips falls below a quarter of its start within
+    40 AdamW iterations (lr 1e-3, the SynthVIS configs' optimiser).
+
+    Measured (last 5 / first loss, seeds 0-4 of this test's init, 1 and 2
+    threads): 0.018-0.034, healthy; with the mask FCN's inputs detached (no
+    gradient reaches the prototypes or coefficients) 0.93 and 1.06 (seeds
+    0, 1). The bar 0.25 sits 7x above the worst healthy run and 3.7x below
+    the break. (SGD at lr 0.01, the earlier form of this test, gave
+    0.18-0.48 against a bar of 0.5.)"""
     torch.manual_seed(0)
     model = MODELS.build(tiny_model_cfg(3, c=32))
     model.init_weights()
@@ -113,7 +120,7 @@ def test_overfits_two_synthvis_clips(synthvis):
     train = build_dataset(synthvis, 'train', 3, False)
     data = model.data_preprocessor(
         pseudo_collate([train[(0, 2)], train[(1, 2)]]), training=True)
-    opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+    opt = torch.optim.AdamW(model.parameters(), lr=1e-3, weight_decay=0.05)
     history = []
     for _ in range(40):
         loss = sum(model.loss(**data).values())
@@ -123,7 +130,7 @@ def test_overfits_two_synthvis_clips(synthvis):
         opt.step()
         history.append(loss.item())
     first, last = history[0], sum(history[-5:]) / 5
-    assert last < 0.5 * first, history
+    assert last < 0.25 * first, history
 
 
 def test_streaming_reuses_overlap_features(synthvis):

@@ -153,6 +153,10 @@ class SceneSettings:
     protocol (``configs/synthvis/README.md``) uses larger, fewer objects."""
     objects: Tuple[int, int] = (MIN_OBJECTS, MAX_OBJECTS)
     radius: Tuple[float, float] = OBJ_RADIUS_RANGE
+    #: every object is wholly inside the frame in every frame of its video
+    #: (no entering, leaving, late or early objects; occlusion stays): an
+    #: easy target for overfitting checks
+    always_visible: bool = False
 
     def __post_init__(self) -> None:
         lo, hi = self.objects
@@ -283,16 +287,23 @@ def _rotate(vec: np.ndarray, angle: float) -> np.ndarray:
     return np.array([c * vec[0] - s * vec[1], s * vec[0] + c * vec[1]])
 
 
-def _trajectory(rng: np.random.Generator, length: int, height: int, width: int,
-                max_extent: float) -> np.ndarray:
+def _trajectory(rng: np.random.Generator,
+                length: int,
+                height: int,
+                width: int,
+                max_extent: float,
+                always_visible: bool = False) -> np.ndarray:
     """(L, 2) centres: constant velocity (+ jitter); the object may enter or
     leave the frame.
 
     ``max_extent`` is the largest distance from the centre to any point of the
     shape over the video, used to place entering/leaving objects fully outside
-    the frame at the first/last frame.
+    the frame at the first/last frame. ``always_visible`` keeps every point of
+    the shape inside the frame in every frame instead.
     """
     side = min(height, width)
+    if always_visible:
+        return _inside_trajectory(rng, length, height, width, max_extent)
     modes = list(MOTION_MODE_PROBS)
     mode = modes[rng.choice(len(modes), p=list(MOTION_MODE_PROBS.values()))]
     t = np.arange(length, dtype=np.float64)[:, None]
@@ -322,13 +333,34 @@ def _trajectory(rng: np.random.Generator, length: int, height: int, width: int,
     return centers + noise
 
 
-def _make_object(
-        rng: np.random.Generator,
-        length: int,
-        height: int,
-        width: int,
-        depth: int,
-        radius_range: Tuple[float, float] = OBJ_RADIUS_RANGE) -> _ObjectSpec:
+def _inside_trajectory(rng: np.random.Generator, length: int, height: int,
+                       width: int, max_extent: float) -> np.ndarray:
+    """(L, 2) centres of a constant-velocity path (+ jitter) along which a
+    shape of extent ``max_extent`` stays wholly inside the frame (the path
+    is clipped to the allowed region where it would leave it)."""
+    side = min(height, width)
+    lo = np.array([max_extent + 1.0, max_extent + 1.0])
+    hi = np.array([width - 2.0 - max_extent, height - 2.0 - max_extent])
+    if (hi < lo).any():
+        raise ValueError(f'always_visible: an object of extent '
+                         f'{max_extent:.1f} px does not fit a {width}x'
+                         f'{height} frame; lower the radius')
+    speed = rng.uniform(*SPEED_RANGE) * side
+    direction = _rotate(np.array([1.0, 0.0]), rng.uniform(0, 2 * np.pi))
+    start = rng.uniform(lo, hi)
+    t = np.arange(length, dtype=np.float64)[:, None]
+    centers = start + direction * speed * t
+    centers = centers + rng.normal(0, POS_NOISE * side, centers.shape)
+    return np.clip(centers, lo, hi)
+
+
+def _make_object(rng: np.random.Generator,
+                 length: int,
+                 height: int,
+                 width: int,
+                 depth: int,
+                 radius_range: Tuple[float, float] = OBJ_RADIUS_RANGE,
+                 always_visible: bool = False) -> _ObjectSpec:
     side = min(height, width)
     category = int(rng.integers(len(SYNTHVIS_CLASSES)))
     radius = rng.uniform(*radius_range) * side
@@ -341,11 +373,13 @@ def _make_object(
     angles = rng.uniform(
         0, 2 * np.pi) + rng.uniform(-ROT_SPEED_MAX, ROT_SPEED_MAX) * t
     local_extent = radius * max(aspect, 1.0)
-    centers = _trajectory(rng, length, height, width, local_extent * (1 + amp))
+    centers = _trajectory(rng, length, height, width, local_extent * (1 + amp),
+                          always_visible)
     first, last = 0, length - 1
-    if length > 2 and rng.random() < P_APPEAR_LATE:
+    may_vanish = length > 2 and not always_visible
+    if may_vanish and rng.random() < P_APPEAR_LATE:
         first = int(rng.integers(1, length // 2 + 1))
-    if length > 2 and rng.random() < P_DISAPPEAR_EARLY:
+    if may_vanish and rng.random() < P_DISAPPEAR_EARLY:
         last = int(rng.integers(max(first, length // 2), length - 1))
     half = int(math.ceil(local_extent)) + 2
     texture = _make_texture(rng, 2 * half + 1)
@@ -370,8 +404,8 @@ def _make_video_spec(seed: int,
     num_objects = int(rng.integers(scene.objects[0], scene.objects[1] + 1))
     depths = rng.permutation(num_objects)
     objects = [
-        _make_object(rng, length, height, width, int(d), scene.radius)
-        for d in depths
+        _make_object(rng, length, height, width, int(d), scene.radius,
+                     scene.always_visible) for d in depths
     ]
     name = VIDEO_NAME_TEMPLATE.format(split=split, index=index + 1)
     return _VideoSpec(name, length, height, width, background, objects)
