@@ -79,6 +79,7 @@ train_dataloader = dict(
         ann_file='annotations/train.json',
         data_prefix=dict(img_path='train/JPEGImages'),
         clip_len=clip_len,
+        box_corners='exclusive',  # the project's recipe (mmdet's corners)
         pipeline=train_pipeline))
 val_dataloader = dict(
     dataset=dict(

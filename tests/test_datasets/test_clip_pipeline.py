@@ -408,3 +408,56 @@ def test_test_pipeline_clips(cfg, synth):
                 outputs[v].append(f.frame_id)
     for v in range(2):
         assert outputs[v] == list(range(ds.get_len_per_video(v)))
+
+
+def test_authors_train_pipeline(synth):
+    """The main configs' training pipeline (the authors': vertical flip,
+    fit into 640 x 384, expand, inclusive json corners) on SynthVIS: 64 x
+    96 frames fit at x6 -> 384 x 576 (the expand keeps the size), one
+    flip per clip and always vertical, every box inside the frame and
+    aligned with its id, label and mask; without flip or expand (seen
+    from the masks) a box is 6 x the json's inclusive corners."""
+    base = Config.fromfile(
+        str(REPO_ROOT / 'configs' / '_base_' / 'datasets' /
+            'youtube_vis_2019.py'))
+    d = copy.deepcopy(base.train_dataloader.dataset)
+    d.update(
+        type='SynthVISDataset',
+        data_root=synth,
+        ann_file='annotations/train.json',
+        data_prefix=dict(img_path='train/JPEGImages'))
+    init_default_scope('mmdet')
+    ds = DATASETS.build(d)
+    raw = _annotations(synth)
+    cat_of = {a['id']: a['category_id'] for a in raw['annotations']}
+    json_box = {
+        (a['id'], t): b
+        for a in raw['annotations']
+        for t, b in enumerate(a['bboxes']) if b
+    }
+    _seed(0)
+    flips, exact = set(), 0
+    for v in range(len(ds)):
+        for key in range(ds.get_len_per_video(v)):
+            sample = ds[(v, key)]['data_samples']
+            frames = sample.video_data_samples
+            assert {f.img_shape for f in frames} == {(384, 576)}
+            assert len({(f.flip, f.flip_direction) for f in frames}) == 1
+            flips.add(frames[0].flip_direction if frames[0].flip else None)
+            for f in frames:
+                gt = f.gt_instances
+                n = len(gt.instances_ids)
+                assert len(gt.bboxes) == len(gt.labels) == len(gt.masks) == n
+                boxes = gt.bboxes.numpy()
+                assert (boxes[:, :2] >= 0).all()
+                assert (boxes[:, 2] <= 576).all() and (boxes[:, 3]
+                                                       <= 384).all()
+                for k in range(n):
+                    iid = int(gt.instances_ids[k])
+                    assert int(gt.labels[k]) == cat_of[iid] - 1
+                    x, y, w, h = json_box[(iid, f.frame_id)]
+                    ours = np.array([x, y, x + w - 1, y + h - 1]) * 6
+                    if not f.flip and np.allclose(boxes[k], ours, atol=1e-3):
+                        exact += 1
+    assert flips == {None, 'vertical'}
+    assert exact > 10

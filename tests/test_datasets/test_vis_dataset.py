@@ -321,6 +321,22 @@ def test_official_structure(root):
     assert first[13]['bbox_label'] == 2 and first[11]['bbox_label'] == 0
 
 
+def test_inclusive_box_corners(root):
+    """box_corners='inclusive' (the authors'): x, y, w, h = 2, 3, 10, 6 ->
+    (2, 3, 11, 8), one pixel less on the right and bottom than mmdet's
+    (2, 3, 12, 9); in both json formats."""
+    for ann in ('official.json', 'cocovid.json'):
+        ds = build(root, ann, box_corners='inclusive')
+        first = {
+            i['instance_id']: i
+            for i in ds.get_data_info(0)['images'][0]['instances']
+        }
+        assert first[11]['bbox'] == [2.0, 3.0, 11.0, 8.0]
+        assert first[13]['bbox'] == [0.0, 15.0, 5.0, 23.0]
+    with pytest.raises(ValueError, match='box_corners'):
+        build(root, box_corners='centre')
+
+
 def test_official_and_cocovid_give_same_instances(root):
     a, b = build(root, 'official.json'), build(root, 'cocovid.json')
     assert len(a) == len(b) == 2

@@ -36,18 +36,24 @@ from mmengine.registry import init_default_scope  # noqa: E402
 
 # transforms that draw random numbers, and what replaces each: None drops
 # it, a callable maps its config to a deterministic one
-_RANDOM_TRANSFORMS = {
-    'RandomResize':
-    lambda t: dict(
+_RANDOM_TRANSFORMS = dict(
+    RandomResize=lambda t: dict(
         type='Resize', scale=t['scale'], keep_ratio=t.get('keep_ratio', False)
     ),
-    'RandomCrop':
-    None,
-    'RandomFlip':
-    None,
-    'PhotoMetricDistortion':
-    None,
-}
+    RandomCrop=None,
+    RandomFlip=None,
+    PhotoMetricDistortion=None,
+    ClipExpand=None)
+
+
+def is_random_transform(kind: str) -> bool:
+    """A transform that draws random numbers: mmcv's ``cache_randomness``
+    marks its methods (mmdet's and this project's random transforms), or
+    its name says so."""
+    from mmdet.registry import TRANSFORMS
+    cls = TRANSFORMS.get(kind)
+    return kind.startswith('Random') or bool(
+        getattr(cls, '_methods_with_randomness', None))
 
 
 def deterministic_pipeline(pipeline: Sequence[dict]) -> List[dict]:
@@ -66,7 +72,7 @@ def deterministic_pipeline(pipeline: Sequence[dict]) -> List[dict]:
             repl = _RANDOM_TRANSFORMS[kind]
             if repl is not None:
                 out.append(repl(t))
-        elif kind.startswith('Random'):
+        elif is_random_transform(kind):
             raise ValueError(
                 f'clip_loss: no deterministic form of the training transform '
                 f'{kind!r}; known: {sorted(_RANDOM_TRANSFORMS)}')

@@ -49,6 +49,7 @@ train_dataloader = dict(
         data_root=data_root,
         ann_file='annotations/train.json',
         data_prefix=dict(img_path='train/JPEGImages'),
+        box_corners='exclusive',  # the project's recipe (mmdet's corners)
         pipeline=train_pipeline))
 val_dataloader = dict(
     num_workers=1,

@@ -9,19 +9,59 @@ data_root = 'data/youtube_vis_2019/'
 backend_args = None
 clip_len = 3  # T, paper Sec. 4.1 (3-frame clips)
 clip_overlap = 1  # T_o, paper Table 2 (default 1)
-img_scale = (640, 360)  # (w, h), paper "resized to 360x640"
+img_scale = (640, 360)  # (w, h), paper "resized to 360x640" (test)
+# the authors' training input: fit into 640 x 384 (16:9 -> 640 x 360, 4:3 ->
+# 512 x 384, portrait -> 216 x 384)
+train_scale = (640, 384)
+# their canvas / padding value: the normalisation's mean per channel of the
+# BGR frame (0 after their normalisation)
+authors_fill = (123.675, 116.28, 103.53)
 
+# The authors' training augmentation (docs/training_recipe.md#data), one
+# random draw per clip: a VERTICAL flip, the fit resize, their expand (zoom
+# out onto the mean or zoom in and crop, p 0.5, scale 0.5-1.5), no colour
+# jitter; boxes from the json with inclusive corners, scaled with the
+# frames, never recomputed from masks; float frames as they use them.
 train_pipeline = [
     dict(type='ClipFrameSample'),  # T frames around the key frame
     dict(
         type='TransformBroadcaster',
         share_random_params=True,  # one random draw per clip
         transforms=[
+            dict(
+                type='LoadImageFromFile',
+                to_float32=True,
+                backend_args=backend_args),
+            dict(type='LoadTrackAnnotations', with_mask=True),
+            dict(type='RandomFlip', prob=0.5, direction='vertical'),
+            dict(type='Resize', scale=train_scale, keep_ratio=True),
+            dict(
+                type='ClipExpand',
+                prob=0.5,
+                scale_range=(0.5, 1.5),
+                fill=authors_fill),
+            # an object the expand's crop pushed out of a frame is absent
+            # there (ids stay aligned; docs/mmdet_traps.md#clip-transforms)
+            dict(
+                type='FilterEmptyInstances',
+                min_mask_area=0,
+                min_box_wh=(1e-3, 1e-3)),
+        ]),
+    dict(type='PackClipInputs')
+]
+# The project's own augmentation (docs/departures.md#augmentation): scale
+# jitter then crop back with boxes recomputed from masks, horizontal flip,
+# photometric distortion; a config picks it with
+#   train_dataloader = dict(dataset=dict(
+#       pipeline=_base_.project_train_pipeline, box_corners='exclusive'))
+project_train_pipeline = [
+    dict(type='ClipFrameSample'),
+    dict(
+        type='TransformBroadcaster',
+        share_random_params=True,
+        transforms=[
             dict(type='LoadImageFromFile', backend_args=backend_args),
             dict(type='LoadTrackAnnotations', with_mask=True),
-            # scale jitter then crop back, one draw per clip, in place of the
-            # reference's expand (docs/departures.md#augmentation); ids stay
-            # aligned in RandomCrop (docs/mmdet_traps.md#clip-transforms)
             dict(
                 type='RandomResize',
                 scale=img_scale,
@@ -32,11 +72,8 @@ train_pipeline = [
                 crop_size=img_scale,  # (w, h)
                 allow_negative_crop=True,
                 recompute_bbox=True),  # boxes of cut objects from masks
-            # objects the crop emptied leave with their ids (mmdet's
-            # FilterAnnotations would misalign gt_instances_ids)
             dict(type='FilterEmptyInstances'),
-            # horizontal (docs/departures.md#augmentation)
-            dict(type='RandomFlip', prob=0.5),
+            dict(type='RandomFlip', prob=0.5),  # horizontal
             dict(type='PhotoMetricDistortion'),
         ]),
     dict(type='PackClipInputs')
@@ -64,6 +101,7 @@ train_dataloader = dict(
         ann_file='train.json',
         data_prefix=dict(img_path='train/JPEGImages'),
         clip_len=clip_len,
+        box_corners='inclusive',  # the authors' x + w - 1
         pipeline=train_pipeline))
 val_dataloader = dict(
     batch_size=1,

@@ -155,6 +155,10 @@ class VISDataset(BaseVideoDataset):
             when ``clip_len`` is 1 (frame by frame).
         frame_stride (int): temporal stride between the frames of a training
             clip (in annotated frames).
+        box_corners (str): how a json box ``[x, y, w, h]`` becomes corners:
+            ``'exclusive'`` ``[x, y, x + w, y + h]`` (mmdet, COCO);
+            ``'inclusive'`` ``[x, y, x + w - 1, y + h - 1]``, the authors'
+            (``docs/training_recipe.md#data``).
         *args, **kwargs: ``mmengine.dataset.BaseDataset`` arguments
             (``ann_file``, ``data_root``, ``data_prefix=dict(img_path=...)``,
             ``pipeline``, ``test_mode``, ``filter_cfg``, ...).
@@ -170,7 +174,12 @@ class VISDataset(BaseVideoDataset):
                  clip_len: int = 3,
                  clip_overlap: Optional[int] = None,
                  frame_stride: int = 1,
+                 box_corners: str = 'exclusive',
                  **kwargs) -> None:
+        if box_corners not in ('exclusive', 'inclusive'):
+            raise ValueError("box_corners must be 'exclusive' or "
+                             f"'inclusive', got {box_corners!r}")
+        self.box_corners = box_corners
         if clip_len < 1:
             raise ValueError(f'clip_len must be >= 1, got {clip_len}')
         clip_overlap = resolve_clip_overlap(clip_len, clip_overlap)
@@ -358,9 +367,8 @@ class VISDataset(BaseVideoDataset):
                 frame['instances'].append(inst)
         return [v for v in videos.values()]
 
-    @staticmethod
-    def _parse_instance(bbox: Optional[Sequence[float]], seg: Any, frame: dict,
-                        label: int, instance_id: int,
+    def _parse_instance(self, bbox: Optional[Sequence[float]], seg: Any,
+                        frame: dict, label: int, instance_id: int,
                         iscrowd: int) -> Optional[dict]:
         """One object in one frame, or None when it is absent there."""
         if bbox is None and seg is None:
@@ -371,8 +379,9 @@ class VISDataset(BaseVideoDataset):
         x, y, w, h = bbox
         if w < 1 or h < 1:
             return None
+        end = 1 if self.box_corners == 'inclusive' else 0
         inst = dict(
-            bbox=[x, y, x + w, y + h],
+            bbox=[x, y, x + w - end, y + h - end],
             bbox_label=label,
             instance_id=instance_id,
             ignore_flag=int(bool(iscrowd)))

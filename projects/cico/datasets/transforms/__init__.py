@@ -1,8 +1,9 @@
+from .clip_expand import ClipExpand
 from .clip_sampling import ClipFrameSample, train_clip_indices
 from .filter_instances import FilterEmptyInstances
 from .pack_clip_inputs import PackClipInputs
 
 __all__ = [
-    'ClipFrameSample', 'FilterEmptyInstances', 'PackClipInputs',
+    'ClipExpand', 'ClipFrameSample', 'FilterEmptyInstances', 'PackClipInputs',
     'train_clip_indices'
 ]
