@@ -80,7 +80,10 @@ train_dataloader = dict(
         data_prefix=dict(img_path='train/JPEGImages'),
         clip_len=clip_len,
         box_corners='exclusive',  # the project's recipe (mmdet's corners)
-        pipeline=train_pipeline))
+        redraw_empty_clips=0,
+        pipeline=train_pipeline),
+    sampler=dict(type='TrackImgSampler'),
+    batch_sampler=dict(_delete_=True, type='TrackAspectRatioBatchSampler'))
 val_dataloader = dict(
     dataset=dict(
         type=dataset_type,

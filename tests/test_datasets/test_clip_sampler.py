@@ -191,3 +191,50 @@ def test_dataloader_yields_clips_in_order(dataset):
                                                         ]  # video 0 (9 frames)
     assert steps[4][3] == [0, 1, 1]  # video 1 (2 frames): padded
     assert steps[-1][3] == [0, 0, 0]  # video 5 (1 frame)
+
+
+def test_key_frame_sampler_visits_frames_with_objects_once(tmp_path):
+    """The authors' epoch: every (video, frame) whose frame holds an
+    object, once, shuffled; frames without objects are not key frames;
+    two ranks split them without overlap."""
+    import json
+    from unittest import mock
+
+    from mmdet.registry import DATASETS
+
+    from projects.cico.datasets.samplers import KeyFrameSampler
+    from tools.dataset_converters.synthvis_generator import generate_synthvis
+    generate_synthvis(
+        str(tmp_path),
+        train_videos=6,
+        val_videos=0,
+        frames=(6, 9),
+        size=(32, 48),
+        seed=1)  # 42 of its 45 frames hold an object
+    ds = DATASETS.build(
+        dict(
+            type='SynthVISDataset',
+            data_root=str(tmp_path),
+            ann_file='annotations/train.json',
+            data_prefix=dict(img_path='train/JPEGImages'),
+            pipeline=[]))
+    raw = json.load(open(tmp_path / 'annotations' / 'train.json'))
+    order = [v['id'] for v in raw['videos']]
+    expected = {(order.index(a['video_id']), t)
+                for a in raw['annotations']
+                for t, b in enumerate(a['bboxes']) if b}
+    total = sum(ds.get_len_per_video(v) for v in range(len(ds)))
+    assert len(expected) < total  # some frames hold no object
+    sampler = KeyFrameSampler(ds, seed=0)
+    got = list(sampler)
+    assert len(got) == len(expected) and set(got) == expected
+    with mock.patch(
+            'mmdet.datasets.samplers.track_img_sampler.get_dist_info',
+            return_value=(1, 2)):
+        rank1 = list(KeyFrameSampler(ds, seed=0))
+    with mock.patch(
+            'mmdet.datasets.samplers.track_img_sampler.get_dist_info',
+            return_value=(0, 2)):
+        rank0 = list(KeyFrameSampler(ds, seed=0))
+    assert set(rank0) | set(rank1) == expected
+    assert len(rank0) == len(rank1) == (len(expected) + 1) // 2

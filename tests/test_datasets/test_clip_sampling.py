@@ -6,12 +6,14 @@ training clips are T frames around the key frame (offsets -(T-1)//2 .. T//2),
 shifted inside the video and repeated in temporal order when the video is
 shorter than T.
 """
+import copy
 import random
 
 import pytest
 
 from projects.cico.datasets.transforms import ClipFrameSample
-from projects.cico.datasets.transforms.clip_sampling import train_clip_indices
+from projects.cico.datasets.transforms.clip_sampling import (
+    neighbour_clip_indices, train_clip_indices)
 
 T, F = True, False
 
@@ -211,3 +213,38 @@ def test_clip_frame_sample_random_key():
         assert sum(out['key_frame_flags']) == 1
         keys.add(fids[out['key_frame_flags'].index(True)])
     assert keys == set(range(7))  # every frame can be the key frame
+
+
+# ------------------------------------------------------------------------------------------------
+# the authors' sampling: neighbours with objects
+# ------------------------------------------------------------------------------------------------
+def test_neighbour_clip_indices_by_hand():
+    """T = 3: offsets -2, -1, +1 among frames with objects, two drawn
+    without replacement, sorted with the key; fewer candidates repeat."""
+    every = [True] * 8
+    random.seed(0)
+    seen = {tuple(neighbour_clip_indices(every, 3, 3)) for _ in range(60)}
+    assert seen == {(1, 2, 3), (1, 3, 4), (2, 3, 4)}
+    assert neighbour_clip_indices(every, 0, 3) == [0, 1, 1]  # only +1
+    # key 3, frames 1 and 4 without objects: -2 -> 1 and +1 -> 4 drop out
+    some = [True, False, True, True, False, True, True, True]
+    seen = {tuple(neighbour_clip_indices(some, 3, 3)) for _ in range(20)}
+    assert seen == {(2, 2, 3)}  # frame 2 (-1) is the only candidate
+    lonely = [False, False, True, False, False]
+    assert neighbour_clip_indices(lonely, 2, 3) == [2, 2, 2]
+    # T = 5: offsets -3 .. +2
+    seen = set()
+    for _ in range(200):
+        seen.update(neighbour_clip_indices([True] * 12, 6, 5))
+    assert seen == {3, 4, 5, 6, 7, 8}
+
+
+def test_clip_frame_sample_neighbours_with_objects():
+    video = _video(6, key_frame_id=5)
+    video['images'][3]['instances'] = []  # frame 3: no object
+    random.seed(1)
+    sample = ClipFrameSample(clip_len=3, neighbours_with_objects=True)
+    for _ in range(10):
+        out = sample(copy.deepcopy(video))
+        assert out['frame_id'] == [4, 4, 5]  # +1 is outside, 3 is empty
+        assert out['key_frame_flags'] == [False, False, True]

@@ -706,3 +706,41 @@ def test_data_root_relocation(tmp_path, name):
         assert [
             s.img_path for s in out['data_samples'].video_data_samples
         ] == [osp.join(r, va_pre, f'vid_a/{t:05d}.jpg') for t in (2, 3, 4)]
+
+
+def test_redraw_empty_clips(root):
+    """redraw_empty_clips=N: a clip whose frames keep no object after the
+    pipeline is drawn again up to N times, then the error names the video
+    and key frame; 0 returns it as it is. Here a filter empties every
+    clip; without it the first draw is returned."""
+    emptying = [
+        dict(type='ClipFrameSample'),
+        dict(
+            type='TransformBroadcaster',
+            transforms=[
+                dict(type='LoadImageFromFile'),
+                dict(type='LoadTrackAnnotations', with_mask=True),
+                dict(type='FilterEmptyInstances', min_mask_area=10**9)
+            ]),
+        dict(type='PackClipInputs')
+    ]
+    kept = build(root, pipeline=emptying)[(0, 1)]['data_samples']
+    assert all(len(f.gt_instances) == 0 for f in kept.video_data_samples)
+    ds = build(root, pipeline=emptying, redraw_empty_clips=2)
+    calls = []
+    pipeline = ds.pipeline
+    ds.pipeline = lambda info: calls.append(1) or pipeline(info)
+    with pytest.raises(
+            RuntimeError,
+            match='video 4, key frame 1: no object'
+            ' left in 3 draws'):
+        ds[(0, 1)]
+    assert len(calls) == 3
+    full = build(
+        root,
+        pipeline=emptying[:1] +
+        [dict(emptying[1], transforms=emptying[1]['transforms'][:2])] +
+        emptying[2:],
+        redraw_empty_clips=2)
+    out = full[(0, 1)]['data_samples']
+    assert any(len(f.gt_instances) for f in out.video_data_samples)

@@ -736,3 +736,58 @@ def test_quickstart_end_to_end_small(tmp_path):
     assert_ok(again)
     assert 'SynthVIS already in' in again.stdout
     assert 'already trained' in again.stdout
+
+
+def test_dist_train_of_the_main_config(tmp_path):
+    """``dist_train.sh configs/cico_yolact_r50_ytvis19.py 2``: the authors'
+    recipe (R50, their matcher, losses, augmentation, key-frame epoch) end
+    to end on CPU, data relocated by --cfg-options to a 4-frame SynthVIS
+    video: 4 key frames over 2 ranks of 1 clip = one epoch of 2
+    iterations, finite losses under the authors' term names."""
+    root = tmp_path / 'synthvis'
+    generate_synthvis(
+        str(root),
+        train_videos=1,
+        val_videos=1,
+        frames=(4, 4),
+        size=FRAME_HW,
+        seed=0)
+    work_dir = tmp_path / 'work'
+    opts = []
+    for loader, split in (('train_dataloader', 'train'), ('val_dataloader',
+                                                          'valid')):
+        opts += [
+            f'{loader}.dataset.type=SynthVISDataset',
+            f'{loader}.dataset.data_root={root}/',
+            f'{loader}.dataset.ann_file=annotations/{split}.json',
+            f'{loader}.num_workers=0', f'{loader}.persistent_workers=False'
+        ]
+    opts += [
+        'val_dataloader.dataset.data_prefix.img_path=valid/JPEGImages',
+        'train_dataloader.dataset.pipeline.1.transforms.3.scale='
+        f'{SCALE}', 'train_dataloader.batch_size=1',
+        'model.bbox_head.num_classes=6', 'model.mask_head.num_classes=6',
+        'model.init_cfg=None', 'model.backbone.init_cfg=None',
+        'train_cfg.max_epochs=1', 'train_cfg.val_begin=2',
+        'default_hooks.logger.interval=1', 'randomness.seed=0'
+    ]
+    proc = run_tool([
+        'bash', 'tools/dist_train.sh', 'configs/cico_yolact_r50_ytvis19.py',
+        '2', '--work-dir',
+        str(work_dir), '--cfg-options', *opts
+    ],
+                    env=dist_env())
+    assert_ok(proc)
+    assert (work_dir / 'epoch_1.pth').is_file()
+    log = run_logs(work_dir)[-1]
+    assert 'Distributed training: True' in log
+    assert "type='ForcedMatchAssigner'" in log
+    assert "type='ClipExpand'" in log and "type='KeyFrameSampler'" in log
+    steps = re.findall(
+        r'Epoch\(train\) \[1\]\[(\d)/2\].*?loss: ([\d.]+)'
+        r'  loss_cls: ([\d.]+)  loss_bbox: ([\d.]+)  '
+        r'loss_diou: ([\d.]+)  loss_quality: ([\d.]+)  '
+        r'loss_track: ([\d.]+)  loss_mask: ([\d.]+)', log)
+    assert [s[0] for s in steps] == ['1', '2'], log[-3000:]
+    for step in steps:
+        assert all(0 < float(v) < 1e4 for v in step[1:])

@@ -50,7 +50,12 @@ train_dataloader = dict(
         ann_file='annotations/train.json',
         data_prefix=dict(img_path='train/JPEGImages'),
         box_corners='exclusive',  # the project's recipe (mmdet's corners)
-        pipeline=train_pipeline))
+        redraw_empty_clips=0,
+        pipeline=train_pipeline),
+    # the project's epoch: every annotated frame a key frame, batches of one
+    # aspect ratio
+    sampler=dict(type='TrackImgSampler'),
+    batch_sampler=dict(_delete_=True, type='TrackAspectRatioBatchSampler'))
 val_dataloader = dict(
     num_workers=1,
     dataset=dict(

@@ -23,7 +23,9 @@ authors_fill = (123.675, 116.28, 103.53)
 # jitter; boxes from the json with inclusive corners, scaled with the
 # frames, never recomputed from masks; float frames as they use them.
 train_pipeline = [
-    dict(type='ClipFrameSample'),  # T frames around the key frame
+    # the key frame and T - 1 frames drawn among its neighbours (offsets -2,
+    # -1, +1 for T = 3) that hold an object
+    dict(type='ClipFrameSample', neighbours_with_objects=True),
     dict(
         type='TransformBroadcaster',
         share_random_params=True,  # one random draw per clip
@@ -93,8 +95,10 @@ train_dataloader = dict(
     batch_size=6,  # clips per GPU; 4 GPUs x 6 = 24 clips (paper Sec. 4)
     num_workers=4,
     persistent_workers=True,
-    sampler=dict(type='TrackImgSampler'),  # every annotated frame a key frame
-    batch_sampler=dict(type='TrackAspectRatioBatchSampler'),
+    # the authors' epoch: every annotated frame holding an object is a key
+    # frame once; batches mix aspect ratios, padded together
+    sampler=dict(type='KeyFrameSampler'),
+    batch_sampler=None,
     dataset=dict(
         type=dataset_type,
         data_root=data_root,
@@ -102,6 +106,7 @@ train_dataloader = dict(
         data_prefix=dict(img_path='train/JPEGImages'),
         clip_len=clip_len,
         box_corners='inclusive',  # the authors' x + w - 1
+        redraw_empty_clips=10,  # a clip left without objects is redrawn
         pipeline=train_pipeline))
 val_dataloader = dict(
     batch_size=1,

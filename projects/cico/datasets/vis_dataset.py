@@ -17,6 +17,7 @@ one clip ``(video_index, clip_index)``; the clip's frames are collated here, so
 the pipeline starts with the per-frame transforms. See
 :mod:`projects.cico.datasets.clip_layout`.
 """
+import copy
 import json
 import math
 import os.path as osp
@@ -159,6 +160,11 @@ class VISDataset(BaseVideoDataset):
             ``'exclusive'`` ``[x, y, x + w, y + h]`` (mmdet, COCO);
             ``'inclusive'`` ``[x, y, x + w - 1, y + h - 1]``, the authors'
             (``docs/training_recipe.md#data``).
+        redraw_empty_clips (int): training: a clip in which no frame keeps
+            an object after the pipeline is drawn again (new frames and
+            augmentation, same key frame), at most this many times, then an
+            error names the video and key frame; 0 keeps such clips (their
+            anchors are all negatives). The authors redraw.
         *args, **kwargs: ``mmengine.dataset.BaseDataset`` arguments
             (``ann_file``, ``data_root``, ``data_prefix=dict(img_path=...)``,
             ``pipeline``, ``test_mode``, ``filter_cfg``, ...).
@@ -175,11 +181,13 @@ class VISDataset(BaseVideoDataset):
                  clip_overlap: Optional[int] = None,
                  frame_stride: int = 1,
                  box_corners: str = 'exclusive',
+                 redraw_empty_clips: int = 0,
                  **kwargs) -> None:
         if box_corners not in ('exclusive', 'inclusive'):
             raise ValueError("box_corners must be 'exclusive' or "
                              f"'inclusive', got {box_corners!r}")
         self.box_corners = box_corners
+        self.redraw_empty_clips = redraw_empty_clips
         if clip_len < 1:
             raise ValueError(f'clip_len must be >= 1, got {clip_len}')
         clip_overlap = resolve_clip_overlap(clip_len, clip_overlap)
@@ -438,7 +446,7 @@ class VISDataset(BaseVideoDataset):
                 info['key_frame_id'] = key
             info['clip_len'] = self.clip_len
             info['frame_stride'] = self.frame_stride
-            return self.pipeline(info)
+            return self._train_clip(info, video_idx, key)
         if not isinstance(idx, tuple) or len(idx) != 2:
             raise TypeError(
                 f'{type(self).__name__} in test mode is indexed by '
@@ -446,6 +454,21 @@ class VISDataset(BaseVideoDataset):
                 "sampler=dict(type='VideoClipSampler') in the test dataloader")
         video_idx, clip_idx = idx
         return self.pipeline(self.get_clip_info(video_idx, clip_idx))
+
+    def _train_clip(self, info: dict, video_idx: int,
+                    key: Optional[int]) -> Any:
+        """The pipeline on a training clip, redrawn while no frame keeps an
+        object (``redraw_empty_clips``)."""
+        if not self.redraw_empty_clips:
+            return self.pipeline(info)
+        for _ in range(self.redraw_empty_clips + 1):
+            out = self.pipeline(copy.deepcopy(info))
+            if _has_objects(out):
+                return out
+        raise RuntimeError(
+            f'{self.ann_file}: video {info.get("video_id", video_idx)}, key '
+            f'frame {key}: no object left in {self.redraw_empty_clips + 1} '
+            'draws of its clip (check its annotations and the augmentation)')
 
     def get_clip_info(self, video_idx: int, clip_idx: int) -> Dict[str, list]:
         """The collated (dict of per-frame lists) infos of one test clip."""
@@ -460,6 +483,17 @@ class VISDataset(BaseVideoDataset):
             for key, value in frame.items():
                 collated[key].append(value)
         return collated
+
+
+def _has_objects(packed: Any) -> bool:
+    """Whether a packed clip (``PackClipInputs``) keeps an object in some
+    frame."""
+    sample = packed['data_samples'] if isinstance(packed, dict) else None
+    frames = getattr(sample, 'video_data_samples', None)
+    if frames is None:
+        raise TypeError('redraw_empty_clips needs PackClipInputs at the end '
+                        'of the training pipeline')
+    return any(len(f.gt_instances) > 0 for f in frames)
 
 
 @DATASETS.register_module()

@@ -1,3 +1,4 @@
 from .clip_sampler import VideoClipSampler, split_videos
+from .key_frame_sampler import KeyFrameSampler
 
-__all__ = ['VideoClipSampler', 'split_videos']
+__all__ = ['KeyFrameSampler', 'VideoClipSampler', 'split_videos']

@@ -43,6 +43,30 @@ def train_clip_indices(length: int,
     raise AssertionError('unreachable: stride 1 always fits')
 
 
+def neighbour_clip_indices(has_objects: List[bool], key: int,
+                           clip_len: int) -> List[int]:
+    """The authors' training clip: the key frame and ``T - 1`` frames drawn
+    without replacement among the offsets ``-ceil(T/2) .. ceil(T/2) - 1``
+    (0 excluded; -2, -1, +1 for T = 3) whose frame holds an object, sorted;
+    with fewer such frames the drawn ones repeat (the key frame when there
+    is none), e.g. ``[c, c, key]`` sorted.
+
+    Args:
+        has_objects (list[bool]): per frame of the video, whether it holds
+            an object.
+        key (int): the key frame.
+        clip_len (int): T.
+    """
+    half = (clip_len + 1) // 2
+    cands = [
+        key + o for o in range(-half, half)
+        if o != 0 and 0 <= key + o < len(has_objects) and has_objects[key + o]
+    ]
+    picked = random.sample(cands, min(clip_len - 1, len(cands))) or [key]
+    picked = (picked * clip_len)[:clip_len - 1]
+    return sorted(picked + [key])
+
+
 def _check_frame_ids(inds: List[int], clip_len: int, length: int,
                      video_id: Optional[int]) -> List[int]:
     """Explicit clip frames: ``clip_len`` indices into a video of
@@ -69,21 +93,25 @@ class ClipFrameSample(BaseFrameSample):
         frame_stride (int, optional): gap between clip frames, in annotated
             frames. ``None`` takes the dataset's ``frame_stride``.
         collect_video_keys (list[str]): video-level keys copied to frames.
+        neighbours_with_objects (bool): the authors' sampling
+            (:func:`neighbour_clip_indices`): the other frames drawn at
+            random among the key frame's neighbours that hold an object,
+            instead of the contiguous window around it.
 
     A video info with ``clip_frame_ids`` (T frame indices into the video)
     gets exactly those frames, the middle one as the key frame (how
     ``tools/analysis_tools/clip_loss.py`` reads a chosen clip).
     """
 
-    def __init__(
-            self,
-            clip_len: Optional[int] = None,
-            frame_stride: Optional[int] = None,
-            collect_video_keys: List[str] = ['video_id',
-                                             'video_length']) -> None:
+    def __init__(self,
+                 clip_len: Optional[int] = None,
+                 frame_stride: Optional[int] = None,
+                 collect_video_keys: List[str] = ['video_id', 'video_length'],
+                 neighbours_with_objects: bool = False) -> None:
         super().__init__(collect_video_keys=collect_video_keys)
         self.clip_len = clip_len
         self.frame_stride = frame_stride
+        self.neighbours_with_objects = neighbours_with_objects
 
     def transform(self, video_infos: dict) -> Dict[str, list]:
         clip_len = self.clip_len or video_infos.get('clip_len')
@@ -101,7 +129,15 @@ class ClipFrameSample(BaseFrameSample):
         else:
             if key is None:
                 key = random.randrange(length)
-            inds = train_clip_indices(length, key, clip_len, stride)
+            if self.neighbours_with_objects:
+                has_objects = [
+                    any(
+                        i.get('ignore_flag', 0) == 0 for i in img['instances'])
+                    for img in video_infos['images']
+                ]
+                inds = neighbour_clip_indices(has_objects, key, clip_len)
+            else:
+                inds = train_clip_indices(length, key, clip_len, stride)
         # one dict per sampled frame, so repeated frames stay independent
         clip_infos = dict(video_infos)
         clip_infos['images'] = [dict(video_infos['images'][i]) for i in inds]
@@ -113,4 +149,5 @@ class ClipFrameSample(BaseFrameSample):
 
     def __repr__(self) -> str:
         return (f'{type(self).__name__}(clip_len={self.clip_len}, '
-                f'frame_stride={self.frame_stride})')
+                f'frame_stride={self.frame_stride}, neighbours_with_objects='
+                f'{self.neighbours_with_objects})')
