@@ -10,8 +10,8 @@ from mmdet.registry import TRANSFORMS
 from mmdet.structures.bbox import BaseBoxes
 
 
-def _zoom_boxes(boxes, s: float, shift: Tuple[int, int],
-                size: Tuple[int, int]):
+def _zoom_boxes(boxes, s: float, shift: Tuple[int, int], size: Tuple[int,
+                                                                     int]):
     """Boxes (``HorizontalBoxes`` or an (n, 4) array) scaled by ``s``,
     shifted by ``shift`` (dx, dy) and clipped to ``size`` (h, w)."""
     if isinstance(boxes, BaseBoxes):
@@ -47,10 +47,12 @@ class ClipExpand(BaseTransform):
             is 0 after it.
     """
 
-    def __init__(self,
-                 prob: float = 0.5,
-                 scale_range: Tuple[float, float] = (0.5, 1.5),
-                 fill: Sequence[float] = (123.675, 116.28, 103.53)) -> None:
+    def __init__(
+        self,
+        prob: float = 0.5,
+        scale_range: Tuple[float, float] = (0.5, 1.5),
+        fill: Sequence[float] = (123.675, 116.28, 103.53)
+    ) -> None:
         if not 0 <= prob <= 1:
             raise ValueError(f'prob must be in [0, 1], got {prob}')
         if not 0 < scale_range[0] <= scale_range[1]:

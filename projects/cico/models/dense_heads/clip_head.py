@@ -133,7 +133,7 @@ class CiCoClipHead(AnchorHead):
                  train_cfg: OptConfigType = None,
                  test_cfg: OptConfigType = None,
                  init_cfg: OptMultiConfig = XAVIER_INIT) -> None:
-        _check_args(clip_len, param_act, train_cfg)
+        _check_args(clip_len, param_act, train_cfg, prediction_init)
         self.clip_len = clip_len
         self.stacked_convs = stacked_convs
         self.tower_3d = dict(
@@ -145,9 +145,6 @@ class CiCoClipHead(AnchorHead):
         self.param_act = param_act
         self.with_quality = with_quality
         self.regress_clip_boxes = regress_clip_boxes
-        if prediction_init not in ('normal', 'xavier'):
-            raise ValueError("prediction_init must be 'normal' or 'xavier', "
-                             f'got {prediction_init!r}')
         self.prediction_init = prediction_init
         super().__init__(
             num_classes=num_classes,
@@ -580,7 +577,10 @@ def _forget_dropped_keys(module: nn.Module, incompatible: Any) -> None:
 
 
 def _check_args(clip_len: int, param_act: Optional[str],
-                train_cfg: OptConfigType) -> None:
+                train_cfg: OptConfigType, prediction_init: str) -> None:
+    if prediction_init not in ('normal', 'xavier'):
+        raise ValueError("prediction_init must be 'normal' or 'xavier', got "
+                         f'{prediction_init!r}')
     if clip_len < 1:
         raise ValueError(f'clip_len must be >= 1, got {clip_len}')
     if param_act not in ('tanh', None):

@@ -389,9 +389,8 @@ def inflate_state_dict(
         src_anchor_ratios (list[float], optional): the source's anchor
             ratios, in its order, to reorder anchor-indexed layers (default
             mmdet YOLACT's 0.5, 1, 2 for that format).
-        box_bias_tiling (str): 'per_anchor' repeats each anchor's 4 bias
-            values T times within its block; 'whole_tensor' repeats the
-            whole bias vector T times (the authors' loader).
+        box_bias_tiling (str): 'per_anchor' (each anchor's 4 biases T
+            times) or 'whole_tensor' (the vector T times: the authors').
 
     Returns:
         tuple: the tensors to load (target names; ``load_state_dict(...,
@@ -405,30 +404,40 @@ def inflate_state_dict(
     report = InflationReport(source=fmt, target=type(model).__name__)
     for key, why in unused:
         report.add('skipped', key, note=why)
+    rules = dict(
+        temporal_weights=temporal_weights,
+        cmh_temporal_weights=cmh_temporal_weights,
+        tile_box_weights=tile_box_weights,
+        box_bias_tiling=box_bias_tiling)
     new_sd = OrderedDict()
     targets = model.state_dict()
     for key, tgt in targets.items():
-        if key not in mapped:
-            report.add('new', key)
-            continue
-        src_key, src, map_note = mapped[key]
-        status, value, note = convert_tensor(key, src, tgt, model,
-                                             temporal_weights,
-                                             cmh_temporal_weights,
-                                             tile_box_weights, box_bias_tiling)
-        note = '; '.join(n for n in (map_note, note) if n)
-        if status == 'skipped' and src_key != key:
-            note = f'{note} (for {key})'
-        report.add(status, key if status != 'skipped' else src_key, src_key,
-                   note)
-        if value is None:
-            report.add('new', key, note='source skipped')
-        else:
+        value = _convert_mapped(key, mapped, tgt, model, report, rules)
+        if value is not None:
             new_sd[key] = value.to(tgt.dtype)
     for key, (src_key, _, _) in mapped.items():
         if key not in targets:
             report.add('skipped', src_key, note=_missing_reason(key, targets))
     return new_sd, report
+
+
+def _convert_mapped(key: str, mapped: dict, tgt: Tensor, model: nn.Module,
+                    report: InflationReport, rules: dict) -> Optional[Tensor]:
+    """The value of target ``key`` from its mapped source tensor
+    (:func:`convert_tensor` with ``rules``), recorded in ``report``; None
+    when it keeps its initialisation."""
+    if key not in mapped:
+        report.add('new', key)
+        return None
+    src_key, src, map_note = mapped[key]
+    status, value, note = convert_tensor(key, src, tgt, model, **rules)
+    note = '; '.join(n for n in (map_note, note) if n)
+    if status == 'skipped' and src_key != key:
+        note = f'{note} (for {key})'
+    report.add(status, key if status != 'skipped' else src_key, src_key, note)
+    if value is None:
+        report.add('new', key, note='source skipped')
+    return value
 
 
 def _missing_reason(key: str, targets: StateDict) -> str:
