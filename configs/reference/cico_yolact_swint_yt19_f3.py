@@ -9,3 +9,5 @@ _base_ = ['../cico_yolact_swint_ytvis19.py', './_base_/reference_mode.py']
 model = _base_.ref_yolact_model
 val_dataloader = _base_.ref_test_dataloader
 test_dataloader = val_dataloader
+val_evaluator = _base_.ref_evaluator
+test_evaluator = _base_.ref_evaluator

@@ -11,3 +11,5 @@ model = _base_.ref_coco_condinst_model
 train_dataloader = _base_.ref_coco_train_dataloader
 val_dataloader = _base_.ref_coco_test_dataloader
 test_dataloader = val_dataloader
+val_evaluator = _base_.ref_evaluator
+test_evaluator = _base_.ref_evaluator

@@ -94,6 +94,7 @@ def test_reference_config_is_its_real_config_plus_the_switches(path):
     model['tracker'] = REF_TRACKER  # replaced, not merged
     # the authors' post-processing, merged into the real test_cfg
     model['test_cfg']['postprocess'] = 'reference'
+    model['test_cfg']['clip_boxes_to_frame'] = False
     model['mask_head']['proto_upsample'] = dict(
         mode='bilinear', align_corners=True)
     if 'condinst' in stem.lower():
@@ -109,6 +110,9 @@ def test_reference_config_is_its_real_config_plus_the_switches(path):
         model['mask_head'].update(num_classes=80, is_3d=False)
         model['test_cfg']['nms_pre'] = 100  # min(100 T, 300)
     assert ref.model.to_dict() == model
+    for evaluator in (ref.val_evaluator, ref.test_evaluator):
+        assert evaluator.aggregate_over == 'clips'
+        assert evaluator.type == 'CiCoVISMetric'
     pipeline = ref.test_dataloader.dataset.pipeline
     assert pipeline == ref.val_dataloader.dataset.pipeline
     assert pipeline[0]['transforms'][1] == dict(

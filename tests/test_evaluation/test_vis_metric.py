@@ -39,11 +39,12 @@ def gt_instances(video_id):
     ]
 
 
-def frame(video_id, frame_id, length, preds, output=True):
+def frame(video_id, frame_id, length, preds, output=True, clip_index=None):
     """preds: list of (track id, box, label, score[, class scores])."""
     s = DetDataSample(
         metainfo=dict(
             video_id=video_id,
+            clip_index=clip_index,
             frame_id=frame_id,
             img_id=video_id * 100 + frame_id,
             ori_shape=(H, W),
@@ -75,7 +76,7 @@ def feed_clips(m, video_id, per_frame_preds, clip_len=3, overlap=1):
     for c in range(num_clips(length, clip_len, overlap)):
         clip = video_clip(length, c, clip_len, overlap)
         frames = [
-            frame(video_id, f, length, per_frame_preds[f], out)
+            frame(video_id, f, length, per_frame_preds[f], out, c)
             for f, out in zip(clip.frame_inds, clip.is_output)
         ]
         m.process({}, [dict(video_data_samples=frames)])
@@ -378,3 +379,48 @@ def test_tied_scores_do_not_depend_on_track_length():
     res = m.evaluate(1)
     assert res['youtube_vis/segm_mAP'] == 0.667
     assert res['youtube_vis/segm_AR@10'] == 1.0
+
+
+def test_video_score_and_category_over_clips():
+    """One track over 4 frames in 3 clips (clip 0: frames 0-1, score 0.9,
+    label 0; clips 1 and 2: one frame each, score 0.3, label 2). Over
+    frames: score (0.9 + 0.9 + 0.3 + 0.3) / 4 = 0.6, labels 0, 0, 2, 2 tie
+    -> 0. Over clips (the authors'): (0.9 + 0.3 + 0.3) / 3 = 0.5, labels
+    0, 2, 2 -> 2."""
+    from projects.cico.evaluation import format_video_tracks
+    rle = mask_utils.encode(np.asfortranarray(np.ones((4, 4), np.uint8)))
+    frames = [
+        dict(
+            instances_id=np.array([1]),
+            labels=np.array([lab]),
+            scores=np.array([sc]),
+            masks=[dict(rle)],
+            clip_index=clip) for clip, sc, lab in ((0, 0.9, 0), (0, 0.9, 0),
+                                                   (1, 0.3, 2), (2, 0.3, 2))
+    ]
+    by_frame = format_video_tracks(frames, 5)
+    by_clip = format_video_tracks(frames, 5, aggregate_over='clips')
+    assert by_frame[0]['score'] == pytest.approx(0.6)
+    assert by_frame[0]['category_id'] == 1
+    assert by_clip[0]['score'] == pytest.approx(0.5)
+    assert by_clip[0]['category_id'] == 3
+    assert by_clip[0]['segmentations'] == by_frame[0]['segmentations']
+    for f in frames:
+        f.pop('clip_index')
+    with pytest.raises(ValueError, match='frame 0: .*clip_index'):
+        format_video_tracks(frames, 5, aggregate_over='clips')
+
+
+def test_metric_aggregates_over_clips():
+    """5 frames as clips [0, 1, 2], [2, 3, 4] (T_o = 1): clip 0 outputs
+    frames 0, 1 (score 0.9), clip 1 frames 2, 3, 4 (score 0.3). Over
+    frames the video score is (2 x 0.9 + 3 x 0.3) / 5 = 0.54, over clips
+    (0.9 + 0.3) / 2 = 0.6."""
+    preds = [[(10, BOX[1], 0, 0.9)]] * 2 + [[(10, BOX[1], 0, 0.3)]] * 3
+    scores = {}
+    for over in ('frames', 'clips'):
+        m = metric(aggregate_over=over)
+        feed_clips(m, 1, preds)
+        scores[over] = m.results[-1][0][0]['score']
+    assert scores['frames'] == pytest.approx(0.54)
+    assert scores['clips'] == pytest.approx(0.6)

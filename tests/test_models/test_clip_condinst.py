@@ -40,6 +40,18 @@ def test_gaussian_coordinates():
     assert maps[0, 0, 6, 4].item() == pytest.approx(math.exp(-0.5))
 
 
+def test_gaussian_centre_is_rounded_not_floored():
+    """Box centre x 4.6: the authors' centre pixel is round(4.6) = 5 (the
+    map is 1 there), where flooring would give 4; a centre of 4.5 rounds
+    half to even, to 4."""
+    fcn = ClipCondInstFCN(rel_coords='gaussian')
+    maps = fcn.coord_maps(torch.tensor([[2.6, 2., 6.6, 4.]]), (16, 24))
+    assert maps[0, 0, 3, 5].item() == pytest.approx(1.0)
+    assert maps[0, 0, 3, 4].item() < 1
+    half = fcn.coord_maps(torch.tensor([[2.5, 2., 6.5, 4.]]), (16, 24))
+    assert half[0, 0, 3, 4].item() == pytest.approx(1.0)
+
+
 def test_equals_three_explicit_1x1x1_convs():
     """Eq. 6 for each instance = three Conv3d(1x1x1) with the instance's
     weights on [relative coords, prototypes], ReLU between them."""

@@ -431,3 +431,24 @@ def test_prediction_layer_init_switch():
             torch.full_like(head.conv_cls.bias, -math.log(99)))
     with pytest.raises(ValueError, match='prediction_init'):
         make_head(prediction_init='kaiming')
+
+
+def test_decoded_boxes_clipped_unless_switched_off():
+    """An anchor (-10, -10, 10, 10) with zero deltas on a 64 x 96 frame:
+    clipped to (0, 0, 10, 10) by default; kept as it is with
+    test_cfg.clip_boxes_to_frame=False (the authors never clip)."""
+    from mmengine.structures import InstanceData
+    out = {}
+    for clip in (True, False):
+        head = make_head(
+            t=1,
+            test_cfg=ConfigDict(
+                score_thr=0.0, nms_pre=5, clip_boxes_to_frame=clip))
+        res = InstanceData(
+            flat_anchors=torch.tensor([0]), scores=torch.tensor([0.9]))
+        clip_predictor.decode_candidates(
+            head, res, torch.zeros(1, 4), torch.zeros(1, 6), None,
+            torch.tensor([[-10., -10., 10., 10.]]), dict(img_shape=(64, 96)))
+        out[clip] = res.frame_bboxes[0, 0].tolist()
+    assert out[True] == [0., 0., 10., 10.]
+    assert out[False] == [-10., -10., 10., 10.]

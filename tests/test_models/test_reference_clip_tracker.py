@@ -351,3 +351,24 @@ def test_detector_emits_propagated_lost_tracks(synthvis_clips):
         assert torch.allclose(lost.mask_probs,
                               logits.sigmoid() * crop[:, None])
         assert all(m['size'] == [96, 160] for m in res.masks)
+
+
+def test_box_iou_only_over_frames_where_both_masks_count():
+    """Two compared frames: the detection's box equals the track's in frame
+    0 (IoU 1) and misses it in frame 1 (IoU 0), where the detection's mask
+    is empty. ClipTracker averages both frames: 0.5; the authors' tracker
+    only frames where both masks have more than 2 pixels: 1.0; with no
+    such frame, 0."""
+    boxes = torch.tensor([[0., 0., 10., 10.], [0., 0., 10., 10.]])
+    det_boxes = torch.tensor([[[0., 0., 10., 10.], [20., 20., 30., 30.]]])
+    masks = torch.zeros(2, 8, 8, dtype=torch.bool)
+    masks[:, :3, :3] = True  # 9 pixels in both frames
+    det_masks = masks[None].clone()
+    det_masks[0, 1] = False  # empty in frame 1
+    project = ours().box_iou(boxes, det_boxes, masks, det_masks)
+    authors = reference().box_iou(boxes, det_boxes, masks, det_masks)
+    assert project.tolist() == pytest.approx([0.5])
+    assert authors.tolist() == pytest.approx([1.0])
+    det_masks[0, 0] = False
+    assert reference().box_iou(boxes, det_boxes, masks,
+                               det_masks).tolist() == [0.]

@@ -90,8 +90,12 @@ ref_tracker = dict(
 # centres outside the frame dropped before the masks, the mask-to-box ratio
 # filter, then their class-aware clip Fast NMS reporting raw class scores
 # without a cap (docs/reference_implementation.md#post-processing,
-# docs/departures.md#post-processing). Merged into the real test_cfg.
-ref_test_cfg = dict(postprocess='reference')
+# docs/departures.md#post-processing); decoded boxes are not clipped to the
+# frame. Merged into the real test_cfg.
+ref_test_cfg = dict(postprocess='reference', clip_boxes_to_frame=False)
+# A track's video score and category: the mean and vote over the clips it
+# appears in (each clip once), not over its frames.
+ref_evaluator = dict(aggregate_over='clips')
 # frame-level (T = 1, the COCO configs): min(100 T, 300) = 100 candidates
 ref_frame_test_cfg = dict(ref_test_cfg, nms_pre=100)
 

@@ -14,7 +14,8 @@ def format_video_tracks(frames: Sequence[dict],
                         video_id: int,
                         num_frames: Optional[int] = None,
                         cat_ids: Optional[Sequence[int]] = None,
-                        labels_per_track: Optional[int] = None) -> List[dict]:
+                        labels_per_track: Optional[int] = None,
+                        aggregate_over: str = 'frames') -> List[dict]:
     """One YouTube-VIS result per track of a video (``labels_per_track``
     results per track when it is set).
 
@@ -32,6 +33,10 @@ def format_video_tracks(frames: Sequence[dict],
             and the authors. k: one result per each of the k best classes
             of the track's mean class-score vector, scored by its mean
             probability (``docs/track_labels.md``).
+        aggregate_over (str): the unit of that mean and vote: ``'frames'``
+            (mmdet) or ``'clips'`` (the authors: each clip a track appears
+            in counts once, with its first frame's score and label; needs
+            ``clip_index`` in the frames).
 
     Returns:
         list[dict]: ``video_id``, ``score`` (None: mean of the per-frame
@@ -40,15 +45,22 @@ def format_video_tracks(frames: Sequence[dict],
         per frame, ``None`` where the track is absent), in order of first
         appearance.
     """
+    if aggregate_over not in ('frames', 'clips'):
+        raise ValueError("aggregate_over must be 'frames' or 'clips', got "
+                         f'{aggregate_over!r}')
     tracks: Dict[int, dict] = {}
     for frame_id, frame in enumerate(frames):
         masks, labels = frame['masks'], frame['labels']
         assert len(masks) == len(labels)
+        unit = _unit(frame, frame_id, aggregate_over)
         for j, track_id in enumerate(frame['instances_id']):
             data = tracks.setdefault(
-                track_id, dict(labels=[], scores=[], cls=[], segms={}))
-            data['labels'].append(labels[j])
-            data['scores'].append(frame['scores'][j])
+                track_id,
+                dict(labels=[], scores=[], cls=[], segms={}, units=set()))
+            if unit not in data['units']:
+                data['units'].add(unit)
+                data['labels'].append(labels[j])
+                data['scores'].append(frame['scores'][j])
             if labels_per_track is not None:
                 data['cls'].append(_class_scores(frame, j, frame_id))
             if isinstance(masks[j]['counts'], bytes):
@@ -68,6 +80,16 @@ def format_video_tracks(frames: Sequence[dict],
                                  if cat_ids is None else int(cat_ids[label])),
                     segmentations=segms))
     return results
+
+
+def _unit(frame: dict, frame_id: int, aggregate_over: str) -> int:
+    """The frame's unit of aggregation: itself, or its clip."""
+    if aggregate_over == 'frames':
+        return frame_id
+    if frame.get('clip_index') is None:
+        raise ValueError(f"frame {frame_id}: aggregate_over='clips' needs "
+                         'the clip_index of every frame')
+    return int(frame['clip_index'])
 
 
 def check_labels_per_track(labels_per_track: Optional[int]) -> None:

@@ -64,6 +64,8 @@ class CiCoVISMetric(YouTubeVISMetric):
             by majority vote over its frames, as mmdet and the authors.
             k: from the mean of its class-score vectors, one result for
             each of its k best classes (:func:`format_video_tracks`).
+        aggregate_over (str): a track's score and vote over its
+            ``'frames'`` (mmdet) or its ``'clips'`` (the authors).
         **kwargs: ``YouTubeVISMetric`` arguments.
     """
 
@@ -72,6 +74,7 @@ class CiCoVISMetric(YouTubeVISMetric):
                  outfile_prefix: Optional[str] = None,
                  format_only: bool = False,
                  labels_per_track: Optional[int] = None,
+                 aggregate_over: str = 'frames',
                  **kwargs) -> None:
         super().__init__(
             metric_items=list(metric_items) if metric_items else None,
@@ -83,6 +86,7 @@ class CiCoVISMetric(YouTubeVISMetric):
                              'would write into a deleted temporary folder)')
         check_labels_per_track(labels_per_track)
         self.labels_per_track = labels_per_track
+        self.aggregate_over = aggregate_over
         self._frames: Dict[int, Dict[int, tuple]] = defaultdict(dict)
         self._lengths: Dict[int, int] = {}
 
@@ -116,7 +120,8 @@ class CiCoVISMetric(YouTubeVISMetric):
             scores=pred.scores.cpu().numpy().astype(np.float64),
             labels=pred.labels.cpu().numpy(),
             instances_id=pred.instances_id.cpu().numpy(),
-            masks=masks)
+            masks=masks,
+            clip_index=meta.get('clip_index'))
         if 'cls_scores' in pred:
             result['cls_scores'] = pred.cls_scores.cpu().numpy().astype(
                 np.float64)
@@ -157,7 +162,8 @@ class CiCoVISMetric(YouTubeVISMetric):
             pred_dicts,
             self._vis_meta_info['videos'][-1]['id'],
             num_frames=len(images) - starts[-1],
-            labels_per_track=self.labels_per_track)
+            labels_per_track=self.labels_per_track,
+            aggregate_over=self.aggregate_over)
 
     def _format_one_video_gts(self, gt_dicts: Tuple[dict]) -> List[dict]:
         """mmdet's formatter with ``areas`` from the masks.

@@ -107,13 +107,17 @@ def decode_candidates(head: nn.Module, res: InstanceData, deltas: Tensor,
                       priors: Tensor, meta: dict) -> None:
     """Adds ``frame_bboxes`` (k, T, 4) (a frame-level head's box repeated
     over the clip), their circumscribed ``bboxes`` (k, 4, Eq. 4),
-    ``quality`` (1 without the quality branch) and ``params`` to ``res``."""
+    ``quality`` (1 without the quality branch) and ``params`` to ``res``.
+    Boxes are clipped to the frame unless ``test_cfg.clip_boxes_to_frame``
+    is False (the authors never clip them)."""
     t, nb = head.clip_len, head.num_box_frames
     anchors = priors[res.flat_anchors][:, None].expand(-1, nb, 4)
+    clip = (head.test_cfg or {}).get('clip_boxes_to_frame', True)
     boxes = head.bbox_coder.decode(
         anchors.reshape(-1, 4),
         deltas.reshape(-1, 4),
-        max_shape=meta['img_shape']).view(-1, nb, 4).expand(-1, t, 4)
+        max_shape=meta['img_shape'] if clip else None).view(-1, nb, 4).expand(
+            -1, t, 4)
     res.frame_bboxes = boxes
     res.bboxes = circumscribed_boxes(boxes)
     res.quality = quality if quality is not None else torch.ones_like(

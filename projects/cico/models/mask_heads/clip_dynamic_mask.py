@@ -121,7 +121,9 @@ class ClipCondInstFCN(nn.Module):
             dy = (ys[None, :, None] - ctr[:, 1, None, None]) / soi
             return torch.stack([dx.expand(-1, h, w), dy.expand(-1, h, w)], 1)
         sigma = (wh * self.gaussian_sigma_ratio).clamp(min=1)
-        ctr = ctr.floor() + 0.5  # the rounded centre pixel
+        # the centre pixel as the authors take it: torch.round (half to
+        # even), on pixel indices (hence + 0.5 against the pixel centres)
+        ctr = ctr.round() + 0.5
         sx, sy = sigma[:, 0, None, None], sigma[:, 1, None, None]
         dx = (xs[None, None, :] - ctr[:, 0, None, None]) / sx
         dy = (ys[None, :, None] - ctr[:, 1, None, None]) / sy

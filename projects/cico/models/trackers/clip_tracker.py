@@ -125,12 +125,19 @@ class ClipTracker(BaseTracker):
                 pairs = [(last, first)]
             p_idx = [p for p, _ in pairs]
             d_idx = [d for _, d in pairs]
-            box_iou[i] = frame_box_iou(memo['frame_bboxes'][i][p_idx],
-                                       dets.frame_bboxes[:, d_idx])
             tm = memo['masks'][i][p_idx][None]  # (1, S, h, w)
             dm = dets.masks[:, d_idx]  # (n, S, h, w)
+            box_iou[i] = self.box_iou(memo['frame_bboxes'][i][p_idx],
+                                      dets.frame_bboxes[:, d_idx], tm[0], dm)
             mask_iou[i] = clip_mask_iou(tm, dm, self.min_mask_area)[0]
         return box_iou, mask_iou, shared_any
+
+    def box_iou(self, track_boxes: Tensor, det_boxes: Tensor,
+                track_masks: Tensor, det_masks: Tensor) -> Tensor:
+        """(n,) box IoU of a track with n detections over the S compared
+        frames: the mean over all of them (the masks, (S, h, w) and
+        (n, S, h, w), are not used here)."""
+        return frame_box_iou(track_boxes, det_boxes)
 
     def track(self, dets: InstanceData, clip_index: int,
               frame_nums: Tensor) -> InstanceData:

@@ -38,6 +38,7 @@ from mmdet.registry import MODELS
 from mmengine.structures import InstanceData
 from torch import Tensor
 
+from ..utils.clip_similarity import counted_frame_box_iou
 from .clip_tracker import ClipTracker, MaskFn
 
 
@@ -118,6 +119,18 @@ class ReferenceClipTracker(ClipTracker):
         if self.num_clips_output is not None:
             return self.num_clips_output
         return max(3, 15 // clip_len)
+
+    def box_iou(self, track_boxes: Tensor, det_boxes: Tensor,
+                track_masks: Tensor, det_masks: Tensor) -> Tensor:
+        """(n,) box IoU averaged only over the compared frames where both
+        masks have more than ``min_mask_area`` pixels, as the authors do
+        (0 without such a frame: the detection then tends to start a new
+        track)."""
+        area_t = track_masks.flatten(1).sum(1)  # (S,)
+        area_d = det_masks.flatten(2).sum(2)  # (n, S)
+        counted = (area_t[None] > self.min_mask_area) & (
+            area_d > self.min_mask_area)
+        return counted_frame_box_iou(track_boxes, det_boxes, counted)
 
     def new_object_scores(self, dets: InstanceData, overlap: bool) -> Tensor:
         """(n,) scores of the dummy "new object" column."""

@@ -43,6 +43,24 @@ def frame_box_iou(boxes: Tensor, others: Tensor) -> Tensor:
         boxes[None].expand_as(others), others, is_aligned=True).mean(1)
 
 
+def counted_frame_box_iou(boxes: Tensor, others: Tensor,
+                          counted: Tensor) -> Tensor:
+    """:func:`frame_box_iou` averaged over the counted frames of each pair
+    only (0 for a pair without one).
+
+    Args:
+        boxes (Tensor): (S, 4), one object's boxes in S frames.
+        others (Tensor): (n, S, 4).
+        counted (Tensor): (n, S) bool, the frames that count for each.
+
+    Returns:
+        Tensor: (n,).
+    """
+    iou = bbox_overlaps(boxes[None].expand_as(others), others, is_aligned=True)
+    counted = counted.to(iou)
+    return (iou * counted).sum(1) / counted.sum(1).clamp(min=1)
+
+
 def clip_mask_iou(masks_a: Tensor,
                   masks_b: Optional[Tensor] = None,
                   min_area: float = 0.) -> Tensor:
