@@ -43,12 +43,16 @@ def _cells(line: str) -> List[str]:
 
 
 def readme_paper_ap() -> Dict[str, float]:
-    """``{config name: AP}`` from README.md's table of paper numbers, the
-    one with the columns model | YT-VIS 2019 | YT-VIS 2021 | OVIS | config;
-    a row's config cell is a pattern such as ```cico_yolact_r50_*```."""
+    """``{config name: AP}`` from README.md's results table, the one with
+    the columns model | config | <dataset> paper / converted / retrained
+    per dataset: the paper's number of each cell (a cell reads e.g.
+    ``37.1 / — / —``); a row's config cell is a pattern such as
+    ```cico_yolact_r50_*```."""
     with open(README, encoding='utf-8') as f:
         lines = f.read().splitlines()
-    header = ['model', *README_COLUMNS, 'config']
+    header = ['model', 'config'] + [
+        f'{col} paper / converted / retrained' for col in README_COLUMNS
+    ]
     starts = [
         i for i, line in enumerate(lines)
         if line.startswith('|') and _cells(line) == header
@@ -62,12 +66,14 @@ def readme_paper_ap() -> Dict[str, float]:
             break
         row = _cells(line)
         assert len(row) == len(header), f'README.md: malformed row {line!r}'
-        pattern = row[-1].strip('`')
-        assert pattern.endswith('_*'), f'README.md: config cell {row[-1]!r}'
-        for col, suffix in README_COLUMNS.items():
+        pattern = row[1].strip('`')
+        assert pattern.endswith('_*'), f'README.md: config cell {row[1]!r}'
+        for k, suffix in enumerate(README_COLUMNS.values()):
             name = pattern[:-1] + suffix
             assert name not in table, f'README.md: {name} listed twice'
-            table[name] = float(row[header.index(col)])
+            cell = [v.strip() for v in row[2 + k].split('/')]
+            assert len(cell) == 3, f'README.md: cell {row[2 + k]!r}'
+            table[name] = float(cell[0])
     return table
 
 

@@ -45,6 +45,28 @@ def format_video_tracks(frames: Sequence[dict],
         per frame, ``None`` where the track is absent), in order of first
         appearance.
     """
+    check_labels_per_track(labels_per_track)
+    tracks = _collect_tracks(frames, labels_per_track, aggregate_over)
+    num_frames = len(frames) if num_frames is None else num_frames
+    results = []
+    for data in tracks.values():
+        segms = [data['segms'].get(f) for f in range(num_frames)]
+        for label, score in _track_labels(data, labels_per_track):
+            results.append(
+                dict(
+                    video_id=video_id,
+                    score=score,
+                    category_id=(label + 1
+                                 if cat_ids is None else int(cat_ids[label])),
+                    segmentations=segms))
+    return results
+
+
+def _collect_tracks(frames: Sequence[dict], labels_per_track: Optional[int],
+                    aggregate_over: str) -> Dict[int, dict]:
+    """Per track id, in order of first appearance: ``labels`` and
+    ``scores`` (one per frame, or per clip), ``cls`` (class-score vectors)
+    and ``segms`` (frame -> RLE)."""
     if aggregate_over not in ('frames', 'clips'):
         raise ValueError("aggregate_over must be 'frames' or 'clips', got "
                          f'{aggregate_over!r}')
@@ -66,20 +88,7 @@ def format_video_tracks(frames: Sequence[dict],
             if isinstance(masks[j]['counts'], bytes):
                 masks[j]['counts'] = masks[j]['counts'].decode()
             data['segms'][frame_id] = masks[j]
-    check_labels_per_track(labels_per_track)
-    num_frames = len(frames) if num_frames is None else num_frames
-    results = []
-    for data in tracks.values():
-        segms = [data['segms'].get(f) for f in range(num_frames)]
-        for label, score in _track_labels(data, labels_per_track):
-            results.append(
-                dict(
-                    video_id=video_id,
-                    score=score,
-                    category_id=(label + 1
-                                 if cat_ids is None else int(cat_ids[label])),
-                    segmentations=segms))
-    return results
+    return tracks
 
 
 def _unit(frame: dict, frame_id: int, aggregate_over: str) -> int:
