@@ -3,9 +3,9 @@
 # 4).
 #   python tools/model_converters/cico_official_to_mmdet.py \
 #       cico_CondInst_r101_yt21_f3.pth cico_CondInst_r101_yt21_f3_mmdet.pth
-# Switches: ./_base_/reference_mode.py
+# Switches: ../_base_/models/authors_model.py
 # (docs/reference_implementation.md#checkpoints).
-_base_ = ['../cico_condinst_r101_ytvis21.py', './_base_/reference_mode.py']
+_base_ = '../cico_condinst_r101_ytvis21.py'
 model = _base_.ref_condinst_model
 val_dataloader = _base_.ref_test_dataloader
 test_dataloader = val_dataloader

@@ -3,9 +3,9 @@
 # config is for files their code writes with the same settings.
 #   python tools/model_converters/cico_official_to_mmdet.py \
 #       cico_condinst_r50_ovis_f3.pth cico_condinst_r50_ovis_f3_mmdet.pth
-# Switches: ./_base_/reference_mode.py
+# Switches: ../_base_/models/authors_model.py
 # (docs/reference_implementation.md#checkpoints).
-_base_ = ['../cico_condinst_r50_ovis.py', './_base_/reference_mode.py']
+_base_ = '../cico_condinst_r50_ovis.py'
 # OVIS: the real config's softmax head (background last after conversion)
 model = _base_.ref_condinst_model
 val_dataloader = _base_.ref_test_dataloader

@@ -2,9 +2,9 @@
 # R101, T = 3): 19.1 mask AP on OVIS valid (paper Table 4).
 #   python tools/model_converters/cico_official_to_mmdet.py \
 #       cico_yolact_r101_ovis_f3.pth cico_yolact_r101_ovis_f3_mmdet.pth
-# Switches: ./_base_/reference_mode.py
+# Switches: ../_base_/models/authors_model.py
 # (docs/reference_implementation.md#checkpoints).
-_base_ = ['../cico_yolact_r101_ovis.py', './_base_/reference_mode.py']
+_base_ = '../cico_yolact_r101_ovis.py'
 # OVIS: the real config's softmax head (background last after conversion)
 model = _base_.ref_yolact_model
 val_dataloader = _base_.ref_test_dataloader

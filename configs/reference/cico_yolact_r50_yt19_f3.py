@@ -2,9 +2,9 @@
 # R50, T = 3): 37.1 mask AP on YouTube-VIS 2019 valid (paper Table 3).
 #   python tools/model_converters/cico_official_to_mmdet.py \
 #       cico_yolact_r50_yt19_f3.pth cico_yolact_r50_yt19_f3_mmdet.pth
-# Switches: ./_base_/reference_mode.py
+# Switches: ../_base_/models/authors_model.py
 # (docs/reference_implementation.md#checkpoints).
-_base_ = ['../cico_yolact_r50_ytvis19.py', './_base_/reference_mode.py']
+_base_ = '../cico_yolact_r50_ytvis19.py'
 model = _base_.ref_yolact_model
 val_dataloader = _base_.ref_test_dataloader
 test_dataloader = val_dataloader

@@ -3,9 +3,9 @@
 # variant: this config is for files their code writes with the same settings.
 #   python tools/model_converters/cico_official_to_mmdet.py \
 #       cico_yolact_swint_yt21_f3.pth cico_yolact_swint_yt21_f3_mmdet.pth
-# Switches: ./_base_/reference_mode.py
+# Switches: ../_base_/models/authors_model.py
 # (docs/reference_implementation.md#checkpoints).
-_base_ = ['../cico_yolact_swint_ytvis21.py', './_base_/reference_mode.py']
+_base_ = '../cico_yolact_swint_ytvis21.py'
 model = _base_.ref_yolact_model
 val_dataloader = _base_.ref_test_dataloader
 test_dataloader = val_dataloader

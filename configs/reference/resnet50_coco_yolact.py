@@ -5,8 +5,8 @@
 # dataloaders are the base's (no COCO pipeline here).
 #   python tools/model_converters/cico_official_to_mmdet.py \
 #       resnet50_coco_yolact.pth resnet50_coco_yolact_mmdet.pth
-# Switches: ./_base_/reference_mode.py.
-_base_ = ['../cico_yolact_r50_ytvis19.py', './_base_/reference_mode.py']
+# Switches: ../_base_/models/authors_model.py.
+_base_ = '../cico_yolact_r50_ytvis19.py'
 model = _base_.ref_coco_yolact_model
 train_dataloader = _base_.ref_coco_train_dataloader
 val_dataloader = _base_.ref_coco_test_dataloader

@@ -7,8 +7,8 @@
 #       swint_coco_yolact.pth swint_coco_yolact_mmdet.pth
 # FPN 256 as the VIS Swin-T Yolact; the authors' COCO Swin-T Yolact config
 # says 192, and the converter stops if the file has 192. Switches:
-# ./_base_/reference_mode.py.
-_base_ = ['../cico_yolact_swint_ytvis19.py', './_base_/reference_mode.py']
+# ../_base_/models/authors_model.py.
+_base_ = '../cico_yolact_swint_ytvis19.py'
 model = _base_.ref_coco_yolact_model
 train_dataloader = _base_.ref_coco_train_dataloader
 val_dataloader = _base_.ref_coco_test_dataloader

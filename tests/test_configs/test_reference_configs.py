@@ -249,10 +249,14 @@ def test_reference_tracker_is_the_authors():
 
 
 def test_reference_postprocess_switch():
-    """The reference configs switch to the authors' post-processing; the
-    real configs keep ours (tests/test_models/test_reference_postprocess.py
+    """The main configs (the authors' recipe) and so the reference configs
+    use the authors' post-processing; the project's recipe (the SynthVIS
+    configs) keeps ours (tests/test_models/test_reference_postprocess.py
     checks its behaviour)."""
     cfg = reference_cfg().model.test_cfg
     assert cfg.postprocess == 'reference' and cfg.nms_pre == 300
     real = parse(real_config('cico_CondInst_r50_yt19_f3')).model.test_cfg
-    assert real.get('postprocess', 'cico') == 'cico'
+    assert real.postprocess == 'reference'
+    ours = parse(osp.join(ROOT, 'configs',
+                          'cico_condinst_r18_synthvis.py')).model.test_cfg
+    assert ours.get('postprocess', 'cico') == 'cico'

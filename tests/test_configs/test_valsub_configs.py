@@ -115,6 +115,7 @@ def _frame(frame_id, rle, cls_label):
             ori_shape=(20, 30),
             ori_video_length=2,
             is_output_frame=True,
+            clip_index=frame_id,  # PackClipInputs' clip layout
             instances=[
                 dict(
                     bbox=[2.0, 2.0, 8.0, 8.0],

@@ -18,6 +18,9 @@ from projects.cico.models.layers import inflate as inflation
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 SYNTH = osp.join(ROOT, 'configs', 'cico_yolact_r18_synthvis.py')
 R50 = osp.join(ROOT, 'configs', 'cico_yolact_r50_ytvis19.py')
+# the project's R50 model (mmdet's FPN), into which mmdet's COCO models map
+PROJECT_R50 = osp.join(ROOT, 'configs', '_base_', 'models',
+                       'cico_yolact_r50_fpn.py')
 
 
 def tiny_cfg(t, c=16, depth=1):
@@ -277,8 +280,8 @@ def test_centre_inflation_is_the_frame_model_on_every_frame(depth):
 
 
 # ----------------------------------------------------- the R50 reports
-def r50_cfg(t=3, num_classes=40):
-    cfg = Config.fromfile(R50).model
+def r50_cfg(t=3, num_classes=40, config=R50):
+    cfg = Config.fromfile(config).model
     cfg.backbone.init_cfg = None
     cfg.init_cfg = None
     cfg.clip_len = t
@@ -324,7 +327,7 @@ def test_report_from_a_coco_cico_model(r50_target):
     assert len(sd) == total - 12
 
 
-def test_report_from_mmdet_yolact(r50_target):
+def test_report_from_mmdet_yolact():
     """mmdet's COCO YOLACT R50 key set (random weights: no download)."""
     cfg = Config.fromfile(  # mmdet::yolact/yolact_r50_1xb8-55e_coco.py
         osp.join(
@@ -335,6 +338,7 @@ def test_report_from_mmdet_yolact(r50_target):
     cfg.model.backbone.init_cfg = None
     yolact = MODELS.build(cfg.model).state_dict()
     assert inflation.source_format(yolact) == 'mmdet_yolact'
+    r50_target = MODELS.build(r50_cfg(config=PROJECT_R50))
     sd, report = inflation.inflate_state_dict(yolact, r50_target)
     print(
         inflation.format_inflation_report(report, 'mmdet yolact_r50 (random)'))

@@ -1,16 +1,18 @@
-# Reference mode: the switches under which this project's CiCo computes what
-# the authors' released models computed, so that their checkpoints, converted
-# by tools/model_converters/cico_official_to_mmdet.py, load strictly and
-# predict as they did (docs/reference_implementation.md#checkpoints). The
-# configs of this folder inherit a real config and this file, and set
+# The authors' network details and test-time behaviour: their normalisation,
+# FPN, prototype upsampling, Gaussian coordinates (CondInst), post-processing,
+# tracker, test input and video-level aggregation. The main configs include
+# this file and set
 #   model = dict(data_preprocessor=_base_.ref_data_preprocessor,
 #                neck=_base_.ref_neck,
 #                mask_head=dict(proto_upsample=_base_.ref_proto_upsample),
 #                tracker=_base_.ref_tracker,
 #                test_cfg=_base_.ref_test_cfg)
-# plus the test pipeline below; CondInst adds the Gaussian coordinates
-# (mask_head.mask_fcn.rel_coords='gaussian') and OVIS keeps the real
-# configs' softmax head.
+# (CondInst adds mask_fcn=dict(rel_coords='gaussian')), the test pipeline
+# and the evaluator below, so that the authors' converted checkpoints
+# (tools/model_converters/cico_official_to_mmdet.py) load strictly and
+# predict as they did (docs/reference_implementation.md#checkpoints); the
+# configs under configs/reference/ name one config per authors' file, and
+# the COCO ones the frame-level models (ref_coco_*).
 
 # Frames are read BGR and the RGB-ordered ImageNet statistics are subtracted
 # from the BGR channels before the swap to RGB (the effective statistics per
