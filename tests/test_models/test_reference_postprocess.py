@@ -8,7 +8,8 @@ from mmengine.structures import InstanceData
 
 from projects.cico.models.task_modules.reference_postprocess import (
     filter_centres_outside, filter_near_duplicates, filter_small_masks,
-    rank_by_rescored, reference_clip_nms, reference_similarity)
+    rank_by_rescored, reference_clip_nms, reference_postprocess,
+    reference_similarity)
 from tests.test_models.test_cico import tiny_model_cfg
 
 
@@ -194,3 +195,25 @@ def test_detector_switch():
     mine = ours.frame_inds * 10**6 + ours.flat_anchors
     assert mine.unique().numel() == len(ours)
     assert not (ours.scores[:-1] >= ours.scores[1:]).all()
+
+
+def test_filter_2_uses_the_padded_input():
+    """A 360 x 640 frame padded to 384 x 640: a candidate whose box centre
+    is at y = 370 in every frame (below the frame, inside the padding) is
+    kept, as by the authors, whose boxes are relative to the padded input;
+    one at y = 390 is dropped."""
+    low, out = [300, 350, 340, 390], [300, 370, 340, 410]
+    dets = InstanceData(
+        scores=torch.tensor([0.9, 0.8]),
+        labels=torch.tensor([0, 0]),
+        quality=torch.ones(2),
+        frame_bboxes=boxes([low] * 3, [out] * 3))
+    kept = []
+
+    def segment(d):
+        kept.append(d.scores.tolist())
+        d.mask_probs = torch.zeros(len(d), 3, 96, 160)
+        return d
+
+    reference_postprocess(dets, segment, (360, 640), (384, 640))
+    assert kept == [pytest.approx([0.9])]

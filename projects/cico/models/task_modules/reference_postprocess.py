@@ -9,8 +9,9 @@ mask-area filter by the steps of
 2. filter 1: drop a near-duplicate, i.e. a box similarity (half the mean
    per-frame IoU over all T frames, half the circumscribed-box IoU) above
    0.9 with a higher-ranked candidate, class-agnostic;
-3. filter 2: keep a candidate whose box centre lies inside the frame in at
-   least ``max(T // 2, 1)`` frames;
+3. filter 2: keep a candidate whose box centre lies inside the padded input
+   (not the frame: the authors' boxes are relative to it) in at least
+   ``max(T // 2, 1)`` frames;
 4. masks (the mask head);
 5. filter 3: more than 5 mask pixels in some frame and, in some frame, a
    mask area above a tenth of the box area (both as fractions of the
@@ -172,9 +173,10 @@ def reference_postprocess(dets: InstanceData,
             ``params``, ...).
         segment (callable): adds ``mask_probs`` (k, T, h, w) to detections
             (the mask head); not called when none is left.
-        img_shape (tuple): (h, w) of the frames inside the input (filter 2).
-        input_shape (tuple): (H, W) of the input the boxes and the mask
-            maps cover (filter 3).
+        img_shape (tuple): (h, w) of the frames inside the input (unused
+            by the authors' filters; kept for the caller's interface).
+        input_shape (tuple): (H, W) of the padded input the boxes and the
+            mask maps cover (filters 2 and 3).
         cfg (dict, optional): overrides of :data:`REFERENCE_DEFAULTS`.
 
     Returns:
@@ -183,7 +185,7 @@ def reference_postprocess(dets: InstanceData,
     """
     cfg = dict(REFERENCE_DEFAULTS, **(cfg or {}))
     dets = filter_near_duplicates(rank_by_rescored(dets), cfg['dup_iou_thr'])
-    dets = filter_centres_outside(dets, img_shape)
+    dets = filter_centres_outside(dets, input_shape)
     if len(dets) == 0:
         return dets
     dets = filter_small_masks(
