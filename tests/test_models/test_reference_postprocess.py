@@ -217,3 +217,29 @@ def test_filter_2_uses_the_padded_input():
 
     reference_postprocess(dets, segment, (360, 640), (384, 640))
     assert kept == [pytest.approx([0.9])]
+
+
+def test_nms_permutes_only_the_rows_of_the_circumscribed_iou():
+    """X (candidate 0) and Y (candidate 1): same class, far-apart boxes,
+    identical masks (mask IoU 1). Ranked Y before X, the authors pair rank
+    0 (Y) with candidate 1 (Y itself) in the circumscribed-box term: 0.25 x
+    0 + 0.25 x 1 + 0.5 x 1 = 0.75 > 0.5, X suppressed, where the fully
+    permuted similarity is 0.5 and would keep it. Ranked X before Y, the
+    term pairs X with candidate 1 (Y): 0.5, both kept."""
+    probs = torch.zeros(2, 3, 10, 10)
+    probs[:, :, :5, :5] = 1
+
+    def dets(score_x, score_y):
+        return InstanceData(
+            scores=torch.tensor([score_x, score_y]),
+            labels=torch.tensor([0, 0]),
+            quality=torch.ones(2),
+            mask_probs=probs.clone(),
+            frame_bboxes=boxes([[100, 0, 120, 20]] * 3, [[60, 0, 80, 20]] * 3))
+
+    assert reference_similarity(dets(0.3, 0.6))[0, 1].item() == \
+        pytest.approx(0.5)
+    y_first = reference_clip_nms(dets(0.3, 0.6))
+    assert y_first.scores.tolist() == pytest.approx([0.6])
+    x_first = reference_clip_nms(dets(0.6, 0.3))
+    assert x_first.scores.tolist() == pytest.approx([0.6, 0.3])

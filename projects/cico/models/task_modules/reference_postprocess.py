@@ -16,9 +16,11 @@ mask-area filter by the steps of
 5. filter 3: more than 5 mask pixels in some frame and, in some frame, a
    mask area above a tenth of the box area (both as fractions of the
    image);
-6. class-aware clip Fast NMS on ``0.5 box_sim + 0.5 mask_sim`` over the
-   frames where both masks have more than 5 pixels, ``mask_sim`` forced to
-   1 when one such frame exceeds 0.9; suppressed above 0.5, kept only with a
+6. class-aware clip Fast NMS on ``0.25 frame-box IoU + 0.25 circumscribed-
+   box IoU + 0.5 mask IoU`` over the frames where both masks have more
+   than 5 pixels, the mask IoU forced to 1 when one such frame exceeds 0.9
+   (the circumscribed-box IoU with the authors' row-only permutation, see
+   :func:`reference_clip_nms`); suppressed above 0.5, kept only with a
    rescored score above 0.1. A detection may survive under several classes;
    the output is ordered by, and reports, the raw class score (no cap).
 
@@ -28,12 +30,14 @@ Our default (``'cico'``) is :func:`..clip_nms.clip_fast_nms`; see
 from typing import Callable, Optional, Sequence
 
 import torch
+from mmdet.structures.bbox import bbox_overlaps
 from mmdet.utils import ConfigType
 from mmengine.structures import InstanceData
 from torch import Tensor
 
+from ..utils.circumscribed_boxes import circumscribed_boxes
 from ..utils.clip_similarity import (clip_box_similarity,
-                                     counted_clip_box_similarity,
+                                     counted_frame_box_similarity,
                                      frame_mask_iou)
 
 # the authors' constants; ``test_cfg.reference`` may override them
@@ -100,18 +104,31 @@ def filter_small_masks(dets: InstanceData,
     return dets[keep]
 
 
+def reference_similarity_parts(dets: InstanceData,
+                               mask_thr: float = 0.5,
+                               min_area: float = 5,
+                               mask_iou_one: float = 0.9) -> tuple:
+    """(n, n) each: the per-frame box IoU and the mask IoU, both averaged
+    over the frames where the two masks have more than ``min_area``
+    pixels (the mask IoU set to 1 when one of those frames exceeds
+    ``mask_iou_one``), and the circumscribed-box IoU."""
+    iou, counted = frame_mask_iou(dets.mask_probs > mask_thr, min_area)
+    mask_sim = (iou * counted).sum(0) / counted.sum(0).clamp(min=1)
+    mask_sim[((iou > mask_iou_one) & counted).any(0)] = 1.
+    frame_box = counted_frame_box_similarity(dets.frame_bboxes, counted)
+    circ = circumscribed_boxes(dets.frame_bboxes)
+    return frame_box, bbox_overlaps(circ, circ), mask_sim
+
+
 def reference_similarity(dets: InstanceData,
                          mask_thr: float = 0.5,
                          min_area: float = 5,
                          mask_iou_one: float = 0.9) -> Tensor:
-    """(n, n) ``0.5 box_sim + 0.5 mask_sim``, both averaged over the frames
-    where the two masks have more than ``min_area`` pixels, ``mask_sim``
-    set to 1 when one of those frames exceeds ``mask_iou_one``."""
-    iou, counted = frame_mask_iou(dets.mask_probs > mask_thr, min_area)
-    mask_sim = (iou * counted).sum(0) / counted.sum(0).clamp(min=1)
-    mask_sim[((iou > mask_iou_one) & counted).any(0)] = 1.
-    box_sim = counted_clip_box_similarity(dets.frame_bboxes, counted)
-    return 0.5 * box_sim + 0.5 * mask_sim
+    """(n, n) ``0.25 frame-box IoU + 0.25 circumscribed-box IoU + 0.5 mask
+    IoU`` (:func:`reference_similarity_parts`), in candidate order."""
+    frame_box, circ, mask_sim = reference_similarity_parts(
+        dets, mask_thr, min_area, mask_iou_one)
+    return 0.25 * frame_box + 0.25 * circ + 0.5 * mask_sim
 
 
 def class_scores(dets: InstanceData) -> Tensor:
@@ -143,11 +160,16 @@ def reference_clip_nms(dets: InstanceData,
     classes = (rescored > cfg['score_thr']).any(0).nonzero()[:, 0]
     if len(dets) == 0 or classes.numel() == 0:
         return dets[:0]
-    sim = reference_similarity(dets, cfg['mask_thr'], cfg['min_mask_area'],
-                               cfg['mask_iou_one'])
+    frame_box, circ, mask_sim = reference_similarity_parts(
+        dets, cfg['mask_thr'], cfg['min_mask_area'], cfg['mask_iou_one'])
     cls_rank = rescored[:, classes].t()  # (C', n)
     ranked, order = cls_rank.sort(dim=1, descending=True, stable=True)
-    pair_sim = sim[order[:, :, None], order[:, None, :]].triu(diagonal=1)
+    rows, cols = order[:, :, None], order[:, None, :]
+    # the authors sort the rows AND columns of the frame-box and mask IoUs
+    # by the class ranking, but only the ROWS of the circumscribed-box IoU:
+    # entry (i, j) pairs the i-th ranked detection with candidate j
+    pair_sim = (0.25 * frame_box[rows, cols] + 0.25 * circ[order] +
+                0.5 * mask_sim[rows, cols]).triu(diagonal=1)
     keep = (pair_sim.max(1)[0] <= cfg['nms_iou_thr']) & (
         ranked > cfg['score_thr'])
     cls_pos, rank_pos = keep.nonzero(as_tuple=True)

@@ -110,20 +110,15 @@ def frame_mask_iou(masks: Tensor,
     return inter / union.clamp(min=1), counted
 
 
-def counted_clip_box_similarity(frame_boxes: Tensor,
-                                counted: Tensor) -> Tensor:
-    """:func:`clip_box_similarity` with the per-frame box IoU averaged over
-    the counted frames of each pair only (0 for a pair without one).
+def counted_frame_box_similarity(frame_boxes: Tensor,
+                                 counted: Tensor) -> Tensor:
+    """(n, n) per-frame box IoU of every pair averaged over the counted
+    frames of that pair only (0 for a pair without one).
 
     Args:
         frame_boxes (Tensor): (n, T, 4).
         counted (Tensor): (T, n, n) bool, e.g. from :func:`frame_mask_iou`.
-
-    Returns:
-        Tensor: (n, n).
     """
     boxes = frame_boxes.transpose(0, 1)
     per_frame = bbox_overlaps(boxes, boxes) * counted  # (T, n, n)
-    mean = per_frame.sum(0) / counted.sum(0).clamp(min=1)
-    circ = circumscribed_boxes(frame_boxes)
-    return 0.5 * mean + 0.5 * bbox_overlaps(circ, circ)
+    return per_frame.sum(0) / counted.sum(0).clamp(min=1)
