@@ -690,14 +690,26 @@ def test_r50_ytvis19_config_trains_one_iteration_on_cpu(tmp_path):
             f'{ds}data_prefix.img_path={split}/JPEGImages'
         ]
     proc = run_tool([
-        sys.executable, TRAIN, 'configs/cico_yolact_r50_ytvis19.py',
+        sys.executable,
+        TRAIN,
+        'configs/cico_yolact_r50_ytvis19.py',
         '--work-dir',
-        str(work_dir), '--cfg-options', *data, 'model.bbox_head.num_classes=6',
-        'model.mask_head.num_classes=6', 'model.backbone.init_cfg=None',
-        'model.init_cfg=None', 'load_from=None',
-        'train_dataloader.batch_size=1', 'train_dataloader.num_workers=0',
-        'train_dataloader.persistent_workers=False', 'train_cfg.max_epochs=1',
-        'default_hooks.logger.interval=1'
+        str(work_dir),
+        '--cfg-options',
+        *data,
+        'model.bbox_head.num_classes=6',
+        'model.mask_head.num_classes=6',
+        'model.backbone.init_cfg=None',
+        'model.init_cfg=None',
+        'load_from=None',
+        'train_dataloader.batch_size=1',
+        'train_dataloader.num_workers=0',
+        'train_dataloader.persistent_workers=False',
+        'train_cfg.max_epochs=1',
+        'default_hooks.logger.interval=1',
+        # the final validation's export stays in the test's folder (the
+        # config's default is the user's work_dirs/)
+        f'val_evaluator.outfile_prefix={tmp_path}/results'
     ])
     assert_ok(proc)
     logs = '\n'.join(run_logs(work_dir))
