@@ -4,16 +4,15 @@
 _base_ = [
     './_base_/models/cico_condinst_r50_fpn.py', './_base_/datasets/ovis.py',
     './_base_/schedules/schedule_12e.py', './_base_/default_runtime.py',
-    './_base_/models/coco_checkpoints.py',
-    './_base_/models/authors_training.py', './_base_/models/authors_model.py'
+    './_base_/models/coco_checkpoints.py', './_base_/models/authors_model.py'
 ]
 num_classes = 25
 model = dict(
-    # inflated from COCO Condinst (_base_/models/coco_checkpoints.py)
+    # the authors' recipe (_base_/models/authors_model.py), inflated from
+    # their COCO model (_base_/models/coco_checkpoints.py)
+    _base_.authors_condinst_model,
     init_cfg=dict(
         _base_.authors_inflation, checkpoint=_base_.coco_condinst_r50),
-    # the authors' training losses (_base_/models/authors_training.py)
-    train_cfg=_base_.authors_train_cfg,
     bbox_head=dict(
         _base_.authors_bbox_head,
         num_classes=num_classes,
@@ -23,17 +22,7 @@ model = dict(
             use_sigmoid=False,
             reduction='none',
             loss_weight=5.0)),
-    mask_head=dict(
-        _base_.authors_mask_head,
-        num_classes=num_classes,
-        proto_upsample=_base_.ref_proto_upsample,
-        mask_fcn=dict(rel_coords='gaussian')),
-    # the authors' normalisation, FPN, post-processing and tracker
-    # (_base_/models/authors_model.py)
-    data_preprocessor=_base_.ref_data_preprocessor,
-    neck=_base_.ref_neck,
-    tracker=_base_.ref_tracker,
-    test_cfg=_base_.ref_test_cfg)
+    mask_head=dict(_base_.authors_condinst_mask_head, num_classes=num_classes))
 load_from = None  # model.init_cfg inflates the COCO model
 # the authors' test input (fit into 640 x 384, padded to it) and video-level
 # score and category over clips

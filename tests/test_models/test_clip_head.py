@@ -358,9 +358,9 @@ def test_box_iou_in_batch_normalized_coordinates_by_hand():
     assert la['loss_quality'].item() == pytest.approx(
         1 + 0.125 + softplus, rel=1e-5)
     with pytest.raises(ValueError, match='box_iou_coords'):
-        _one_positive(
-            make_head(t=1, train_cfg=_train_cfg(box_iou_coords='relative')),
-            gt, box, 1., (50, 100))
+        make_head(t=1, train_cfg=_train_cfg(box_iou_coords='relative'))
+    with pytest.raises(ValueError, match='track_loss_avg'):
+        make_head(t=1, train_cfg=_train_cfg(track_loss_avg='per_batch'))
 
 
 def test_anchors_in_batch_padding_by_hand():

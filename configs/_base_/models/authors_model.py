@@ -1,18 +1,18 @@
-# The authors' network details and test-time behaviour: their normalisation,
-# FPN, prototype upsampling, Gaussian coordinates (CondInst), post-processing,
-# tracker, test input and video-level aggregation. The main configs include
-# this file and set
-#   model = dict(data_preprocessor=_base_.ref_data_preprocessor,
-#                neck=_base_.ref_neck,
-#                mask_head=dict(proto_upsample=_base_.ref_proto_upsample),
-#                tracker=_base_.ref_tracker,
-#                test_cfg=_base_.ref_test_cfg)
-# (CondInst adds mask_fcn=dict(rel_coords='gaussian')), the test pipeline
-# and the evaluator below, so that the authors' converted checkpoints
-# (tools/model_converters/cico_official_to_mmdet.py) load strictly and
-# predict as they did (docs/reference_implementation.md#checkpoints); the
-# configs under configs/reference/ name one config per authors' file, and
-# the COCO ones the frame-level models (ref_coco_*).
+# The authors' recipe as one model override: their training switches
+# (./authors_training.py) plus their network details and test-time behaviour
+# (normalisation, FPN, prototype upsampling, Gaussian coordinates for
+# CondInst, post-processing, tracker, test input, video-level aggregation),
+# so that their converted checkpoints
+# (tools/model_converters/cico_official_to_mmdet.py) load strictly and predict
+# as they did (docs/reference_implementation.md#checkpoints). A main config
+# includes this file and sets
+#   model = dict(_base_.authors_yolact_model,  # or authors_condinst_model
+#                init_cfg=dict(_base_.authors_inflation, checkpoint=...))
+#   val_dataloader = test_dataloader = _base_.ref_test_dataloader
+#   val_evaluator = test_evaluator = _base_.ref_evaluator
+# The configs under configs/reference/ name one config per authors' file;
+# the COCO ones use the frame-level variants (ref_coco_*).
+_base_ = './authors_training.py'
 
 # Frames are read BGR and the RGB-ordered ImageNet statistics are subtracted
 # from the BGR channels before the swap to RGB (the effective statistics per
@@ -118,6 +118,18 @@ ref_condinst_model = dict(
         proto_upsample=ref_proto_upsample,
         mask_fcn=dict(rel_coords='gaussian')))
 ref_test_dataloader = dict(dataset=dict(pipeline=ref_test_pipeline))
+# the whole recipe, training switches included, per mask FCN
+authors_yolact_mask_head = dict(
+    _base_.authors_mask_head, proto_upsample=ref_proto_upsample)
+authors_condinst_mask_head = dict(
+    authors_yolact_mask_head, mask_fcn=dict(rel_coords='gaussian'))
+authors_yolact_model = dict(
+    ref_yolact_model,
+    train_cfg=_base_.authors_train_cfg,
+    bbox_head=_base_.authors_bbox_head,
+    mask_head=authors_yolact_mask_head)
+authors_condinst_model = dict(
+    authors_yolact_model, mask_head=authors_condinst_mask_head)
 # The COCO frame-level models: T = 1, 2D towers and CMH, one box per anchor,
 # 80 classes; their datasets run clips of one frame without overlap.
 ref_coco_clip_len = 1

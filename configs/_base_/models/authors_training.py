@@ -1,11 +1,8 @@
 # The authors' training losses and initialisation: what their released code
 # computes for the same weights and clip where it differs from this project's
-# own recipe, switch by switch (docs/training_recipe.md). The main configs set
-#   model = dict(init_cfg=dict(_base_.authors_inflation, checkpoint=...),
-#                train_cfg=_base_.authors_train_cfg,
-#                bbox_head=_base_.authors_bbox_head,
-#                mask_head=_base_.authors_mask_head)
-# (each merged into the model base's dict).
+# own recipe, switch by switch (docs/training_recipe.md). ./authors_model.py
+# inherits this file and joins these switches with the authors' network and
+# test-time behaviour into one model override per mask FCN.
 authors_train_cfg = dict(
     # their matcher for clips of at most 5 frames: each frame's own box,
     # anchors over 0.5 with two objects neutralised, greedy forced matches,

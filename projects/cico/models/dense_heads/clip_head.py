@@ -454,14 +454,10 @@ class CiCoClipHead(AnchorHead):
         if self.loss_diou is None and self.loss_quality is None:
             return losses
         decoded = self.bbox_coder.decode(anchors, pos_deltas.reshape(-1, 4))
-        coords = self.train_cfg.get('box_iou_coords', 'pixels')
-        if coords == 'batch_normalized':
+        if self.train_cfg.get('box_iou_coords') == 'batch_normalized':
             h, w = batch_input_shape[:2]
             norm = decoded.new_tensor([w, h, w, h])
             decoded, gt_flat = decoded / norm, gt_flat / norm
-        elif coords != 'pixels':
-            raise ValueError(f"train_cfg.box_iou_coords must be 'pixels' or "
-                             f"'batch_normalized', got {coords!r}")
         if self.loss_diou is not None:
             losses['loss_diou'] = self.loss_diou(
                 decoded, gt_flat, avg_factor=avg)
@@ -482,11 +478,6 @@ class CiCoClipHead(AnchorHead):
         (``train_cfg.track_loss_avg='clips_with_positives'``, default) or
         summed and divided by all clips of the batch (``'all_clips'``, the
         authors' normaliser)."""
-        avg = self.train_cfg.get('track_loss_avg', 'clips_with_positives')
-        if avg not in ('clips_with_positives', 'all_clips'):
-            raise ValueError("train_cfg.track_loss_avg must be "
-                             "'clips_with_positives' or 'all_clips', got "
-                             f'{avg!r}')
         ids = gather_clip_gt(clip_gts, pos, 'instances_ids',
                              pos.clip_inds.new_zeros(0))
         losses = [
@@ -496,7 +487,7 @@ class CiCoClipHead(AnchorHead):
         ]
         if not losses:
             return zero
-        if avg == 'all_clips':
+        if self.train_cfg.get('track_loss_avg') == 'all_clips':
             return torch.stack(losses).sum() / len(clip_gts)
         return torch.stack(losses).mean()
 
@@ -586,6 +577,14 @@ def _check_args(clip_len: int, param_act: Optional[str],
     if param_act not in ('tanh', None):
         raise ValueError(
             f"param_act must be 'tanh' or None, got {param_act!r}")
+    choices = dict(
+        box_iou_coords=('pixels', 'batch_normalized'),
+        track_loss_avg=('clips_with_positives', 'all_clips'))
+    for key, allowed in choices.items():
+        value = (train_cfg or {}).get(key, allowed[0])
+        if value not in allowed:
+            raise ValueError(f'train_cfg.{key} must be one of {allowed}, '
+                             f'got {value!r}')
     if train_cfg and train_cfg.get('allowed_border', -1) != -1:
         raise ValueError('CiCoClipHead needs train_cfg.allowed_border=-1 '
                          '(anchors are matched on every frame position)')
