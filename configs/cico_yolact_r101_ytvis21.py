@@ -1,6 +1,6 @@
 # CiCo-Yolact R101: the R50 config with a ResNet-101 backbone (paper Sec. 4.3,
-# Table 4; docs/reference_implementation.md#architecture), inflated from a COCO
-# YOLACT R101 (_base_/models/coco_checkpoints.py).
+# Table 4; docs/reference_implementation.md#architecture), inflated from the
+# authors' converted COCO Yolact R101 (_base_/models/coco_checkpoints.py).
 _base_ = ['./cico_yolact_r50_ytvis21.py', './_base_/models/r101_backbone.py']
 model = dict(
     init_cfg=dict(checkpoint=_base_.coco_yolact_r101),

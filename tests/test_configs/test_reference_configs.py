@@ -1,8 +1,8 @@
-"""configs/reference: one config per checkpoint of the authors, each its real
-config plus the reference-mode switches, and the switches checked against
-hand computations (normalisation, prototype upsampling, Gaussian
-coordinates, the fit-and-pad test resize, the authors' tracker and
-post-processing)."""
+"""The authors' network and test-time switches in the main configs (which
+load the authors' converted VIS checkpoints) and in configs/reference (their
+frame-level COCO models), checked against hand-written values and hand
+computations (normalisation, prototype upsampling, Gaussian coordinates, the
+fit-and-pad test resize, the authors' tracker and post-processing)."""
 import glob
 import os.path as osp
 
@@ -18,18 +18,19 @@ from mmengine.config import Config
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 REFERENCE = osp.join(ROOT, 'configs', 'reference')
-CONFIGS = sorted(glob.glob(osp.join(REFERENCE, '*.py')))
-# the authors' published VIS checkpoints (T = 3)
-PUBLISHED = [
-    'cico_yolact_r50_yt19_f3', 'cico_CondInst_r50_yt19_f3',
-    'cico_CondInst_r101_yt19_f3', 'cico_CondInst_swint_yt19_f3',
-    'cico_yolact_r50_yt21_f3', 'cico_yolact_r101_yt21_f3',
-    'cico_CondInst_r50_yt21_f3', 'cico_CondInst_r101_yt21_f3',
-    'cico_CondInst_swint_yt21_f3', 'cico_yolact_r50_ovis_f3',
-    'cico_yolact_r101_ovis_f3', 'cico_condinst_r101_ovis_f3'
+COCO_CONFIGS = sorted(glob.glob(osp.join(REFERENCE, '*.py')))
+# the main configs, one per variant of the authors (18; the authors
+# published 12 of them)
+MAIN_CONFIGS = [
+    osp.join(ROOT, 'configs', f'cico_{mask}_{arch}_{data}.py')
+    for mask in ('yolact', 'condinst') for arch in ('r50', 'r101', 'swint')
+    for data in ('ytvis19', 'ytvis21', 'ovis')
 ]
 COCO = {'resnet50': 'r50', 'resnet101': 'r101', 'swint': 'swint'}
-DATA = dict(yt19='ytvis19', yt21='ytvis21', ovis='ovis')
+AUTHORS_PREPROCESSOR = dict(
+    mean=[103.53, 116.28, 123.675],
+    std=[57.375, 57.12, 58.395],
+    bgr_to_rgb=True)
 REF_NECK = dict(
     type='ReferenceFPN',
     add_extra_convs='on_output',
@@ -60,72 +61,78 @@ def parse(path: str) -> Config:
     return _PARSED[path]
 
 
-def real_config(stem: str) -> str:
-    """The real config a reference config inherits."""
-    parts = stem.split('_')
-    if parts[1] == 'coco':  # e.g. resnet50_coco_yolact
-        name = f'cico_{parts[2]}_{COCO[parts[0]]}_ytvis19'
-    else:  # e.g. cico_CondInst_r50_yt19_f3
-        name = f'cico_{parts[1].lower()}_{parts[2]}_{DATA[parts[3]]}'
-    return osp.join(ROOT, 'configs', name + '.py')
+def main_config(coco_stem: str) -> str:
+    """The main config a COCO config inherits (resnet50_coco_yolact ->
+    cico_yolact_r50_ytvis19)."""
+    arch, _, mask = coco_stem.split('_')
+    return osp.join(ROOT, 'configs', f'cico_{mask}_{COCO[arch]}_ytvis19.py')
 
 
-def test_every_checkpoint_has_its_config():
-    stems = {osp.basename(p)[:-3] for p in CONFIGS}
-    assert set(PUBLISHED) <= stems
-    for arch in COCO:
-        for mask in ('yolact', 'condinst'):
-            assert f'{arch}_coco_{mask}' in stems
-    assert len(stems) == 24  # 18 VIS variants (12 published) + 6 COCO
+def test_every_authors_file_has_its_config():
+    assert all(osp.isfile(p) for p in MAIN_CONFIGS)
+    stems = {osp.basename(p)[:-3] for p in COCO_CONFIGS}
+    assert stems == {
+        f'{arch}_coco_{mask}'
+        for arch in COCO
+        for mask in ('yolact', 'condinst')
+    }
+
+
+def check_authors_switches(model: dict, condinst: bool) -> None:
+    """The authors' network and test-time switches, as literals."""
+    pre = model['data_preprocessor']
+    assert {k: pre[k] for k in AUTHORS_PREPROCESSOR} == AUTHORS_PREPROCESSOR
+    assert {k: model['neck'][k] for k in REF_NECK} == REF_NECK
+    assert model['tracker'] == REF_TRACKER  # replaced, not merged
+    assert model['test_cfg']['postprocess'] == 'reference'
+    assert model['test_cfg']['clip_boxes_to_frame'] is False
+    assert model['mask_head']['proto_upsample'] == dict(
+        mode='bilinear', align_corners=True)
+    rel = model['mask_head'].get('mask_fcn', {}).get('rel_coords')
+    assert (rel == 'gaussian') == condinst
 
 
 @pytest.mark.parametrize(
-    'path', CONFIGS, ids=[osp.basename(p)[:-3] for p in CONFIGS])
-def test_reference_config_is_its_real_config_plus_the_switches(path):
-    stem = osp.basename(path)[:-3]
-    ref = parse(path)
-    expected = parse(real_config(stem)).to_dict()
-    model = expected['model']
-    model['data_preprocessor'].update(
-        mean=[103.53, 116.28, 123.675],
-        std=[57.375, 57.12, 58.395],
-        bgr_to_rgb=True)
-    model['neck'].update(REF_NECK)
-    model['tracker'] = REF_TRACKER  # replaced, not merged
-    # the authors' post-processing, merged into the real test_cfg
-    model['test_cfg']['postprocess'] = 'reference'
-    model['test_cfg']['clip_boxes_to_frame'] = False
-    model['mask_head']['proto_upsample'] = dict(
-        mode='bilinear', align_corners=True)
-    if 'condinst' in stem.lower():
-        model['mask_head']['mask_fcn']['rel_coords'] = 'gaussian'
-    if '_coco_' in stem:  # T = 1, frame-level, 80 classes
-        model['clip_len'] = 1
-        model['bbox_head'].update(
-            num_classes=80,
-            cls_tower_3d=False,
-            box_tower_3d=False,
-            track_tower_3d=False,
-            regress_clip_boxes=False)
-        model['mask_head'].update(num_classes=80, is_3d=False)
-        model['test_cfg']['nms_pre'] = 100  # min(100 T, 300)
-    assert ref.model.to_dict() == model
-    for evaluator in (ref.val_evaluator, ref.test_evaluator):
+    'path', MAIN_CONFIGS, ids=[osp.basename(p)[:-3] for p in MAIN_CONFIGS])
+def test_main_config_has_the_authors_switches(path):
+    cfg = parse(path)
+    check_authors_switches(cfg.model.to_dict(), 'condinst' in path)
+    for evaluator in (cfg.val_evaluator, cfg.test_evaluator):
         assert evaluator.aggregate_over == 'clips'
         assert evaluator.type == 'CiCoVISMetric'
-    pipeline = ref.test_dataloader.dataset.pipeline
-    assert pipeline == ref.val_dataloader.dataset.pipeline
+    pipeline = cfg.test_dataloader.dataset.pipeline
+    assert pipeline == cfg.val_dataloader.dataset.pipeline
     assert pipeline[0]['transforms'][1] == dict(
         type='Resize', scale=(640, 384), keep_ratio=True)
-    use_sigmoid = ref.model.bbox_head.loss_cls.use_sigmoid
-    assert use_sigmoid == ('ovis' not in stem)  # OVIS: softmax
-    if '_coco_' in stem:
-        assert ref.test_dataloader.dataset.clip_len == 1
-        assert ref.train_dataloader.dataset.clip_len == 1
+    use_sigmoid = cfg.model.bbox_head.loss_cls.use_sigmoid
+    assert use_sigmoid == ('ovis' not in path)  # OVIS: softmax
+
+
+@pytest.mark.parametrize(
+    'path', COCO_CONFIGS, ids=[osp.basename(p)[:-3] for p in COCO_CONFIGS])
+def test_coco_config_is_its_main_config_at_t1(path):
+    stem = osp.basename(path)[:-3]
+    ref = parse(path)
+    model = parse(main_config(stem)).to_dict()['model']
+    check_authors_switches(ref.model.to_dict(), 'condinst' in stem)
+    # T = 1, frame-level, 80 classes
+    model['clip_len'] = 1
+    model['bbox_head'].update(
+        num_classes=80,
+        cls_tower_3d=False,
+        box_tower_3d=False,
+        track_tower_3d=False,
+        regress_clip_boxes=False)
+    model['mask_head'].update(num_classes=80, is_3d=False)
+    model['test_cfg']['nms_pre'] = 100  # min(100 T, 300)
+    assert ref.model.to_dict() == model
+    assert ref.test_dataloader.dataset.clip_len == 1
+    assert ref.train_dataloader.dataset.clip_len == 1
+    assert ref.test_evaluator.aggregate_over == 'clips'
 
 
 def reference_cfg() -> Config:
-    return parse(osp.join(REFERENCE, 'cico_CondInst_r50_yt19_f3.py'))
+    return parse(osp.join(ROOT, 'configs', 'cico_condinst_r50_ytvis19.py'))
 
 
 def test_normalisation_is_the_authors_bgr_quirk():
@@ -249,14 +256,12 @@ def test_reference_tracker_is_the_authors():
 
 
 def test_reference_postprocess_switch():
-    """The main configs (the authors' recipe) and so the reference configs
-    use the authors' post-processing; the project's recipe (the SynthVIS
-    configs) keeps ours (tests/test_models/test_reference_postprocess.py
-    checks its behaviour)."""
+    """The main configs (the authors' recipe) use the authors'
+    post-processing; the project's recipe (the SynthVIS configs) keeps ours
+    (tests/test_models/test_reference_postprocess.py checks its
+    behaviour)."""
     cfg = reference_cfg().model.test_cfg
     assert cfg.postprocess == 'reference' and cfg.nms_pre == 300
-    real = parse(real_config('cico_CondInst_r50_yt19_f3')).model.test_cfg
-    assert real.postprocess == 'reference'
     ours = parse(osp.join(ROOT, 'configs',
                           'cico_condinst_r18_synthvis.py')).model.test_cfg
     assert ours.get('postprocess', 'cico') == 'cico'

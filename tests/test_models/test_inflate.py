@@ -468,19 +468,103 @@ REAL = sorted(
 
 
 @pytest.mark.parametrize('path', REAL, ids=osp.basename)
-def test_real_configs_inflate_a_coco_model(path):
+def test_real_configs_inflate_the_authors_coco_model(path):
+    """The authors' recipe starts from their converted COCO model only
+    (no mmdet fallback), skipping what their loader skipped."""
     cfg = Config.fromfile(path)
     init = cfg.model.init_cfg
     assert init.type == 'InflatedPretrained' and cfg.load_from is None
-    # the converted authors' COCO model first, e.g.
-    # checkpoints/resnet50_coco_yolact_mmdet.pth for cico_yolact_r50_*
+    # e.g. checkpoints/resnet50_coco_yolact_mmdet.pth for cico_yolact_r50_*
     _, model, arch = osp.basename(path).split('_')[:3]
     arch = dict(r50='resnet50', r101='resnet101').get(arch, arch)
-    assert init.checkpoint[0] == f'checkpoints/{arch}_coco_{model}_mmdet.pth'
-    mmdet_coco = [c for c in init.checkpoint if '://' in c]
-    if 'swint' in path or 'condinst_r101' in path:
-        assert not mmdet_coco and init.skip_missing
-    else:
-        assert len(mmdet_coco) == 1
-        assert model in mmdet_coco[0] and \
-            ('r101' in mmdet_coco[0]) == ('r101' in path)
+    assert init.checkpoint == f'checkpoints/{arch}_coco_{model}_mmdet.pth'
+    assert not init.get('skip_missing', False)
+    assert init.skip_keys == [
+        'bbox_head.conv_cls.*', 'bbox_head.conv_reg.weight'
+    ]
+    assert init.get('check_trained_with', True)
+
+
+@pytest.fixture(scope='module')
+def authors_coco_r50(tmp_path_factory):
+    """The authors' COCO CiCo-Yolact R50 as the converter writes it: random
+    tensors with their exact keys and shapes (tests/data fixture)."""
+    from tools.model_converters import cico_official_to_mmdet as conv
+    from tools.model_converters.make_reference_key_fixture import (
+        load_fixture, random_state_dict)
+    state = random_state_dict(load_fixture()['yolact_r50_coco'])
+    ckpt, _, _ = conv.convert_checkpoint(
+        conv.normalise_keys(state), 'resnet50_coco_yolact.pth')
+    path = str(tmp_path_factory.mktemp('coco') / 'resnet50_coco_yolact.pth')
+    torch.save(ckpt, path)
+    return path
+
+
+def main_r50(checkpoint, **model):
+    """The main R50 config's model, initialised from ``checkpoint`` (the
+    backbone's own ImageNet init off: no download here)."""
+    cfg = Config.fromfile(R50).model
+    cfg.backbone.init_cfg = None
+    cfg.init_cfg.checkpoint = checkpoint
+    cfg.update(model)
+    return MODELS.build(cfg)
+
+
+def test_authors_coco_model_initialises_the_main_config(authors_coco_r50):
+    """Nothing skipped but what the authors' loader skipped: the class layer
+    (80 COCO classes vs 40) and the box layer's weight (4 vs 4T deltas per
+    anchor, left Xavier); their P6 conv loads into the authors' FPN."""
+    model = main_r50(authors_coco_r50)
+    model.init_weights()
+    init = inflation.InflatedPretrained(
+        authors_coco_r50, **{
+            k: v
+            for k, v in Config.fromfile(R50).model.init_cfg.items()
+            if k not in ('type', 'checkpoint')
+        })
+    init(main_r50(authors_coco_r50))
+    report = init.report
+    assert sorted(report.keys('skipped')) == [
+        'bbox_head.conv_cls.bias', 'bbox_head.conv_cls.weight',
+        'bbox_head.conv_reg.weight'
+    ]
+    loaded = report.keys('loaded')
+    assert 'neck.fpn_convs.3.conv.weight' in loaded  # P6 from P5
+    src = torch.load(authors_coco_r50, weights_only=False)['state_dict']
+    got = model.state_dict()
+    assert torch.equal(got['neck.fpn_convs.3.conv.weight'],
+                       src['neck.fpn_convs.3.conv.weight'])
+    # the box bias tiled as a whole vector (T = 3): 12 -> 36
+    assert torch.equal(got['bbox_head.conv_reg.bias'],
+                       src['bbox_head.conv_reg.bias'].repeat(3))
+
+
+def test_mismatching_normalisation_or_neck_is_refused(authors_coco_r50):
+    """The project's normalisation (mmdet's RGB statistics) or mmdet's FPN
+    (P6 from C5) with the authors' COCO model: refused, naming the file."""
+    project = Config.fromfile(PROJECT_R50).model
+    model = main_r50(
+        authors_coco_r50, data_preprocessor=project.data_preprocessor)
+    with pytest.raises(ValueError) as err:
+        model.init_weights()
+    msg = str(err.value)
+    assert 'resnet50_coco_yolact.pth' in msg
+    assert 'mean: checkpoint [103.53, 116.28, 123.675], model ' \
+        '[123.675, 116.28, 103.53]' in msg
+    assert 'check_trained_with=False' in msg
+    model = main_r50(authors_coco_r50, neck=project.neck)
+    with pytest.raises(
+            ValueError, match='neck: checkpoint ReferenceFPN, '
+            'model FPN'):
+        model.init_weights()
+
+
+def test_unlisted_skipped_tensor_is_an_error(authors_coco_r50):
+    """A checkpoint tensor that fits nothing and is not in skip_keys."""
+    model = main_r50(authors_coco_r50)
+    model.init_cfg.skip_keys = ['bbox_head.conv_cls.*']
+    with pytest.raises(
+            ValueError,
+            match=r'1 tensor\(s\) of .*resnet50_coco_yolact.pth fit nothing '
+            r'in the model: bbox_head.conv_reg.weight \(box weight'):
+        model.init_weights()

@@ -3,6 +3,7 @@ in, the untrained CiCo model out (weights only), inflated by the rules of
 InflatedPretrained with the config's own options."""
 import os.path as osp
 
+import pytest
 import torch
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
@@ -55,12 +56,19 @@ def test_inflates_into_the_clip_model(tmp_path, capsys):
 
 def test_keeps_the_configs_inflation_options(tmp_path):
     """--cfg-options reach InflatedPretrained: with the authors' rule
-    (box weight not tiled) the box layer keeps its random init."""
+    (box weight not tiled) the box layer keeps its random init; the box
+    weight then fits nothing, which is an error unless listed."""
     src_path, out = str(tmp_path / 'frames.pth'), str(tmp_path / 'cico.pth')
     src = frame_level_checkpoint(src_path)
+    with pytest.raises(ValueError, match='bbox_head.conv_reg.weight'):
+        inflate_checkpoint.main([
+            CICO, src_path, out, '--cfg-options',
+            'model.init_cfg.tile_box_weights=False'
+        ])
     assert inflate_checkpoint.main([
         CICO, src_path, out, '--cfg-options',
-        'model.init_cfg.tile_box_weights=False'
+        'model.init_cfg.tile_box_weights=False',
+        'model.init_cfg.skip_keys=[bbox_head.conv_reg.weight]'
     ]) == 0
     sd = torch.load(out, map_location='cpu', weights_only=True)['state_dict']
     reg = 'bbox_head.conv_reg'

@@ -5,7 +5,8 @@ cico_reference_keys.json.gz`` holds every key and shape of their state dicts
 for 18 variants (``{yolact,condinst}_{r50,r101,swint}_{yt19,ovis,coco}``;
 written by ``tools/model_converters/make_reference_key_fixture.py``), which
 the tests fill with random values. Each variant must convert and load
-strictly into its reference config, with its tensors where they belong.
+strictly into its config (the main config of the variant; configs/reference
+for the COCO models), with its tensors where they belong.
 The conversion rules themselves (BN folding, the OVIS background move,
 anchor order and channel layout) are checked against hand computations.
 """
@@ -24,7 +25,7 @@ from tools.model_converters.make_reference_key_fixture import (
     DEFAULT_OUT, load_fixture, random_state_dict)
 
 FIXTURE = load_fixture()
-REFERENCE = osp.join(conv.REPO_ROOT, 'configs', 'reference')
+CONFIGS = osp.join(conv.REPO_ROOT, 'configs')
 BUFFERS = ('running_mean', 'running_var', 'num_batches_tracked',
            'relative_position_index')
 FIRST_CLASSES = dict(
@@ -38,8 +39,15 @@ def variant(name: str) -> conv.Variant:
 
 
 def file_name(name: str) -> str:
-    """The authors' file name of a variant."""
-    return variant(name).config_stem() + '.pth'
+    """The authors' file name of a variant: cico_yolact_r50_yt19_f3.pth,
+    cico_CondInst_r50_yt19_f3.pth, cico_condinst_r101_ovis_f3.pth,
+    resnet50_coco_yolact.pth."""
+    v = variant(name)
+    if v.data == 'coco':
+        arch = dict(r50='resnet50', r101='resnet101').get(v.arch, v.arch)
+        return f'{arch}_coco_{v.mask}.pth'
+    mask = 'CondInst' if v.mask == 'condinst' and v.data != 'ovis' else v.mask
+    return f'cico_{mask}_{v.arch}_{v.data}_f3.pth'
 
 
 def convert(name: str, state=None, filename=None, config=None):
@@ -217,7 +225,7 @@ def test_authors_anchor_order_is_mmdets_at_the_reference_input():
     same order (level, y, x, ratio): no channel reordering is needed. The
     sizes agree because 384 x 640 is a multiple of 128."""
     from mmengine.config import Config
-    cfg = Config.fromfile(osp.join(REFERENCE, 'cico_yolact_r50_yt19_f3.py'))
+    cfg = Config.fromfile(osp.join(CONFIGS, 'cico_yolact_r50_ytvis19.py'))
     generator = TASK_UTILS.build(cfg.model.bbox_head.anchor_generator)
     assert list(generator.ratios) == [1.0, 2.0, 0.5]
     sizes = [(384 // s, 640 // s) for s in (8, 16, 32, 64, 128)]
@@ -303,9 +311,9 @@ def test_youtube_vis_year_needs_the_file_name_or_config():
     with pytest.raises(conv.ConversionError) as err:
         convert('yolact_r50_yt19', state, filename='my_cico_yolact_r50.pth')
     msg = str(err.value)
-    assert 'cico_yolact_r50_yt19_f3.py' in msg
-    assert 'cico_yolact_r50_yt21_f3.py' in msg and '--config' in msg
-    config = osp.join(REFERENCE, 'cico_yolact_r50_yt21_f3.py')
+    assert 'configs/cico_yolact_r50_ytvis19.py' in msg
+    assert 'configs/cico_yolact_r50_ytvis21.py' in msg and '--config' in msg
+    config = osp.join(CONFIGS, 'cico_yolact_r50_ytvis21.py')
     _, (checkpoint, model, report) = convert('yolact_r50_yt19', state,
                                              'my_cico_yolact_r50.pth', config)
     assert report['variant'] == 'yolact_r50_yt'
@@ -336,6 +344,12 @@ def test_command_line(tmp_path, capsys):
     meta = checkpoint['meta']
     assert len(meta['dataset_meta']['classes']) == 80
     assert meta['cico_converter']['variant'] == 'condinst_swint_coco'
+    # what the authors' model normalised with, and its neck
+    assert meta['trained_with'] == dict(
+        mean=[103.53, 116.28, 123.675],
+        std=[57.375, 57.12, 58.395],
+        channel_swap=True,
+        neck='ReferenceFPN')
     assert len(checkpoint['state_dict']) == 283  # 280 - 7 folded + 10 new
     # an error is one line on stderr and exit code 1
     assert conv.main([dst, str(tmp_path / 'again.pth')]) == 1

@@ -8,12 +8,14 @@ SRC is one of the authors' files
 ``torch.save(state_dict)`` of their modules, e.g.
 ``cico_yolact_r50_yt19_f3.pth`` or the frame-level
 ``resnet50_coco_yolact.pth``.
-DST is an mmengine checkpoint (``state_dict`` + ``meta.dataset_meta``) for the
-matching reference config ``configs/reference/<SRC stem>.py``, which adds the
-switches under which the model computes what the authors' model did. The
-variant (Yolact/CondInst, backbone, dataset) is read from the tensors; the file
-name only separates YouTube-VIS 2019 from 2021 (same shapes), or ``--config``
-names the config outright.
+DST is an mmengine checkpoint (``state_dict`` + ``meta.dataset_meta`` +
+``meta.trained_with``, the normalisation and neck) for the main config of the
+variant, ``configs/cico_{yolact,condinst}_{r50,r101,swint}_{ytvis19,ytvis21,
+ovis}.py`` (the authors' recipe, under which the model computes what the
+authors' model did), or for a COCO file ``configs/reference/<SRC stem>.py``.
+The variant (Yolact/CondInst, backbone, dataset) is read from the tensors; the
+file name only separates YouTube-VIS 2019 from 2021 (same shapes), or
+``--config`` names the config outright.
 
 What the conversion does, besides renaming:
 
@@ -69,7 +71,10 @@ NUM_ANCHORS = 3  # per location, docs/reference_implementation.md#anchors
 MASK_VARIANTS = {32: 'yolact', 161: 'condinst'}
 RESNET_C4_BLOCKS = {6: 'r50', 23: 'r101'}
 COCO_ARCH_NAMES = {'r50': 'resnet50', 'r101': 'resnet101', 'swint': 'swint'}
-REFERENCE_DIR = osp.join(REPO_ROOT, 'configs', 'reference')
+CONFIG_DIR = osp.join(REPO_ROOT, 'configs')
+# the authors' frame-level COCO models (T = 1, 80 classes)
+REFERENCE_DIR = osp.join(CONFIG_DIR, 'reference')
+DATA_CONFIG_NAMES = dict(yt19='ytvis19', yt21='ytvis21', ovis='ovis')
 # the authors' loader renames these (docs/reference_implementation.md
 # #checkpoints)
 LEGACY_PREFIXES = (('prediction_layers.0.', 'prediction_layers.'),
@@ -125,28 +130,24 @@ class Variant:
         """Foreground classes (OVIS adds a softmax background)."""
         return {'ovis': 25, 'coco': 80}.get(self.data, 40)
 
-    def config_stem(self) -> str:
-        """File stem of the reference config, the authors' file names:
-        ``cico_yolact_r50_yt19_f3``, ``cico_CondInst_r50_yt19_f3``,
-        ``cico_condinst_r101_ovis_f3``, ``resnet50_coco_yolact``."""
+    def config_path(self) -> str:
+        """The config whose model the file fits: the main config of the
+        variant (``configs/cico_yolact_r50_ytvis19.py``: the authors'
+        recipe), or for a frame-level COCO model the authors' file name
+        under ``configs/reference/`` (``resnet50_coco_yolact.py``)."""
         if self.data == 'coco':
-            return f'{COCO_ARCH_NAMES[self.arch]}_coco_{self.mask}'
+            arch = COCO_ARCH_NAMES[self.arch]
+            return osp.join(REFERENCE_DIR, f'{arch}_coco_{self.mask}.py')
         if self.data == 'yt':
             raise ConversionError(
                 'YouTube-VIS 2019 and 2021 checkpoints have the same shapes '
                 'and the file name says neither (yt19 / yt21): pass --config '
-                f'{self._config_path("yt19")} or --config '
-                f'{self._config_path("yt21")}')
-        mask = 'CondInst' if (self.mask == 'condinst'
-                              and self.data != 'ovis') else self.mask
-        return f'cico_{mask}_{self.arch}_{self.data}_f3'
+                f'{self._relpath("yt19")} or --config {self._relpath("yt21")}')
+        data = DATA_CONFIG_NAMES[self.data]
+        return osp.join(CONFIG_DIR, f'cico_{self.mask}_{self.arch}_{data}.py')
 
-    def _config_path(self, data: str) -> str:
-        stem = Variant(self.mask, self.arch, data).config_stem()
-        return osp.relpath(osp.join(REFERENCE_DIR, stem + '.py'))
-
-    def config_path(self) -> str:
-        return osp.join(REFERENCE_DIR, self.config_stem() + '.py')
+    def _relpath(self, data: str) -> str:
+        return osp.relpath(Variant(self.mask, self.arch, data).config_path())
 
 
 # ------------------------------------------------------------------ source
@@ -580,6 +581,7 @@ def convert_checkpoint(state: StateDict,
     from mmengine.config import Config
 
     import projects.cico  # noqa: F401 (registers modules, trusted loader)
+    from projects.cico.models.layers.trained_with import config_signature
     variant = detect_variant(state, filename)
     converted, sources = convert_state_dict(state, variant)
     config = config or variant.config_path()
@@ -598,6 +600,9 @@ def convert_checkpoint(state: StateDict,
             f'{model.bbox_head.num_classes}')
     meta = dict(
         dataset_meta=dict(classes=classes),
+        # what the authors' model normalised with and its neck, checked
+        # when the file initialises another model (InflatedPretrained)
+        trained_with=config_signature(cfg.model),
         cico_converter=dict(
             source=osp.basename(filename),
             variant=variant.name,
@@ -671,9 +676,10 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('dst', help='the mmengine checkpoint to write')
     parser.add_argument(
         '--config',
-        help='config whose model the file fits (default: '
-        'configs/reference/<variant>.py, chosen from the tensors and the '
-        'file name)')
+        help='config whose model the file fits (default: the main config '
+        'of the variant, configs/cico_<mask>_<arch>_<data>.py, or '
+        'configs/reference/<file stem>.py for a COCO model, chosen from the '
+        'tensors and the file name)')
     return parser.parse_args(argv)
 
 

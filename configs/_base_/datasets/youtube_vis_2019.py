@@ -51,35 +51,6 @@ train_pipeline = [
         ]),
     dict(type='PackClipInputs')
 ]
-# The project's own augmentation (docs/departures.md#augmentation): scale
-# jitter then crop back with boxes recomputed from masks, horizontal flip,
-# photometric distortion; a config picks it with
-#   train_dataloader = dict(dataset=dict(
-#       pipeline=_base_.project_train_pipeline, box_corners='exclusive'))
-project_train_pipeline = [
-    dict(type='ClipFrameSample'),
-    dict(
-        type='TransformBroadcaster',
-        share_random_params=True,
-        transforms=[
-            dict(type='LoadImageFromFile', backend_args=backend_args),
-            dict(type='LoadTrackAnnotations', with_mask=True),
-            dict(
-                type='RandomResize',
-                scale=img_scale,
-                ratio_range=(0.8, 1.25),
-                keep_ratio=True),
-            dict(
-                type='RandomCrop',
-                crop_size=img_scale,  # (w, h)
-                allow_negative_crop=True,
-                recompute_bbox=True),  # boxes of cut objects from masks
-            dict(type='FilterEmptyInstances'),
-            dict(type='RandomFlip', prob=0.5),  # horizontal
-            dict(type='PhotoMetricDistortion'),
-        ]),
-    dict(type='PackClipInputs')
-]
 test_pipeline = [
     dict(
         type='TransformBroadcaster',

@@ -10,8 +10,8 @@
 #                init_cfg=dict(_base_.authors_inflation, checkpoint=...))
 #   val_dataloader = test_dataloader = _base_.ref_test_dataloader
 #   val_evaluator = test_evaluator = _base_.ref_evaluator
-# The configs under configs/reference/ name one config per authors' file;
-# the COCO ones use the frame-level variants (ref_coco_*).
+# The converted authors' VIS checkpoints run under the main configs; their
+# COCO models under configs/reference/ (the frame-level ref_coco_* below).
 _base_ = './authors_training.py'
 
 # Frames are read BGR and the RGB-ordered ImageNet statistics are subtracted

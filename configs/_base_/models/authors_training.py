@@ -45,8 +45,12 @@ authors_mask_head = dict(
 # vector, and the CMH's t = 3 kernels are multiplied by (0.125, 0.75, 0.125)
 # along the kernel WIDTH without division by t (the project's own recipe
 # weights time instead).
+# What their loader left out, and nothing else: the class layer (80 COCO
+# classes) and the box layer's weight; a checkpoint trained with another
+# normalisation or neck is refused (docs/training_recipe.md#initialisation).
 authors_inflation = dict(
     type='InflatedPretrained',
+    skip_keys=['bbox_head.conv_cls.*', 'bbox_head.conv_reg.weight'],
     tile_box_weights=False,
     box_bias_tiling='whole_tensor',
     cmh_temporal_weights='authors_width')

@@ -33,6 +33,7 @@ norm). ``InflatedPretrained`` applies it from a config::
 
     model = dict(init_cfg=dict(type='InflatedPretrained', checkpoint=...))
 """
+import fnmatch
 import os.path as osp
 import re
 from collections import Counter, OrderedDict
@@ -47,6 +48,9 @@ from mmengine.model.weight_init import update_init_info
 from mmengine.registry import WEIGHT_INITIALIZERS
 from mmengine.runner.checkpoint import CheckpointLoader
 from torch import Tensor
+
+from .trained_with import (checkpoint_signature, model_signature,
+                           signature_mismatches)
 
 StateDict = Dict[str, Tensor]
 # temporal weights of inflated kernels: the taps, or 'centre'
@@ -132,20 +136,26 @@ class InflationReport:
 
 
 # ----------------------------------------------------------------- sources
-def load_source_state_dict(checkpoint: str,
-                           map_location: str = 'cpu') -> StateDict:
-    """A checkpoint's trained tensors, through mmengine's loaders (local
-    paths, URLs, ``torchvision://`` ...): ``state_dict`` unwrapped,
-    ``module.`` stripped, and without the tensors the converter of the
-    authors' files initialised itself (``meta.cico_converter.initialised``:
-    the track head of a COCO model), which stay new here."""
+def load_source(checkpoint: str,
+                map_location: str = 'cpu') -> Tuple[StateDict, dict]:
+    """A checkpoint's trained tensors and its ``meta`` ({} without one),
+    through mmengine's loaders (local paths, URLs, ``torchvision://``
+    ...): ``state_dict`` unwrapped, ``module.`` stripped, and without the
+    tensors the converter of the authors' files initialised itself
+    (``meta.cico_converter.initialised``: the track head of a COCO model),
+    which stay new here."""
     ckpt = CheckpointLoader.load_checkpoint(checkpoint, map_location)
     sd = ckpt.get('state_dict', ckpt) if isinstance(ckpt, dict) else ckpt
-    meta = ckpt.get('meta') if isinstance(ckpt, dict) else None
-    untrained = set((meta or {}).get('cico_converter',
-                                     {}).get('initialised', []))
+    meta = (ckpt.get('meta') if isinstance(ckpt, dict) else None) or {}
+    untrained = set(meta.get('cico_converter', {}).get('initialised', []))
     return OrderedDict((re.sub(r'^module\.', '', k), v) for k, v in sd.items()
-                       if isinstance(v, Tensor) and k not in untrained)
+                       if isinstance(v, Tensor) and k not in untrained), meta
+
+
+def load_source_state_dict(checkpoint: str,
+                           map_location: str = 'cpu') -> StateDict:
+    """:func:`load_source`'s tensors."""
+    return load_source(checkpoint, map_location)[0]
 
 
 def source_format(src_sd: StateDict) -> str:
@@ -515,6 +525,52 @@ def print_inflation_report(report: InflationReport,
         '\n' + format_inflation_report(report, checkpoint), logger=logger)
 
 
+# ------------------------------------------------------------------ checks
+def check_trained_with(checkpoint: str, meta: dict, model: nn.Module) -> None:
+    """Raise when the normalisation or neck recorded in the checkpoint's
+    ``meta`` (:func:`.trained_with.checkpoint_signature`) differs from the
+    model's; nothing to compare when it records neither.
+
+    Raises:
+        ValueError: naming the file, each difference and the fix.
+    """
+    recorded = checkpoint_signature(meta)
+    if not recorded:
+        return
+    diffs = signature_mismatches(recorded, model_signature(model))
+    if diffs:
+        raise ValueError(
+            f'InflatedPretrained: {checkpoint} was trained with another '
+            'normalisation or neck than this model (' + '; '.join(diffs) +
+            '). Its features would not fit: initialise this model from a '
+            'checkpoint trained with its own data_preprocessor and neck, or '
+            'give the model the checkpoint\'s (the authors\' COCO models: '
+            'configs/_base_/models/authors_model.py, ref_data_preprocessor '
+            'and ref_neck). Set model.init_cfg.check_trained_with=False only '
+            'if the difference is intended.')
+
+
+def check_skipped(checkpoint: str, report: InflationReport,
+                  skip_keys: Sequence[str]) -> None:
+    """Raise when a checkpoint tensor maps to nothing in the model (status
+    'skipped') and matches none of ``skip_keys``.
+
+    Raises:
+        ValueError: naming the file, each tensor and why it fits nothing.
+    """
+    bad = [(key, note) for status, key, _, note in report.rows
+           if status == 'skipped' and not any(
+               fnmatch.fnmatchcase(key, p) for p in skip_keys)]
+    if bad:
+        listed = '; '.join(f'{k} ({n})' if n else k for k, n in bad[:8])
+        more = f' and {len(bad) - 8} more' if len(bad) > 8 else ''
+        raise ValueError(
+            f'InflatedPretrained: {len(bad)} tensor(s) of {checkpoint} fit '
+            f'nothing in the model: {listed}{more}. If that is intended, '
+            'list them in model.init_cfg.skip_keys (keys or fnmatch '
+            'patterns); otherwise the checkpoint is not the model\'s.')
+
+
 # ------------------------------------------------------------- initialiser
 def resolve_checkpoint(checkpoint: Union[str, Sequence[str]]) -> Optional[str]:
     """The first candidate that is a URL / ``scheme://`` or an existing
@@ -561,6 +617,13 @@ class InflatedPretrained:
             authors' converted COCO model when present, else mmdet's).
         skip_missing (bool): when no candidate exists, warn and keep the
             other initialisation instead of raising.
+        skip_keys (list[str]): the checkpoint tensors that may map to
+            nothing in the model (exact keys or ``fnmatch`` patterns, e.g.
+            ``'bbox_head.conv_cls.*'`` when the class count differs); any
+            other tensor that fits no target is an error naming it.
+        check_trained_with (bool): refuse a checkpoint whose recorded
+            normalisation or neck (:mod:`.trained_with`) differs from the
+            model's.
         temporal_weights, cmh_temporal_weights, tile_box_weights,
             src_format, src_anchor_ratios, box_bias_tiling:
             :func:`inflate_state_dict`.
@@ -570,6 +633,8 @@ class InflatedPretrained:
     def __init__(self,
                  checkpoint: Union[str, Sequence[str]],
                  skip_missing: bool = False,
+                 skip_keys: Sequence[str] = (),
+                 check_trained_with: bool = True,
                  temporal_weights: Optional[Weights] = None,
                  cmh_temporal_weights: Optional[Weights] = (
                      CMH_TEMPORAL_WEIGHTS),
@@ -580,6 +645,11 @@ class InflatedPretrained:
                  map_location: str = 'cpu') -> None:
         self.checkpoint = checkpoint
         self.skip_missing = skip_missing
+        if isinstance(skip_keys, str):
+            raise TypeError('skip_keys must be a list of keys / patterns, '
+                            f'got the string {skip_keys!r}')
+        self.skip_keys = list(skip_keys)
+        self.check_trained_with = check_trained_with
         self.kwargs = dict(
             temporal_weights=temporal_weights,
             cmh_temporal_weights=cmh_temporal_weights,
@@ -596,15 +666,24 @@ class InflatedPretrained:
         if self.used is None:
             msg = f'InflatedPretrained: none of {self.checkpoint} exists'
             if not self.skip_missing:
-                raise FileNotFoundError(msg)
+                raise FileNotFoundError(
+                    msg + ': convert the authors\' COCO model into it '
+                    '(tools/model_converters/cico_official_to_mmdet.py, '
+                    'docs/reference_implementation.md#checkpoints), point '
+                    'model.init_cfg.checkpoint at your own, or set '
+                    'model.init_cfg.skip_missing=True to start from the '
+                    'backbone\'s own initialisation')
             print_log(
                 msg + ': the model keeps its other initialisation',
                 logger='current',
                 level=30)
             return
+        src_sd, meta = load_source(self.used, self.map_location)
+        if self.check_trained_with:
+            check_trained_with(self.used, meta, module)
         init_children(module)
-        src_sd = load_source_state_dict(self.used, self.map_location)
         new_sd, self.report = inflate_state_dict(src_sd, module, **self.kwargs)
+        check_skipped(self.used, self.report, self.skip_keys)
         missing = set(module.state_dict()) - set(new_sd)
         result = module.load_state_dict(new_sd, strict=False)
         assert not result.unexpected_keys and \

@@ -1,7 +1,7 @@
 """The authors' per-clip post-processing (paper Sec. 3.4), reference mode.
 
-With ``test_cfg.postprocess='reference'`` (the configs under
-``configs/reference/``) :class:`CiCo` replaces its clip Fast NMS and
+With ``test_cfg.postprocess='reference'`` (the authors' recipe of the
+main configs) :class:`CiCo` replaces its clip Fast NMS and
 mask-area filter by the steps of
 ``docs/reference_implementation.md#post-processing``:
 

@@ -1,0 +1,30 @@
+# CiCo-CondInst R50 on OVIS with the project's own recipe instead of the
+# authors' (configs/cico_condinst_r50_ovis.py): mmdet's normalisation and FPN,
+# the circumscribed-box matcher and the project's losses, mmdet's augmentation,
+# the paper's LR steps, clip Fast NMS and the one-to-one ClipTracker, inflated
+# from mmdet's COCO CondInst R50 (backbone and FPN). Every difference:
+# docs/departures.md.
+_base_ = [
+    '../_base_/models/cico_condinst_r50_fpn.py', '../_base_/datasets/ovis.py',
+    '../_base_/schedules/schedule_12e.py', '../_base_/default_runtime.py',
+    '../_base_/models/coco_checkpoints.py', './_base_/project_recipe.py'
+]
+num_classes = 25
+model = dict(
+    # 25 classes, softmax CE with 3:1 OHEM instead of the focal loss
+    bbox_head=dict(
+        num_classes=num_classes,
+        loss_cls=dict(
+            _delete_=True,
+            type='CrossEntropyLoss',
+            use_sigmoid=False,
+            reduction='none',
+            loss_weight=5.0)),
+    mask_head=dict(num_classes=num_classes),
+    init_cfg=dict(
+        type='InflatedPretrained',
+        checkpoint=_base_.mmdet_coco_condinst_r50,
+        skip_keys=_base_.mmdet_coco_condinst_skip_keys))
+load_from = None  # model.init_cfg inflates the COCO model
+train_dataloader = _base_.project_train_dataloader
+param_scheduler = _base_.project_param_scheduler
