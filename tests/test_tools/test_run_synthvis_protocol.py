@@ -21,9 +21,10 @@ SPEC.loader.exec_module(protocol)
 def test_protocol_configs_share_schedule_and_frames_per_step(fcn):
     cfgs = {
         row: Config.fromfile(protocol.config_path(fcn, row))
-        for row in ('stage1', 'cico', 'fifo')
+        for row in ('stage1', 'cico', 'fifo', 'authors')
     }
     stage1, cico, fifo = cfgs['stage1'], cfgs['cico'], cfgs['fifo']
+    authors = cfgs['authors']
     for cfg in cfgs.values():
         loader = cfg.train_dataloader
         # 12 frames per step everywhere: 4 clips x 3 or 12 x 1
@@ -40,9 +41,19 @@ def test_protocol_configs_share_schedule_and_frames_per_step(fcn):
     for cfg in (cico, fifo):
         assert cfg.model.init_cfg.type == 'InflatedPretrained'
         assert f'/{fcn}/stage1/' in cfg.model.init_cfg.checkpoint
-    assert cico.train_cfg == fifo.train_cfg
-    assert cico.param_scheduler == fifo.param_scheduler
-    assert cico.optim_wrapper == fifo.optim_wrapper == stage1.optim_wrapper
+    assert cico.train_cfg == fifo.train_cfg == authors.train_cfg
+    assert cico.param_scheduler == fifo.param_scheduler == \
+        authors.param_scheduler
+    assert cico.optim_wrapper == fifo.optim_wrapper == stage1.optim_wrapper \
+        == authors.optim_wrapper
+    # the authors' recipe on CiCo's network, from the same stage 1
+    assert authors.model.init_cfg.checkpoint == cico.model.init_cfg.checkpoint
+    for part in ('backbone', 'neck', 'data_preprocessor'):
+        assert authors.model[part] == cico.model[part]
+    assert authors.model.mask_head.mask_fcn == cico.model.mask_head.mask_fcn
+    assert authors.model.train_cfg.assigner.type == 'ForcedMatchAssigner'
+    assert authors.model.tracker.type == 'ReferenceClipTracker'
+    assert authors.train_dataloader.sampler.type == 'KeyFrameSampler'
     assert stage1.train_cfg.max_iters > cico.train_cfg.max_iters
     # the frame-level stage-1 model is the FiFo model (same architecture)
     assert stage1.model.bbox_head == fifo.model.bbox_head
@@ -199,6 +210,51 @@ def test_stage2_iters_runs_beside_the_default_runs(tmp_path, monkeypatch):
     assert 'train_cfg.max_iters=1200' not in trained[0][1]
     with pytest.raises(SystemExit):
         protocol.parse_args(['--fcn', 'yolact', '--stage2-iters', '50'])
+
+
+def test_variants_run_the_authors_recipe_beside_cico(tmp_path, monkeypatch,
+                                                     capsys):
+    """--variants cico authors: the authors'-recipe runs (their config)
+    beside CiCo's, no FiFo, and the table's difference row compares the
+    two recipes."""
+    trained = []
+
+    def fake_train(config, work_dir, options, env, log):
+        trained.append((osp.basename(work_dir), osp.basename(config)))
+        finish_run(config, work_dir, options, env, log)
+
+    monkeypatch.setattr(protocol, 'train', fake_train)
+    fake_commands(monkeypatch, {})
+    args = protocol.parse_args([
+        '--fcn', 'yolact', '--seeds', '2', '--variants', 'cico', 'authors',
+        '--device', 'cpu', '--work-dir',
+        str(tmp_path)
+    ])
+    out = protocol.run_protocol(args)
+    assert trained == [
+        ('stage1', 'yolact_r18_stage1_frames.py'),
+        ('cico_seed0', 'cico_yolact_r18_stage2_t3.py'),
+        ('authors_seed0', 'cico_yolact_r18_stage2_t3_authors.py'),
+        ('cico_seed1', 'cico_yolact_r18_stage2_t3.py'),
+        ('authors_seed1', 'cico_yolact_r18_stage2_t3_authors.py')
+    ]
+    assert sorted(
+        protocol.by_row({
+            n: c[-1][1]
+            for n, c in out['curves'].items()
+        })) == ['authors', 'cico', 'stage1']
+    zero = dict(AP50=0., AP75=0., AR1=0., AR10=0.)
+    text = protocol.table(
+        dict(
+            cico=[dict(zero, AP=a) for a in (30., 32.)],
+            authors=[dict(zero, AP=a) for a in (33., 33.)]))
+    lines = text.splitlines()
+    assert lines[3].startswith("| stage 2: CiCo, T = 3, the authors' recipe")
+    # 33 - 31, pooled std sqrt((2 + 0) / 2)
+    assert lines[4].startswith("| authors' recipe - project's recipe | | "
+                               '+2.0 (pooled std 1.0) |')
+    with pytest.raises(SystemExit):
+        protocol.parse_args(['--fcn', 'yolact', '--variants', 'mine'])
 
 
 def test_stage1_iters_continues_stage1_and_starts_stage2_from_it(

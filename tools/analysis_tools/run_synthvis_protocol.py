@@ -99,12 +99,19 @@ DATA = dict(
     objects=(1, 4),
     radius=(0.12, 0.3),
     seed=0)
-VARIANTS = ('cico', 'fifo')
+# stage-2 variants: CiCo and FiFo with the project's recipe; ``authors``:
+# CiCo with the authors' training and test-time recipe on the same network
+VARIANTS = ('cico', 'fifo', 'authors')
+DEFAULT_VARIANTS = ('cico', 'fifo')
 ROW_NAMES = dict(
     stage1='stage 1: frame-level (T = 1), frames as images',
     stage1ext='stage 1 continued at its final LR (--stage1-iters)',
     cico='stage 2: CiCo, T = 3',
-    fifo='stage 2: FiFo, T = 1')
+    fifo='stage 2: FiFo, T = 1',
+    authors="stage 2: CiCo, T = 3, the authors' recipe")
+# (minuend, subtrahend, label) of the difference rows of a table
+DIFFERENCES = (('cico', 'fifo', 'CiCo - FiFo'),
+               ('authors', 'cico', "authors' recipe - project's recipe"))
 COLUMNS = (('AP', 'segm_mAP'), ('AP50', 'segm_mAP_50'),
            ('AP75', 'segm_mAP_75'), ('AR1', 'segm_AR@1'), ('AR10',
                                                            'segm_AR@10'))
@@ -171,6 +178,14 @@ def parse_args(argv=None) -> argparse.Namespace:
         help='temporal weights of CiCo\'s inflated 3D kernels (authors: 1/3 '
         'in the towers, 0.125/0.75/0.125 in the CMH; centre: the centre tap)')
     p.add_argument(
+        '--variants',
+        nargs='+',
+        choices=VARIANTS,
+        default=list(DEFAULT_VARIANTS),
+        help='stage-2 variants to run (authors: CiCo with the authors\' '
+        'training and test-time recipe on the same network, '
+        'cico_<fcn>_r18_stage2_t3_authors.py)')
+    p.add_argument(
         '--test-init',
         action='store_true',
         help='also test both stage-2 models at iteration 0 (inflated from '
@@ -208,7 +223,8 @@ def config_path(fcn: str, row: str) -> str:
         stage1=f'{fcn}_r18_stage1_frames.py',
         stage1ext=f'{fcn}_r18_stage1_frames.py',
         cico=f'cico_{fcn}_r18_stage2_t3.py',
-        fifo=f'fifo_{fcn}_r18_stage2_t1.py')
+        fifo=f'fifo_{fcn}_r18_stage2_t1.py',
+        authors=f'cico_{fcn}_r18_stage2_t3_authors.py')
     return osp.join(CONFIG_DIR, names[row])
 
 
@@ -374,15 +390,17 @@ def table(results: Dict[str, List[Dict[str, float]]]) -> str:
         cells = [fmt([r[c] for r in runs]) for c, _ in COLUMNS]
         lines.append(f'| {ROW_NAMES[row]} | {len(runs)} | ' +
                      ' | '.join(cells) + ' |')
-    cico, fifo = results.get('cico', []), results.get('fifo', [])
-    if cico and fifo:
+    for first, second, label in DIFFERENCES:
+        runs_a, runs_b = results.get(first, []), results.get(second, [])
+        if not (runs_a and runs_b):
+            continue
         cells = []
         for c, _ in COLUMNS:
-            a, b = [r[c] for r in cico], [r[c] for r in fifo]
+            a, b = [r[c] for r in runs_a], [r[c] for r in runs_b]
             (ma, sa), (mb, sb) = mean_std(a), mean_std(b)
             pooled = float(np.sqrt((sa**2 + sb**2) / 2))
             cells.append(f'{ma - mb:+.1f} (pooled std {pooled:.1f})')
-        lines.append('| CiCo - FiFo | | ' + ' | '.join(cells) + ' |')
+        lines.append(f'| {label} | | ' + ' | '.join(cells) + ' |')
     return '\n'.join(lines)
 
 
@@ -394,7 +412,11 @@ def plot(curves: Dict[str, List[Tuple[int, Dict[str, float]]]],
     import matplotlib.pyplot as plt
     fig, ax = plt.subplots(figsize=(7, 4.5))
     colours = dict(
-        stage1='tab:gray', stage1ext='black', cico='tab:red', fifo='tab:blue')
+        stage1='tab:gray',
+        stage1ext='black',
+        cico='tab:red',
+        fifo='tab:blue',
+        authors='tab:green')
     for name, curve in curves.items():
         row = row_of(name)
         ax.plot([it for it, _ in curve], [m['AP'] for _, m in curve],
@@ -431,7 +453,7 @@ def run_protocol(args: argparse.Namespace) -> Dict[str, object]:
     if args.stage2_lr is not None:
         schedule.append(f'optim_wrapper.optimizer.lr={args.stage2_lr}')
     for seed in range(args.first_seed, args.first_seed + args.seeds):
-        for variant in VARIANTS:
+        for variant in args.variants:
             name = f'{variant}_seed{seed}{suffix(args, variant)}'
             train(
                 config_path(args.fcn, variant), osp.join(root, name), [
@@ -440,8 +462,9 @@ def run_protocol(args: argparse.Namespace) -> Dict[str, object]:
                     *inflation_options(args, variant), *args.cfg_options
                 ], env, log)
             curves[name] = val_curve(osp.join(root, name))
-    inits = ([init_model(args, root, v, init, env, log)
-              for v in VARIANTS] if args.test_init else [])
+    inits = (
+        [init_model(args, root, v, init, env, log)
+         for v in args.variants] if args.test_init else [])
     tests = extra_tests(args, root, list(curves), inits,
                         [*data_opts, *args.cfg_options], env, log)
     tails = tail_tests(args, root, list(curves),
