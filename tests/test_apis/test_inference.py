@@ -149,12 +149,17 @@ def test_speed_switches_give_the_same_tracks(setup, switch):
         assert (inter >= 0.99 * union).all()
 
 
-def test_streaming_test_equals_reference_runs(setup):
+@pytest.mark.parametrize('schedule', ['project', 'authors'])
+def test_streaming_test_equals_reference_runs(setup, schedule):
     """The runner's path (dataset clips + VideoClipSampler order + feature
     reuse) and the VideoInferencer on the frame folder give the same
-    per-frame results; recomputing every clip from scratch (no reuse) too."""
+    per-frame results; recomputing every clip from scratch (no reuse) too.
+    In both clip schedules (the authors' read from the config's test
+    dataset by the inferencer: 7 or 8 frames, T = 3, T_o = 1, end with
+    [6, 6, 6] or [6, 7, 6])."""
     cfg = Config.fromfile(setup['cfg'])
-    model = init_model(setup['cfg'], setup['ckpt'])
+    cfg.test_dataloader.dataset.clip_schedule = schedule
+    model = init_model(cfg, setup['ckpt'])
     ds = DATASETS.build(cfg.test_dataloader.dataset)
     v = [
         i for i in range(len(ds))
@@ -179,10 +184,24 @@ def test_streaming_test_equals_reference_runs(setup):
     streamed = run_dataset(reuse=True)
     recomputed = run_dataset(reuse=False)
     model.stream.reuse = True
+    inferencer = VideoInferencer(model)
+    assert inferencer.clip_schedule == schedule
     inferred = {
         r.frame_index: r.instances
-        for r in VideoInferencer(model).stream(setup['video_dir'])
+        for r in inferencer.stream(setup['video_dir'])
     }
+    # (schedule, frames) -> clips, frames of the last clip
+    ends = {
+        ('project', 7): (3, [4, 5, 6]),
+        ('project', 8): (4, [6, 7, 7]),
+        ('authors', 7): (4, [6, 6, 6]),
+        ('authors', 8): (4, [6, 7, 6])
+    }
+    n, end = ends[schedule, setup['n_frames']]
+    assert ds.num_clips(v) == n
+    assert [
+        f.frame_id for f in ds[(v, n - 1)]['data_samples'].video_data_samples
+    ] == end
     assert sorted(streamed) == sorted(inferred) == list(
         range(setup['n_frames']))
     for f in streamed:

@@ -4,15 +4,18 @@ Expected values are written out by hand from the rules of paper Sec. 3.4 and
 Table 2: test clip c covers frames [c(T-T_o), c(T-T_o)+T), the last clip is the
 first that reaches the end of the video and is padded by repeating its last
 real frame; a clip emits its first T-T_o frames, or all its real frames when it
-is the last one.
+is the last one. The authors' schedule (their eval.py test loop) has
+ceil(L / (T-T_o)) clips, each emitting its first T-T_o frames, a short clip
+padded by cycling its own real frames.
 """
 import pytest
 from mmdet.registry import TRANSFORMS
 
-from projects.cico.datasets import (CLIP_META_KEYS, clip_frame_metainfo,
+from projects.cico.datasets import (CLIP_META_KEYS, CLIP_SCHEDULES,
+                                    check_clip_schedule, clip_frame_metainfo,
                                     default_clip_overlap, num_clips,
                                     resolve_clip_overlap, stream_clip,
-                                    video_clip)
+                                    stream_clip_is_last, video_clip)
 from projects.cico.datasets.transforms.pack_clip_inputs import (
     CLIP_DEFAULT_META_KEYS, MMDET_TRACK_META_KEYS)
 
@@ -51,6 +54,36 @@ CLIPS = {
     (2, 1): [([0, 1, 1], [T, T, F], [T, T, F], [F, F, T])],
     (2, 2): [([0, 1, 1], [T, T, F], [T, T, F], [F, F, T])],
     (1, 1): [([0, 0, 0], [T, F, F], [T, F, F], [F, T, T])],
+}
+
+# The authors' schedule, T = 3: (L, T_o) -> list over clips of (frame_inds,
+# is_new, is_output, is_pad). L = 7, T_o = 1 adds the clip [6, 6, 6] that
+# alone emits frame 6 (the project ends with [4, 5, 6] emitting all three);
+# padding cycles the clip's real frames ([4, 5] -> [4, 5, 4]); with T_o = 2
+# a clip before the last can be padded ([2, 3] -> [2, 3, 2]).
+AUTHORS_CLIPS = {
+    (7, 1): [([0, 1, 2], [T, T, T], [T, T, F], [F, F, F]),
+             ([2, 3, 4], [F, T, T], [T, T, F], [F, F, F]),
+             ([4, 5, 6], [F, T, T], [T, T, F], [F, F, F]),
+             ([6, 6, 6], [F, F, F], [T, F, F], [F, T, T])],
+    (6, 1): [([0, 1, 2], [T, T, T], [T, T, F], [F, F, F]),
+             ([2, 3, 4], [F, T, T], [T, T, F], [F, F, F]),
+             ([4, 5, 4], [F, T, F], [T, T, F], [F, F, T])],
+    (2, 1): [([0, 1, 0], [T, T, F], [T, T, F], [F, F, T])],
+    (1, 1): [([0, 0, 0], [T, F, F], [T, F, F], [F, T, T])],
+    (7, 0): [([0, 1, 2], [T, T, T], [T, T, T], [F, F, F]),
+             ([3, 4, 5], [T, T, T], [T, T, T], [F, F, F]),
+             ([6, 6, 6], [T, F, F], [T, F, F], [F, T, T])],
+    (5, 0): [([0, 1, 2], [T, T, T], [T, T, T], [F, F, F]),
+             ([3, 4, 3], [T, T, F], [T, T, F], [F, F, T])],
+    (6, 0): [([0, 1, 2], [T, T, T], [T, T, T], [F, F, F]),
+             ([3, 4, 5], [T, T, T], [T, T, T], [F, F, F])],
+    (2, 0): [([0, 1, 0], [T, T, F], [T, T, F], [F, F, T])],
+    (1, 0): [([0, 0, 0], [T, F, F], [T, F, F], [F, T, T])],
+    (4, 2): [([0, 1, 2], [T, T, T], [T, F, F], [F, F, F]),
+             ([1, 2, 3], [F, F, T], [T, F, F], [F, F, F]),
+             ([2, 3, 2], [F, F, F], [T, F, F], [F, F, T]),
+             ([3, 3, 3], [F, F, F], [T, F, F], [F, T, T])],
 }
 
 
@@ -128,6 +161,136 @@ def test_clip_coverage_invariants():
                 assert outputs == list(range(length)), (length, clip_len,
                                                         overlap)
                 assert news == list(range(length)), (length, clip_len, overlap)
+
+
+@pytest.mark.parametrize('length,overlap', sorted(AUTHORS_CLIPS))
+def test_authors_video_clip_by_hand(length, overlap):
+    expected = AUTHORS_CLIPS[length, overlap]
+    assert num_clips(length, 3, overlap, 'authors') == len(expected)
+    for c, (inds, new, out, pad) in enumerate(expected):
+        got = video_clip(length, c, 3, overlap, 'authors')
+        assert got.clip_index == c and got.clip_len == 3
+        assert got.frame_inds == inds, c
+        assert got.is_new == new, c
+        assert got.is_output == out, c
+        assert got.is_pad == pad, c
+        assert got.is_last == (c == len(expected) - 1)
+
+
+def test_authors_and_project_end_a_video_differently():
+    """L = 7, T = 3, T_o = 1: the same first two clips; the project's last
+    clip [4, 5, 6] emits all three frames, the authors' [4, 5, 6] emits
+    4 and 5 and their extra clip [6, 6, 6] emits 6."""
+    ours = [video_clip(7, c, 3, 1) for c in range(num_clips(7, 3, 1))]
+    theirs = [
+        video_clip(7, c, 3, 1, 'authors')
+        for c in range(num_clips(7, 3, 1, 'authors'))
+    ]
+    assert ours[:2] == theirs[:2]
+    assert [c.frame_inds for c in ours] == [[0, 1, 2], [2, 3, 4], [4, 5, 6]]
+    assert ours[2].is_output == [T, T, T] and ours[2].is_last
+    assert theirs[2].is_output == [T, T, F] and not theirs[2].is_last
+    assert theirs[3].frame_inds == [6, 6, 6]
+
+
+@pytest.mark.parametrize('length,clip_len,overlap,expected', [
+    (7, 3, 1, 4),
+    (6, 3, 1, 3),
+    (2, 3, 1, 1),
+    (1, 3, 1, 1),
+    (7, 3, 0, 3),
+    (6, 3, 0, 2),
+    (4, 3, 2, 4),
+    (100, 5, 2, 34),
+    (7, 1, 0, 7),
+])
+def test_authors_num_clips(length, clip_len, overlap, expected):
+    # ceil(L / (T - T_o))
+    assert num_clips(length, clip_len, overlap, 'authors') == expected
+
+
+def test_authors_clip_coverage_invariants():
+    """The authors' schedule over all small cases: every frame is emitted
+    exactly once and is new exactly once, a new frame was never in an
+    earlier clip and an old one was in the previous clip, a clip emits
+    its first T-T_o real frames (the last one all it has, at most T-T_o),
+    and a padding frame cycles the clip's real frames."""
+    for length in range(1, 16):
+        for clip_len in range(1, 6):
+            for overlap in range(clip_len):
+                step = clip_len - overlap
+                n = num_clips(length, clip_len, overlap, 'authors')
+                outputs, news, prev = [], [], []
+                for c in range(n):
+                    clip = video_clip(length, c, clip_len, overlap, 'authors')
+                    inds = clip.frame_inds
+                    real = clip.is_pad.index(True) if any(
+                        clip.is_pad) else clip_len
+                    assert inds[:real] == list(
+                        range(c * step, c * step + real))
+                    for k, f in enumerate(inds):
+                        assert inds[k] == inds[k % real]
+                        if clip.is_new[k]:
+                            assert f not in news
+                            news.append(f)
+                        elif not clip.is_pad[k]:
+                            assert f in prev
+                        if clip.is_output[k]:
+                            outputs.append(f)
+                    assert clip.is_output == [
+                        k < min(step, real) for k in range(clip_len)
+                    ]
+                    if clip.is_last:
+                        assert real <= step
+                    prev = inds
+                    assert clip.is_last == (c == n - 1)
+                assert outputs == list(range(length))
+                assert news == list(range(length))
+
+
+def test_authors_stream_clip_equals_video_clip():
+    """A streaming reader with one look-ahead frame (at most T + 1 frames
+    from the clip's first on) lays every clip out as the dataset does, in
+    both schedules."""
+    for schedule in CLIP_SCHEDULES:
+        for length in range(1, 16):
+            for clip_len in range(1, 6):
+                for overlap in range(clip_len):
+                    n = num_clips(length, clip_len, overlap, schedule)
+                    for c in range(n):
+                        start = c * (clip_len - overlap)
+                        ahead = min(clip_len + 1, length - start)
+                        is_last = stream_clip_is_last(ahead,
+                                                      start + ahead == length,
+                                                      clip_len, overlap,
+                                                      schedule)
+                        got = stream_clip(c, clip_len, overlap,
+                                          min(clip_len, ahead), is_last,
+                                          schedule)
+                        assert got == video_clip(length, c, clip_len, overlap,
+                                                 schedule)
+
+
+def test_clip_schedule_errors():
+    assert [check_clip_schedule(s)
+            for s in CLIP_SCHEDULES] == list(CLIP_SCHEDULES)
+    for call in (lambda: check_clip_schedule('reference'),
+                 lambda: num_clips(7, 3, 1, 'reference'),
+                 lambda: video_clip(7, 0, 3, 1, 'reference'),
+                 lambda: stream_clip(0, 3, 1, 3, False, 'reference'),
+                 lambda: stream_clip_is_last(3, True, 3, 1, 'reference')):
+        with pytest.raises(
+                ValueError,
+                match="clip_schedule must be one of .*'reference'"):
+            call()
+    # the authors' last clip holds at most T - T_o real frames, a clip
+    # before it more
+    with pytest.raises(ValueError, match='at most T - T_o = 2'):
+        stream_clip(2, 3, 1, num_real=3, is_last=True, schedule='authors')
+    with pytest.raises(ValueError, match='more than T - T_o = 2'):
+        stream_clip(2, 3, 1, num_real=2, is_last=False, schedule='authors')
+    # T_o = 2: a clip before the last may be padded ([2, 3] -> [2, 3, 2])
+    assert stream_clip(2, 3, 2, 2, False, 'authors').frame_inds == [2, 3, 2]
 
 
 def test_video_clip_errors():

@@ -535,6 +535,63 @@ def test_clip_overlap_default_and_bounds(root):
             build(root, clip_len=clip_len, clip_overlap=overlap)
 
 
+def test_authors_clip_schedule_end_to_end(root):
+    """``clip_schedule='authors'``, T = 3, T_o = 1: video 4 (5 frames) gets
+    ceil(5 / 2) = 3 clips [0, 1, 2], [2, 3, 4], [4, 4, 4] emitting 0, 1 |
+    2, 3 | 4; video 9 (2 frames) one clip [0, 1, 0] (the padding cycles the
+    clip's frames: frame 0's pixels) emitting 0, 1. The sampler yields
+    those clips; every frame is emitted once. The project's schedule ends
+    video 4 with [2, 3, 4] emitting all three and pads video 9 as
+    [0, 1, 1]. An unknown schedule is an error naming the option."""
+    from projects.cico.datasets import VideoClipSampler
+    test = build(
+        root,
+        test_mode=True,
+        pipeline=TEST_PIPELINE,
+        clip_len=3,
+        clip_overlap=1,
+        clip_schedule='authors')
+    assert test.clip_schedule == 'authors'
+    assert list(VideoClipSampler(test)) == [(0, 0), (0, 1), (0, 2), (1, 0)]
+    seen, emitted = {}, {0: [], 1: []}
+    for v, c in VideoClipSampler(test):
+        out = test[(v, c)]
+        frames = out['data_samples'].video_data_samples
+        inds = [f.frame_id for f in frames]
+        seen[v, c] = (inds, [f.is_new_frame for f in frames],
+                      [f.is_output_frame
+                       for f in frames], [f.is_pad_frame for f in frames])
+        emitted[v] += [f.frame_id for f in frames if f.is_output_frame]
+        vid = VIDEOS[v][0]
+        assert [round(float(x.float().mean())) for x in out['inputs']
+                ] == pytest.approx([frame_value(vid, t) for t in inds], abs=2)
+        assert all(f.is_last_clip == (c == test.num_clips(v) - 1)
+                   for f in frames)
+    T, F = True, False
+    assert seen == {
+        (0, 0): ([0, 1, 2], [T, T, T], [T, T, F], [F, F, F]),
+        (0, 1): ([2, 3, 4], [F, T, T], [T, T, F], [F, F, F]),
+        (0, 2): ([4, 4, 4], [F, F, F], [T, F, F], [F, T, T]),
+        (1, 0): ([0, 1, 0], [T, T, F], [T, T, F], [F, F, T]),
+    }
+    assert emitted == {0: [0, 1, 2, 3, 4], 1: [0, 1]}
+    ours = build(
+        root,
+        test_mode=True,
+        pipeline=TEST_PIPELINE,
+        clip_len=3,
+        clip_overlap=1)
+    assert ours.clip_schedule == 'project'
+    assert [ours.num_clips(0), ours.num_clips(1)] == [2, 1]
+    last = ours[(0, 1)]['data_samples'].video_data_samples
+    assert [f.is_output_frame for f in last] == [True] * 3
+    assert [
+        f.frame_id for f in ours[(1, 0)]['data_samples'].video_data_samples
+    ] == [0, 1, 1]
+    with pytest.raises(ValueError, match="clip_schedule must be one of"):
+        build(root, test_mode=True, clip_schedule='reference')
+
+
 @pytest.mark.parametrize('categories', [CATEGORIES, None])
 def test_split_without_annotations(tmp_path, categories):
     write_frames(str(tmp_path / 'valid/JPEGImages'))

@@ -267,6 +267,22 @@ def test_benchmark_clip_loop_is_the_datasets():
     assert {(m['video_length'], m['ori_video_length'])
             for c in rec.clips
             for m in c} == {(3, 5)}
+    # the config's clip_schedule: the authors' end the 5 frames with
+    # [4, 4, 4], each clip emitting its first two frames
+    assert bm.cico_clip_schedule(cfg) == 'project'
+    cfg.test_dataloader.dataset.clip_schedule = 'authors'
+    assert bm.cico_clip_schedule(cfg) == 'authors'
+    rec = Recorder()
+    _, emitted = bm.time_cico(rec, cfg,
+                              torch.zeros(5, 3, 8, 8, dtype=torch.uint8), 0,
+                              'cpu')
+    assert emitted == 5
+    assert [[m['frame_id'] for m in c] for c in rec.clips] == [[0, 1, 2],
+                                                               [2, 3, 4],
+                                                               [4, 4, 4]]
+    assert [[m['is_output_frame'] for m in c]
+            for c in rec.clips] == [[True, True, False], [True, True, False],
+                                    [True, False, False]]
 
 
 def test_benchmark_counts_conv_macs_by_hand():

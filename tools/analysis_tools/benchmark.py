@@ -237,6 +237,12 @@ def cico_clip_loop(cfg):
     return t_len, resolve_clip_overlap(t_len, ds.get('clip_overlap'))
 
 
+def cico_clip_schedule(cfg):
+    """How the config's test clips end a video (``'project'`` when its test
+    dataset sets no ``clip_schedule``)."""
+    return cfg.test_dataloader.dataset.get('clip_schedule', 'project')
+
+
 def grad_off(inference_mode=False):
     """``torch.inference_mode()`` or ``torch.no_grad()``."""
     return torch.inference_mode() if inference_mode else torch.no_grad()
@@ -252,13 +258,14 @@ def time_cico(model,
     """Seconds per emitted frame over the timed clips of a synthetic video;
     ``macs`` (:class:`ConvMacs`) counts the timed clips."""
     t_len, overlap = cico_clip_loop(cfg)
+    schedule = cico_clip_schedule(cfg)
     length = frames.shape[0]
     h, w = frames.shape[-2:]
-    total = num_clips(length, t_len, overlap)
+    total = num_clips(length, t_len, overlap, schedule)
     elapsed, emitted = 0.0, 0
     with grad_off(inference_mode):
         for c in range(total):
-            clip = video_clip(length, c, t_len, overlap)
+            clip = video_clip(length, c, t_len, overlap, schedule)
             track = TrackDataSample()
             samples = []
             for k, f in enumerate(clip.frame_inds):

@@ -117,7 +117,12 @@ ref_condinst_model = dict(
     mask_head=dict(
         proto_upsample=ref_proto_upsample,
         mask_fcn=dict(rel_coords='gaussian')))
-ref_test_dataloader = dict(dataset=dict(pipeline=ref_test_pipeline))
+# The authors' test clips: ceil(L / (T - T_o)) clips, each emitting its first
+# T - T_o frames, a short clip padded by cycling its own frames (the last of
+# a 7-frame video with T = 3, T_o = 1 is [6, 6, 6]; projects/cico/datasets/
+# clip_layout.py, docs/departures.md#post-processing).
+ref_test_dataloader = dict(
+    dataset=dict(pipeline=ref_test_pipeline, clip_schedule='authors'))
 # the whole recipe, training switches included, per mask FCN
 authors_yolact_mask_head = dict(
     _base_.authors_mask_head, proto_upsample=ref_proto_upsample)

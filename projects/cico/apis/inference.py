@@ -30,8 +30,9 @@ from mmengine.dataset import pseudo_collate
 from mmengine.registry import init_default_scope
 from mmengine.structures import InstanceData
 
-from ..datasets.clip_layout import (ClipLayout, clip_frame_metainfo,
-                                    resolve_clip_overlap, stream_clip)
+from ..datasets.clip_layout import (ClipLayout, check_clip_schedule,
+                                    clip_frame_metainfo, resolve_clip_overlap,
+                                    stream_clip, stream_clip_is_last)
 from ..evaluation.vis_format import format_video_tracks
 from ..utils.fuse_conv_bn import fuse_conv_bn as fold_batch_norms
 from ..utils.masks import rle_to_masks
@@ -174,6 +175,11 @@ class VideoInferencer:
             instead of ``torch.no_grad()`` (the same results). The result
             tensors are then inference tensors: they cannot be modified in
             place outside ``torch.inference_mode()`` (clone them first).
+        clip_schedule (str, optional): how the clips end the video,
+            ``'project'`` or ``'authors'``
+            (:mod:`~projects.cico.datasets.clip_layout`); default the
+            config's test dataset ``clip_schedule`` (``'project'`` when it
+            sets none).
     """
 
     def __init__(self,
@@ -184,7 +190,8 @@ class VideoInferencer:
                  onnx_file: Optional[str] = None,
                  fuse_conv_bn: bool = False,
                  channels_last: bool = False,
-                 inference_mode: bool = False) -> None:
+                 inference_mode: bool = False,
+                 clip_schedule: Optional[str] = None) -> None:
         self.model = model
         self.inference_mode = inference_mode
         if fuse_conv_bn:
@@ -203,6 +210,8 @@ class VideoInferencer:
         if clip_overlap is None:  # the test dataset's, with its default
             clip_overlap = test_ds.get('clip_overlap')
         self.clip_overlap = resolve_clip_overlap(self.clip_len, clip_overlap)
+        self.clip_schedule = check_clip_schedule(
+            clip_schedule or test_ds.get('clip_schedule', 'project'))
         self.score_thr = score_thr
         self.pipeline = Compose(self._array_pipeline(test_ds.pipeline))
         self._track_frames: List[dict] = []  # of the video being streamed
@@ -298,10 +307,12 @@ class VideoInferencer:
                     exhausted = True
             if not buffer:
                 return
-            is_last = exhausted and len(buffer) <= t
+            is_last = stream_clip_is_last(
+                len(buffer), exhausted, t, self.clip_overlap,
+                self.clip_schedule)
             clip_frames = buffer[:t]
             clip = stream_clip(clip_index, t, self.clip_overlap,
-                               len(clip_frames), is_last)
+                               len(clip_frames), is_last, self.clip_schedule)
             data = pseudo_collate([self._clip_data(clip, clip_frames)])
             with (torch.inference_mode()
                   if self.inference_mode else torch.no_grad()):

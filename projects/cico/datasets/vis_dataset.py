@@ -31,8 +31,8 @@ from mmengine.logging import print_log
 from pycocotools import mask as mask_utils
 
 from ..utils.masks import segmentation_to_rle
-from .clip_layout import (clip_frame_metainfo, num_clips, resolve_clip_overlap,
-                          video_clip)
+from .clip_layout import (check_clip_schedule, clip_frame_metainfo, num_clips,
+                          resolve_clip_overlap, video_clip)
 from .synthvis_meta import SYNTHVIS_CLASSES
 
 OVIS_CLASSES = ('person', 'bird', 'cat', 'dog', 'horse', 'sheep', 'cow',
@@ -154,6 +154,13 @@ class VISDataset(BaseVideoDataset):
         clip_overlap (int, optional): T_o, frames shared by consecutive
             test clips, ``0 <= T_o < T``. Default: 1 (the paper's), or 0
             when ``clip_len`` is 1 (frame by frame).
+        clip_schedule (str): how the test clips end a video
+            (:mod:`~projects.cico.datasets.clip_layout`): ``'project'``
+            (default; the last clip is the first that reaches the end,
+            padded by repeating its last frame) or ``'authors'`` (their
+            ``ceil(L / (T - T_o))`` clips, each emitting its first T - T_o
+            frames, short clips padded by cycling their own frames; the
+            main configs set it, ``docs/departures.md#post-processing``).
         frame_stride (int): temporal stride between the frames of a training
             clip (in annotated frames).
         box_corners (str): how a json box ``[x, y, w, h]`` becomes corners:
@@ -179,6 +186,7 @@ class VISDataset(BaseVideoDataset):
                  *args,
                  clip_len: int = 3,
                  clip_overlap: Optional[int] = None,
+                 clip_schedule: str = 'project',
                  frame_stride: int = 1,
                  box_corners: str = 'exclusive',
                  redraw_empty_clips: int = 0,
@@ -195,6 +203,7 @@ class VISDataset(BaseVideoDataset):
             raise ValueError(f'frame_stride must be >= 1, got {frame_stride}')
         self.clip_len = clip_len
         self.clip_overlap = clip_overlap
+        self.clip_schedule = check_clip_schedule(clip_schedule)
         self.frame_stride = frame_stride
         super().__init__(*args, **kwargs)
 
@@ -434,7 +443,7 @@ class VISDataset(BaseVideoDataset):
         """Number of test clips of a video."""
         return num_clips(
             self.get_len_per_video(video_idx), self.clip_len,
-            self.clip_overlap)
+            self.clip_overlap, self.clip_schedule)
 
     def prepare_data(self, idx: Union[int, Tuple[int, int]]) -> Any:
         """Train: ``idx`` = video or ``(video, key_frame)``; test: ``idx`` =
@@ -474,7 +483,8 @@ class VISDataset(BaseVideoDataset):
         """The collated (dict of per-frame lists) infos of one test clip."""
         info = self.get_data_info(video_idx)
         length = len(info['images'])
-        clip = video_clip(length, clip_idx, self.clip_len, self.clip_overlap)
+        clip = video_clip(length, clip_idx, self.clip_len, self.clip_overlap,
+                          self.clip_schedule)
         collated = defaultdict(list)
         for k, frame_idx in enumerate(clip.frame_inds):
             frame = dict(info['images'][frame_idx])
