@@ -13,7 +13,7 @@ from mmdet.registry import MODELS
 from mmengine.config import Config
 
 from projects.cico.models.layers import ClipConvTower
-from projects.cico.models.layers import inflate as inflation
+from projects.cico.models.weight_init import inflate as inflation
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 SYNTH = osp.join(ROOT, 'configs', 'cico_yolact_r18_synthvis.py')
@@ -373,6 +373,25 @@ def test_report_from_mmdet_yolact():
         assert f'mask_head.proto_tower.convs.{i}.conv.weight <- ' \
             f'mask_head.protonet.{j}.weight' in text
     assert 'mask_head.proto_conv.conv has no bias' in text
+
+
+def test_anchor_reordering_follows_the_heads_declaration(monkeypatch):
+    """mmdet YOLACT's anchors (ratios 0.5, 1, 2) are reordered in exactly
+    the layers the CPH declares anchor-major (``ANCHOR_LAYERS``)."""
+    from projects.cico.models.dense_heads.clip_head import CiCoClipHead
+    target = MODELS.build(tiny_cfg(3))
+    assert inflation.anchor_layers(target) == tuple(
+        f'bbox_head.{n}.' for n in ('conv_cls', 'conv_reg', 'conv_coeff',
+                                    'conv_quality', 'conv_track'))
+    coeff = torch.arange(3 * 32, dtype=torch.float).view(96, 1, 1, 1)
+    src = {'bbox_head.conv_coeff.weight': coeff.expand(96, 16, 3, 3)}
+    mapped, _ = inflation.map_source_keys(src, target, 'mmdet_yolact')
+    first = mapped['bbox_head.conv_coeff.weight'][1][:, 0, 0, 0]
+    assert first[:32].tolist() == list(range(32, 64))  # ratio 1 first
+    monkeypatch.setattr(CiCoClipHead, 'ANCHOR_LAYERS', ('conv_cls', ))
+    mapped, _ = inflation.map_source_keys(src, target, 'mmdet_yolact')
+    first = mapped['bbox_head.conv_coeff.weight'][1][:, 0, 0, 0]
+    assert first[:32].tolist() == list(range(32))  # not declared: as is
 
 
 @pytest.mark.parametrize('gn', [False, True])

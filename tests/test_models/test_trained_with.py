@@ -7,7 +7,7 @@ import os.path as osp
 from mmdet.registry import MODELS
 from mmengine.config import Config
 
-from projects.cico.models.layers import trained_with
+from projects.cico.models.weight_init import trained_with
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 SYNTH = osp.join(ROOT, 'configs', 'cico_yolact_r18_synthvis.py')

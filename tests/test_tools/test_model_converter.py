@@ -354,3 +354,16 @@ def test_command_line(tmp_path, capsys):
     # an error is one line on stderr and exit code 1
     assert conv.main([dst, str(tmp_path / 'again.pth')]) == 1
     assert 'mmengine checkpoint already' in capsys.readouterr().err
+
+
+def test_head_must_declare_the_authors_final_layers_anchor_major(monkeypatch):
+    """The converter copies the authors' final layers channel for channel,
+    which is right only for layers the head declares anchor-major."""
+    from projects.cico.models.dense_heads.clip_head import CiCoClipHead
+    assert set(CiCoClipHead.ANCHOR_LAYERS) == set(conv.FINAL.values())
+    monkeypatch.setattr(CiCoClipHead, 'ANCHOR_LAYERS',
+                        ('conv_cls', 'conv_reg', 'conv_coeff', 'conv_track'))
+    with pytest.raises(
+            conv.ConversionError,
+            match=r"the authors' final layers map to .*'conv_quality'"):
+        convert('yolact_r50_yt19')

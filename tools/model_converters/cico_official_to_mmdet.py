@@ -459,8 +459,16 @@ def build_model(cfg) -> torch.nn.Module:
 
 def check_head(model: torch.nn.Module, variant: Variant, config: str) -> None:
     """The config's class head matches the file: sigmoid with C outputs
-    (YouTube-VIS, COCO) or softmax with C + 1 (OVIS)."""
+    (YouTube-VIS, COCO) or softmax with C + 1 (OVIS); and its anchor-major
+    prediction layers (``ANCHOR_LAYERS``) are the authors' final layers,
+    which are anchor-major too, so their channels copy as they are."""
     head = model.bbox_head
+    declared = set(getattr(head, 'ANCHOR_LAYERS', ()))
+    if declared != set(FINAL.values()):
+        raise ConversionError(
+            f'{config}: the head declares {sorted(declared)} anchor-major, '
+            f'the authors\' final layers map to {sorted(FINAL.values())}: '
+            'their channels would need reordering')
     softmax = variant.data == 'ovis'
     if head.num_classes != variant.num_classes or \
             head.use_sigmoid_cls == softmax:
@@ -581,7 +589,7 @@ def convert_checkpoint(state: StateDict,
     from mmengine.config import Config
 
     import projects.cico  # noqa: F401 (registers modules, trusted loader)
-    from projects.cico.models.layers.trained_with import config_signature
+    from projects.cico.models.weight_init.trained_with import config_signature
     variant = detect_variant(state, filename)
     converted, sources = convert_state_dict(state, variant)
     config = config or variant.config_path()

@@ -6,9 +6,10 @@ from .necks import ReferenceFPN  # noqa: F401 (registers the neck)
 from .task_modules import CircumscribedBoxAssigner
 from .trackers import ClipTracker
 from .vis import CiCo, ClipStream
+from .weight_init import InflatedPretrained
 
 __all__ = [
     'CiCo', 'ClipStream', 'CiCoClipHead', 'ClipProtoNet', 'ClipLincombMask',
     'CircumscribedBoxAssigner', 'ClipMaskLoss', 'TrackEmbedLoss',
-    'ClipTracker', 'ClipConvTower'
+    'ClipTracker', 'ClipConvTower', 'InflatedPretrained'
 ]

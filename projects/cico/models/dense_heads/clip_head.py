@@ -66,6 +66,11 @@ XAVIER_INIT = dict(
 class CiCoClipHead(AnchorHead):
     """CPH of CiCo.
 
+    ``ANCHOR_LAYERS`` names the prediction layers whose output channels are
+    anchor-major (anchor a's block of channels, then anchor a + 1's): the
+    checkpoint converter and the inflation of COCO models, which reorder or
+    tile those channels, read it from here.
+
     Args:
         num_classes (int): foreground classes.
         in_channels (int): FPN channels.
@@ -105,6 +110,9 @@ class CiCoClipHead(AnchorHead):
             focal-loss prior -log((1 - p) / p) (p = 0.01: -log 99) either
             way.
     """
+
+    ANCHOR_LAYERS = ('conv_cls', 'conv_reg', 'conv_coeff', 'conv_quality',
+                     'conv_track')
 
     def __init__(self,
                  num_classes: int,

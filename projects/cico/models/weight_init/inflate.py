@@ -64,9 +64,6 @@ STATUSES = ('loaded', 'inflated', 'tiled', 'skipped', 'new')
 CLS_LAYER = 'bbox_head.conv_cls.'
 BOX_LAYER = 'bbox_head.conv_reg.'
 CMH = 'mask_head.'
-# anchor-indexed output channels of the CPH (anchor-major layout)
-ANCHOR_LAYERS = (CLS_LAYER, BOX_LAYER, 'bbox_head.conv_coeff.',
-                 'bbox_head.conv_quality.')
 MMDET_YOLACT_RATIOS = (0.5, 1.0, 2.0)
 # mmdet YOLACT -> CiCo: (source regex, target templates); no target: unused
 MMDET_YOLACT_KEYS = (
@@ -197,6 +194,14 @@ def _rename(key: str, table: tuple) -> Optional[Tuple[str, ...]]:
     return None
 
 
+def anchor_layers(model: nn.Module) -> Tuple[str, ...]:
+    """Key prefixes of the CPH layers with anchor-major output channels,
+    as the head declares them (``ANCHOR_LAYERS``); none without one."""
+    head = getattr(model, 'bbox_head', None)
+    names = getattr(head, 'ANCHOR_LAYERS', ())
+    return tuple(f'bbox_head.{name}.' for name in names)
+
+
 def anchor_order(model: nn.Module,
                  src_ratios: Sequence[float]) -> Optional[List[int]]:
     """For each anchor of ``model``'s CPH, the index of the source anchor
@@ -261,7 +266,7 @@ def map_source_keys(
             unused.append((key, GN_NOTE))
             continue
         note = ''
-        if order is not None and key.startswith(ANCHOR_LAYERS):
+        if order is not None and key.startswith(anchor_layers(model)):
             value = _reorder_anchors(value, order)
             note = 'anchors reordered by ratio'
         for target in targets:
