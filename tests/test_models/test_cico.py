@@ -37,7 +37,7 @@ def synthvis(tmp_path_factory):
     return str(root)
 
 
-def build_dataset(root, split, t, test_mode, overlap=1):
+def build_dataset(root, split, t, test_mode, overlap=1, **kwargs):
     load = [
         dict(type='LoadImageFromFile'),
         dict(type='LoadTrackAnnotations', with_mask=True)
@@ -62,7 +62,8 @@ def build_dataset(root, split, t, test_mode, overlap=1):
             clip_len=t,
             clip_overlap=overlap if t > 1 else 0,
             test_mode=test_mode,
-            pipeline=pipeline))
+            pipeline=pipeline,
+            **kwargs))
 
 
 @pytest.mark.parametrize('t', [1, 2, 3, 5])
@@ -172,6 +173,81 @@ def test_streaming_reuses_overlap_features(synthvis):
     # the CMH's per-frame refinement too; its 3D tower sees whole clips
     assert refined == [3, 2, 1]
     assert towered == [3, 3, 3]
+    assert model.stream.is_empty  # state freed after the last clip
+
+
+@pytest.fixture(scope='module')
+def synthvis7(tmp_path_factory):
+    root = tmp_path_factory.mktemp('synthvis7')
+    generate_synthvis(
+        str(root),
+        train_videos=1,
+        val_videos=1,
+        frames=(7, 7),
+        size=(96, 160),
+        seed=0)
+    return str(root)
+
+
+# video length -> the authors' clips (T = 3, T_o = 1), the frames each
+# emits, the frames each passes through the backbone
+AUTHORS_STREAM = {
+    6:
+    dict(
+        clips=[[0, 1, 2], [2, 3, 4], [4, 5, 4]],
+        emitted=[[0, 1], [2, 3], [4, 5]],
+        computed=[3, 2, 1]),
+    7:
+    dict(
+        clips=[[0, 1, 2], [2, 3, 4], [4, 5, 6], [6, 6, 6]],
+        emitted=[[0, 1], [2, 3], [4, 5], [6]],
+        computed=[3, 2, 2]),
+}
+
+
+@pytest.mark.parametrize('length', sorted(AUTHORS_STREAM))
+def test_authors_clip_schedule_streams(length, synthvis, synthvis7):
+    """The authors' schedule (T = 3, T_o = 1) through the detector with
+    their tracker: 6 frames -> [0, 1, 2], [2, 3, 4], [4, 5, 4]; 7 frames ->
+    [0, 1, 2], [2, 3, 4], [4, 5, 6], [6, 6, 6]. The backbone sees every
+    frame once (the padding copies and the clip [6, 6, 6], whose frame 6
+    the previous clip held, compute nothing); each clip emits its first
+    two frames (the last: its one real frame); every frame is emitted
+    exactly once, with results."""
+    torch.manual_seed(0)
+    cfg = tiny_model_cfg(3)
+    cfg.tracker = dict(type='ReferenceClipTracker')
+    model = MODELS.build(cfg).eval()
+    model.test_cfg.score_thr = 0.0  # random weights: every clip segments
+    seen, orig = [], model.extract_feat
+
+    def counting(frames):
+        seen.append(frames.shape[0])
+        return orig(frames)
+
+    model.extract_feat = counting
+    clips, emitted, computed = AUTHORS_STREAM[length].values()
+    root = synthvis7 if length == 7 else synthvis
+    test = build_dataset(root, 'valid', 3, True, clip_schedule='authors')
+    assert test.num_clips(0) == len(clips)
+    got, out_frames = [], []
+    with torch.no_grad():
+        for c in range(len(clips)):
+            d = model.data_preprocessor(
+                pseudo_collate([test[(0, c)]]), training=False)
+            out = model.predict(**d)[0]
+            got.append([f.metainfo['frame_id'] for f in out])
+            out_frames.append([
+                f.metainfo['frame_id'] for f in out
+                if f.metainfo['is_output_frame']
+            ])
+            assert all(
+                len(f.pred_track_instances) > 0 for f in out
+                if f.metainfo['is_output_frame'])
+    assert got == clips
+    assert out_frames == emitted
+    assert sum(emitted, []) == list(range(length))
+    assert seen == computed
     assert model.stream.is_empty  # state freed after the last clip
 
 

@@ -82,6 +82,13 @@ def reference(**kwargs):
     return MODELS.build(dict(type='ReferenceClipTracker', **kwargs))
 
 
+def step(trk, dets, c, frame_nums, calls=None):
+    """One clip as the detector runs it: the clip's mask function (the
+    fake one), then ``track``."""
+    trk.begin_clip(fake_mask_fn([] if calls is None else calls))
+    return trk.track(dets, c, frame_nums)
+
+
 def ours(**kwargs):
     return MODELS.build(dict(type='ClipTracker', **kwargs))
 
@@ -105,16 +112,16 @@ def test_greedy_drops_a_detection_whose_track_is_taken():
     d_hi = det([box_at(10)] * 3, [0.92, (1 - 0.92**2)**0.5], score=0.9)
     ref, our = reference(), ours()
     for trk in (ref, our):
-        trk.track(clip([track]), 0, nums(0, 2))
+        step(trk, clip([track]), 0, nums(0, 2))
     # small boxes (100 < 240 px): the new-object IoUs are 0.15, with
     # overlap 0.5 + 0.1 s + (1 + 1) x 0.15 + 0.3 = 1.1 + 0.1 s
     scores = ref.match_scores(clip([d_lo, d_hi]), nums(1, 2))
     assert torch.allclose(scores, torch.tensor([[3.31, 1.11], [3.35, 1.19]]))
-    out = ref.track(clip([d_lo, d_hi]), 1, nums(1, 2))
+    out = step(ref, clip([d_lo, d_hi]), 1, nums(1, 2))
     assert out.instances_id.tolist() == [0]
     assert out.scores.tolist() == pytest.approx([0.9])  # d_hi kept
     assert ref.num_tracks == 1
-    out = our.track(clip([d_lo, d_hi]), 1, nums(1, 2))
+    out = step(our, clip([d_lo, d_hi]), 1, nums(1, 2))
     assert out.instances_id.tolist() == [0, 1]  # none dropped
     assert our.num_tracks == 2
 
@@ -161,52 +168,57 @@ def test_small_detection_joins_where_ours_starts_a_track(side, ref_ids):
     moved = det([box_at(shift, s=side)] * 3, [0., 1.], score=0.5)
     ref, our = reference(), ours()
     for trk in (ref, our):
-        trk.track(clip([track]), 0, nums(0))
+        step(trk, clip([track]), 0, nums(0))
     scores = ref.match_scores(clip([moved]), nums(1))
     new = 1.0 if side == SMALL else 1.15
     assert scores[0].tolist() == pytest.approx([1.1, new])
-    assert ref.track(clip([moved]), 1, nums(1)).instances_id.tolist() == \
+    assert step(ref, clip([moved]), 1, nums(1)).instances_id.tolist() == \
         ref_ids
-    assert our.track(clip([moved]), 1, nums(1)).instances_id.tolist() == [1]
+    assert step(our, clip([moved]), 1, nums(1)).instances_id.tolist() == [1]
 
 
 def test_lost_track_is_output_for_max_3_15_over_t_clips():
     """T = 3: A (score 0.9) is seen in clip 0 only, B in every clip. The
     reference outputs A in clips 1..5 (max(3, 15 // 3) = 5) with score
     0.9 x 0.9^(3 c), its last box repeated and masks from its stored
-    parameters and circumscribed box (crop x1.2); ours never does. A
+    parameters and box (crop x1.2), regenerated in every clip (without
+    overlap, for every entry before the matching); ours never does. A
     returns in clip 8: the reference re-identifies it (entries are never
     deleted), ours forgot it after 5 clips."""
     a = lambda: det([box_at(0)] * 3, [1., 0.])  # noqa: E731
     b = lambda: det([box_at(40)] * 3, [0., 1.], label=1, score=0.8)  # noqa
     ref, our = reference(), ours(num_clips_retain=5)
     for trk in (ref, our):
-        trk.track(clip([a(), b()]), 0, nums(0))
+        step(trk, clip([a(), b()]), 0, nums(0))
     lost_scores = []
     for c in range(1, 8):
         calls = []
-        assert ref.track(clip([b()]), c, nums(c)).instances_id.tolist() == [1]
-        lost = ref.lost_tracks_to_output(fake_mask_fn(calls))
-        assert our.track(clip([b()]), c, nums(c)).instances_id.tolist() == [1]
-        assert our.lost_tracks_to_output(fake_mask_fn([])) is None
+        assert step(ref, clip([b()]), c, nums(c),
+                    calls).instances_id.tolist() == [1]
+        lost = ref.lost_tracks_to_output()
+        assert step(our, clip([b()]), c, nums(c)).instances_id.tolist() == [1]
+        assert our.lost_tracks_to_output() is None
+        # A and B propagated to the clip (A's parameters say visible)
+        assert len(calls) == 1 and calls[0][2] == 1.2
+        assert calls[0][0].tolist() == [[1.], [1.]]
+        assert calls[0][1].tolist() == [box_at(0), box_at(40)]
         if c > 5:
-            assert lost is None and not calls
+            assert lost is None
             continue
         assert lost.instances_id.tolist() == [0]
         assert lost.labels.tolist() == [0]
         assert lost.frame_bboxes.tolist() == [[box_at(0)] * 3]
         assert lost.bboxes.tolist() == [box_at(0)]
-        assert lost.masks.shape == (1, 3, H, W)
+        assert lost.masks.shape == lost.mask_probs.shape == (1, 3, H, W)
         assert lost.masks[0, 0].sum() == SMALL * SMALL
-        assert calls[0][2] == 1.2 and calls[0][0].tolist() == [[1.]]
         lost_scores.append(lost.scores.item())
-        assert ref.lost_tracks_to_output(fake_mask_fn([])) is None  # once
+        assert ref.lost_tracks_to_output() is None  # once
     assert ref.clips_to_output(3) == 5
     assert lost_scores == pytest.approx(
         [0.6561, 0.4782969, 0.3486784401, 0.2541865828, 0.1853020189])
-    assert ref.track(clip([a(), b()]), 8, nums(8)).instances_id.tolist() \
+    assert step(ref, clip([a(), b()]), 8, nums(8)).instances_id.tolist() \
         == [0, 1]
-    assert our.track(clip([a(), b()]), 8, nums(8)).instances_id.tolist() \
+    assert step(our, clip([a(), b()]), 8, nums(8)).instances_id.tolist() \
         == [2, 1]
 
 
@@ -222,7 +234,8 @@ def test_lost_track_score_and_mask_rules():
     then 0.0847 (clip 4: not output); an invisible one (empty mask) never.
     A clip without detections outputs nothing and ages nothing."""
     ref = reference()
-    ref.track(
+    step(
+        ref,
         clip([
             det([box_at(0)] * 3, [1., 0.], score=0.3),
             det([box_at(20)] * 3, [0., 1.], label=2, visible=0.),
@@ -232,17 +245,161 @@ def test_lost_track_score_and_mask_rules():
     out = []
     for c in range(1, 6):
         if c == 2:  # empty clip
-            assert len(ref.track(clip([]), c, nums(c))) == 0
-            assert ref.lost_tracks_to_output(fake_mask_fn([])) is None
+            assert len(step(ref, clip([]), c, nums(c))) == 0
+            assert ref.lost_tracks_to_output() is None
             assert ref.lost_clips == {0: 1, 1: 1, 2: 0}
             continue
-        ref.track(clip([keep()]), c, nums(c))
-        lost = ref.lost_tracks_to_output(fake_mask_fn([]))
+        step(ref, clip([keep()]), c, nums(c))
+        lost = ref.lost_tracks_to_output()
         out.append(None if lost is None else (lost.instances_id.tolist(),
                                               lost.scores.tolist()))
     assert [o[0] if o else None for o in out] == [[0], [0], [0], None]
     assert [o[1][0] for o in out[:3]
             ] == pytest.approx([0.2187, 0.1594323, 0.1162261467])
+    with pytest.raises(ValueError, match='begin_clip'):
+        ref.track(clip([keep()]), 6, nums(6))  # no mask function given
+
+
+# ---------------------------------------- propagation of lost entries
+# A moves right by 10 px per frame in clip 0: boxes [0, 10, 20, 30],
+# [10, 10, 30, 30], [20, 10, 40, 30] (400 px each), circumscribed box
+# [0, 10, 40, 30] (800 px). The fake mask head fills the stored box in
+# every frame, so A's regenerated masks (800 px) differ from its last
+# matched mask (400 px in its last frame).
+A_BOXES = [box_at(x, s=LARGE) for x in (0, 10, 20)]
+CIRC, LAST = [0, 10, 40, 30], [20, 10, 40, 30]
+
+
+def moving_a(emb):
+    return det(A_BOXES, emb, score=0.9)
+
+
+def record_scores(trk):
+    """Keep every ``match_scores`` result of ``trk``."""
+    seen, scores = [], trk.match_scores
+
+    def recorded(dets, frame_nums):
+        seen.append(scores(dets, frame_nums))
+        return seen[-1]
+
+    trk.match_scores = recorded
+    return seen
+
+
+def lose_a_in_clip_1():
+    """T_o = 1 (frames [0, 1, 2], [2, 3, 4], [4, 5, 6]): A and B in clip
+    0, B only in clip 1. Returns the tracker and B's maker."""
+
+    def b():
+        return det([box_at(40)] * 3, [0., 1., 0.], label=1, score=0.8)
+
+    ref = reference()
+    step(ref, clip([moving_a([1., 0., 0.]), b()]), 0, nums(0, 2))
+    calls = []
+    assert step(ref, clip([b()]), 1, nums(1, 2),
+                calls).instances_id.tolist() == [1]
+    # propagated after the matching: A only, from its circumscribed box
+    assert [c[1].tolist() for c in calls] == [[CIRC]]
+    return ref, b
+
+
+def test_lost_track_is_stored_back_and_matched_on_shared_frames():
+    """Difference 1. A is lost in clip 1: its regenerated masks (800 px
+    per frame), its last box in every frame (and as circumscribed box),
+    clip 1's frames and its decayed score 0.9 x 0.9^3 = 0.6561 are stored
+    back, and output. In clip 2 (shares frame 4 with clip 1) D, orthogonal
+    embedding (0.5), score 0.9, box [0, 10, 40, 30] (800 px, not small)
+    in every frame, is compared with A on frame 4: mask IoU 800 / 800 = 1,
+    box IoU with the frozen box 400 / 800 = 0.5, doubled weights:
+    0.5 + 0.09 + 2 x (0.5 x 1 + 0.5 x 0.5) + 0.3 = 2.39 against the
+    new-object 0.5 + 0.09 + 2 x 1.0 x 0.3 + 0.3 = 1.49: D continues A.
+    Without the store-back (A's masks, boxes and frames from clip 0, no
+    shared frame: A's last frame vs D's first, box 0.5, mask 400 / 800 =
+    0.5, single weights) A would score 0.5 + 0.09 + 0.5 + 0.3 = 1.39 and D
+    would start a track. B (0.58, 3.38, new 1.18 small) keeps its track."""
+    ref, b = lose_a_in_clip_1()
+    lost = ref.lost_tracks_to_output()
+    assert lost.instances_id.tolist() == [0]
+    assert lost.scores.tolist() == pytest.approx([0.6561])
+    assert lost.masks.flatten(2).sum(-1).tolist() == [[800] * 3]
+    assert lost.frame_bboxes.tolist() == [[LAST] * 3]
+    assert lost.bboxes.tolist() == [LAST]
+    assert ref.get('masks', [0]).flatten(2).sum(-1).tolist() == [[800] * 3]
+    assert ref.get('frame_bboxes', [0]).tolist() == [[LAST] * 3]
+    assert ref.get('bboxes', [0]).tolist() == [LAST]
+    assert ref.get('frame_nums', [0]).tolist() == [[2, 3, 4]]
+    assert ref.get('scores', [0]).tolist() == pytest.approx([0.6561])
+    d = det([CIRC] * 3, [0., 0., 1.], score=0.9)
+    seen = record_scores(ref)
+    out = step(ref, clip([d, b()]), 2, nums(2, 2))
+    assert torch.allclose(
+        seen[0], torch.tensor([[2.39, 0.59, 1.49], [0.58, 3.38, 1.18]]))
+    assert out.instances_id.tolist() == [0, 1]
+
+
+def test_lost_track_regenerated_from_its_last_box_after_one_clip():
+    """Lost in clips 1 and 2: clip 1 regenerates A from its circumscribed
+    box (800 px per frame), which then becomes its last box; clip 2 from
+    that box [20, 10, 40, 30]: 400 px per frame (the circumscribed box
+    again would give 800), score 0.9 x 0.9^6."""
+    ref, b = lose_a_in_clip_1()
+    calls = []
+    step(ref, clip([b()]), 2, nums(2, 2), calls)
+    assert [c[1].tolist() for c in calls] == [[LAST]]
+    lost = ref.lost_tracks_to_output()
+    assert lost.masks.flatten(2).sum(-1).tolist() == [[400] * 3]
+    assert lost.scores.tolist() == pytest.approx([0.9**7])
+
+
+def test_no_overlap_mask_iou_uses_the_regenerated_masks():
+    """Difference 2, T_o = 0 (frames [0, 1, 2], [3, 4, 5]). Before the
+    matching every entry is regenerated on the clip (A: 800 px per frame).
+    D (box [0, 10, 40, 30], 800 px, in every frame; cos -0.6 with A:
+    embedding 0.2; score 0.9): box IoU of A's last box with D's first
+    400 / 800 = 0.5, mask IoU with the regenerated masks 1.0 in all three
+    frames: 0.2 + 0.09 + 0.5 x 1 + 0.5 x 0.5 + 0.3 = 1.34 > new object
+    0.5 + 0.09 + 1.0 x 0.3 + 0.3 = 1.19: D continues A. With A's last
+    matched mask (400 px) against D's first frame the mask IoU would be
+    0.5, A 1.09 < 1.19, and D a new track."""
+    ref = reference()
+    step(ref, clip([moving_a([1., 0.])]), 0, nums(0))
+    calls, seen = [], record_scores(ref)
+    d = det([CIRC] * 3, [-0.6, 0.8], score=0.9)
+    assert step(ref, clip([d]), 1, nums(1), calls).instances_id.tolist() == [0]
+    assert [c[1].tolist() for c in calls] == [[CIRC]]
+    assert seen[0].tolist() == [pytest.approx([1.34, 1.19])]
+
+
+def test_no_overlap_box_iou_counts_empty_masks():
+    """Without overlap the authors' box IoU (last box vs first) has no
+    mask condition: D's box equals A's, its first-frame mask is empty, its
+    other two fill the box (400 px): box IoU 1, mask IoU 1 over frames 1
+    and 2, 1 + 0.09 + 0.5 + 0.5 + 0.3 = 2.39 (with the mask condition on
+    the box it would be 0 and the mask IoU, first frame only, 0: 1.39)."""
+    ref = reference()
+    step(ref, clip([det([box_at(0, s=LARGE)] * 3, [1., 0.])]), 0, nums(0))
+    d = det([box_at(0, s=LARGE)] * 3, [1., 0.], score=0.9)
+    d['masks'][0] = False
+    seen = record_scores(ref)
+    assert step(ref, clip([d]), 1, nums(1)).instances_id.tolist() == [0]
+    assert seen[0].tolist() == [pytest.approx([2.39, 1.19])]
+
+
+def test_padding_copies_are_compared_as_their_frame():
+    """The authors' last clip [6, 6, 6] after [4, 5, 6]: every copy of
+    frame 6 is compared with the entry's frame 6. D equals A in copies 0
+    and 1 and is shifted by 10 px in copy 2 (IoU 200 / 600 = 1/3): box and
+    mask IoU (1 + 1 + 1/3) / 3 = 7/9, doubled weights: 1 + 0.09 + 14/9 +
+    0.3 = 2.9456; copy 0 alone (padding numbered -1) would give 3.39."""
+    ref = reference()
+    a = det([box_at(0, s=LARGE)] * 3, [1., 0.])
+    step(ref, clip([a]), 0, torch.tensor([4, 5, 6]))
+    d = det(
+        [box_at(0, s=LARGE)] * 2 + [box_at(10, s=LARGE)], [1., 0.], score=0.9)
+    scores = ref.match_scores(clip([d]), torch.tensor([6, 6, 6]))
+    assert scores[0, 0].item() == pytest.approx(1.39 + 14 / 9)
+    scores = ref.match_scores(clip([d]), torch.tensor([6, -1, -1]))
+    assert scores[0, 0].item() == pytest.approx(3.39)
 
 
 # ------------------------------------------------------------- detector
@@ -301,8 +458,8 @@ def run_two_clips(model, clips):
         seen['dets'].append(dets)
         return (dets[:1] if metas[0]['clip_index'] == 1 else dets), protos
 
-    def lost_tracks(mask_fn):
-        seen['lost'].append(lost_fn(mask_fn))
+    def lost_tracks():
+        seen['lost'].append(lost_fn())
         return seen['lost'][-1]
 
     model._detect_clip = detect_first_only

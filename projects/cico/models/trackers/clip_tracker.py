@@ -149,7 +149,8 @@ class ClipTracker(BaseTracker):
             clip_index (int): index of the clip in its video (the age of
                 a track is counted in clips).
             frame_nums (Tensor): (T,) frame index in the video of each clip
-                frame, -1 for padding frames.
+                frame (a padding frame has the index of the frame it
+                repeats); frames marked -1 are never compared.
 
         Returns:
             InstanceData: ``dets`` with ``instances_id`` (n,).
@@ -203,9 +204,15 @@ class ClipTracker(BaseTracker):
                                                -1).to(dets.labels.device),
             **extra)
 
-    def lost_tracks_to_output(self, mask_fn: MaskFn) -> Optional[InstanceData]:
+    def begin_clip(self, mask_fn: Optional[MaskFn]) -> None:
+        """Called by the detector before :meth:`track` with what makes
+        masks from stored mask parameters on the clip's prototypes (None
+        when the clip has no prototypes): ``ClipTracker`` does not use it;
+        ``ReferenceClipTracker`` propagates its entries with it."""
+
+    def lost_tracks_to_output(self) -> Optional[InstanceData]:
         """Tracks without a detection in the last tracked clip that the
-        detector still outputs, their masks made by ``mask_fn``: none here
-        (lost tracks are not propagated, ``docs/departures.md#tracker``);
-        ``ReferenceClipTracker`` has some."""
+        detector still outputs: none here (lost tracks are not propagated,
+        ``docs/departures.md#tracker``); ``ReferenceClipTracker`` has
+        some."""
         return None

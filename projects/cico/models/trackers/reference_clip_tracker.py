@@ -7,29 +7,33 @@ Score of memory entry m for detection d::
     s(d, m) = w_embed * (cos + 1) / 2 + w_score * score_d
               + a * (w_mask * MIoU + w_box * BIoU) + w_label * [same class]
 
-with ``a = overlap_iou_scale`` when the IoUs come from frames the clips
-share, else 1 (``ClipTracker``'s IoU terms). A dummy "new object" column
-scores ``w_embed * 0.5 + w_score * score_d + a * (w_mask + w_box) * iou +
-w_label`` with ``iou = 0.3``, or ``0.15`` when the detection's mean box
-area is below 0.1 of the input image, and ``a`` from whether the clip
-overlaps the memory's last clip. There is no threshold: a detection starts
-a track iff the dummy column is its best.
+with ``a = overlap_iou_scale`` when the clip shares frames with the last
+clip that had detections, else 1. With shared frames, box and mask IoU are
+averaged over every pair of equal frame numbers of the two clips (a padding
+copy counts as its frame) where both masks have more than ``min_mask_area``
+pixels. Without, the box IoU compares the entry's last box with the
+detection's first, and the mask IoU the entry's masks regenerated on the
+current clip (below) with the detection's, frame by frame. A dummy "new
+object" column scores ``w_embed * 0.5 + w_score * score_d + a * (w_mask +
+w_box) * iou + w_label`` with ``iou = 0.3``, or ``0.15`` when the
+detection's mean box area is below 0.1 of the input image. There is no
+threshold: a detection starts a track iff the dummy column is its best.
 
 Assignment is greedy, detections in order of their best score: each takes
 its best entry unless an earlier detection took it, in which case it is
 dropped (neither matched nor new). Matched entries are overwritten; entries
-are never deleted within a video. An entry unmatched in a clip stays in the
-output for up to ``max(3, 15 // T)`` clips since it was last matched, with
-its score decayed by ``0.9^T`` per clip and its masks regenerated from its
-stored mask parameters (and circumscribed box) on the current clip's
-prototypes, cropped by that box x1.2 (the detector regenerates them, see
-:meth:`ReferenceClipTracker.lost_tracks_to_output`). A clip without
-detections outputs nothing and changes nothing.
+are never deleted within a video.
 
-Not reproduced: the authors also write the regenerated masks and frozen
-boxes of lost entries back to the memory and, without overlap, compare a
-detection with an entry's masks regenerated on the current clip; here the
-IoUs of an entry always use its last matched masks and boxes.
+Propagation (the authors' "naive tracking"): in a clip with detections,
+each entry without a detection in it gets masks regenerated from its stored
+mask parameters and circumscribed box on the clip's prototypes, cropped by
+that box x1.2 (before the matching when the clips share no frame, after it
+otherwise), and is stored back so: its masks become the regenerated ones,
+its score is multiplied by ``0.9^T``, its last frame's box becomes its box
+in every frame and its circumscribed box, and its frames become the
+clip's. An entry unmatched for at most ``max(3, 15 // T)`` clips is output
+as stored (:meth:`ReferenceClipTracker.lost_tracks_to_output`). A clip
+without detections outputs nothing and changes nothing.
 """
 from typing import Dict, List, Optional
 
@@ -38,7 +42,8 @@ from mmdet.registry import MODELS
 from mmengine.structures import InstanceData
 from torch import Tensor
 
-from ..utils.clip_similarity import counted_frame_box_iou
+from ..utils.clip_similarity import (clip_mask_iou, counted_frame_box_iou,
+                                     frame_box_iou)
 from .clip_tracker import ClipTracker, MaskFn
 
 
@@ -71,6 +76,9 @@ class ReferenceClipTracker(ClipTracker):
             pixels than this in at least one frame (3).
         lost_crop_expand (float): crop of the regenerated masks: the stored
             circumscribed box scaled by this (1.2).
+
+    The detector hands the clip's mask function to :meth:`begin_clip`
+    before each :meth:`track`.
     """
 
     def __init__(self,
@@ -105,11 +113,24 @@ class ReferenceClipTracker(ClipTracker):
 
     def reset(self) -> None:
         """Forget the video: tracks, their lost-clip counts, the pending
-        lost tracks."""
+        lost tracks and their regenerated masks."""
         super().reset()
         self.lost_clips: Dict[int, int] = {}
         self._pending: List[int] = []
+        self._lost_probs: Dict[int, Tensor] = {}
+        self._mask_fn: Optional[MaskFn] = None
         self._clip_len = 0
+
+    def begin_clip(self, mask_fn: Optional[MaskFn]) -> None:
+        """Keep ``mask_fn`` for the next :meth:`track`, which needs it when
+        both the memory and the clip hold something.
+
+        Args:
+            mask_fn (callable, optional): ``(params (k, M), bboxes (k, 4),
+                crop_expand) -> (mask_probs, masks)``, each (k, T, h, w):
+                the masks of stored parameters on the clip's prototypes.
+        """
+        self._mask_fn = mask_fn
 
     def pop_invalid_tracks(self, frame_id: int) -> None:
         """Entries are never deleted within a video."""
@@ -151,6 +172,38 @@ class ReferenceClipTracker(ClipTracker):
                 self.score_weight * dets.scores + scale *
                 (mw['mask'] + mw['box']) * iou + mw['label'])
 
+    def _iou_terms(self, memo: dict, dets: InstanceData,
+                   frame_nums: Tensor) -> tuple:
+        """Box and mask IoU (entries x dets) and whether they came from
+        shared frames, per entry: over every pair of equal frame numbers
+        of the entry's clip and this one or, without one, the entry's last
+        box against the detections' first and its masks (propagated to this
+        clip) against theirs in every frame."""
+        n_trk, n_det = len(memo['ids']), len(dets)
+        box_iou = dets.scores.new_zeros(n_trk, n_det)
+        mask_iou = dets.scores.new_zeros(n_trk, n_det)
+        shared = torch.zeros(n_trk, dtype=torch.bool)
+        current = frame_nums.tolist()
+        for i in range(n_trk):
+            masks, boxes = memo['masks'][i], memo['frame_bboxes'][i]
+            pairs = [(p, k)
+                     for p, f in enumerate(memo['frame_nums'][i].tolist())
+                     for k, g in enumerate(current) if 0 <= g == f]
+            if pairs:
+                shared[i] = True
+                p_idx, d_idx = (list(idx) for idx in zip(*pairs))
+                tm, dm = masks[p_idx], dets.masks[:, d_idx]
+                box_iou[i] = self.box_iou(boxes[p_idx],
+                                          dets.frame_bboxes[:, d_idx], tm, dm)
+            else:
+                last = int((memo['frame_nums'][i] >= 0).nonzero()[-1, 0])
+                first = int((frame_nums >= 0).nonzero()[0, 0])
+                box_iou[i] = frame_box_iou(boxes[[last]],
+                                           dets.frame_bboxes[:, [first]])
+                tm, dm = masks, dets.masks
+            mask_iou[i] = clip_mask_iou(tm[None], dm, self.min_mask_area)[0]
+        return box_iou, mask_iou, shared
+
     def match_scores(self, dets: InstanceData, frame_nums: Tensor) -> Tensor:
         """(n, N + 1) scores of the detections against the N memory
         entries (in ``self.memo`` order) and the dummy column (last)."""
@@ -187,9 +240,10 @@ class ReferenceClipTracker(ClipTracker):
 
     def track(self, dets: InstanceData, clip_index: int,
               frame_nums: Tensor) -> InstanceData:
-        """Assign track ids to the detections of one clip; detections
-        whose best entry was taken are dropped. Records the lost tracks of
-        this clip for :meth:`lost_tracks_to_output`.
+        """Assign track ids to the detections of one clip (detections
+        whose best entry was taken are dropped) and propagate the other
+        entries to the clip. Records the lost tracks of this clip for
+        :meth:`lost_tracks_to_output`.
 
         Args:
             dets (InstanceData): as for ``ClipTracker.track``, plus
@@ -197,19 +251,28 @@ class ReferenceClipTracker(ClipTracker):
                 ``bboxes`` (n, 4); metainfo ``batch_input_shape``.
             clip_index (int): index of the clip in its video.
             frame_nums (Tensor): (T,) frame index of each clip frame in the
-                video, -1 for padding frames.
+                video (a padding frame has the index of the frame it
+                repeats).
 
         Returns:
             InstanceData: the kept detections with ``instances_id``.
         """
         self._pending, self._clip_len = [], len(frame_nums)
+        mask_fn, self._mask_fn = self._mask_fn, None
         device = dets.labels.device
         if len(dets) == 0:  # nothing output, nothing updated
             dets.instances_id = torch.zeros(0, dtype=torch.long, device=device)
             return dets
         entries = self.ids
-        cols = torch.zeros(len(dets), dtype=torch.long) if self.empty \
-            else self.greedy_assign(self.match_scores(dets, frame_nums)).cpu()
+        if entries and mask_fn is None:
+            raise ValueError('ReferenceClipTracker.track propagates its '
+                             "entries with the clip's mask function: call "
+                             'begin_clip(mask_fn) first (CiCo does)')
+        shared = bool(entries) and self._shares_frames(frame_nums)
+        if entries and not shared:  # the authors propagate before matching
+            self._propagate(entries, mask_fn)
+        cols = self.greedy_assign(self.match_scores(dets, frame_nums)).cpu() \
+            if entries else torch.zeros(len(dets), dtype=torch.long)
         dets = dets[(cols >= 0).to(device)]
         ids = []
         for col in cols[cols >= 0].tolist():
@@ -219,8 +282,58 @@ class ReferenceClipTracker(ClipTracker):
                 ids.append(self.num_tracks)
                 self.num_tracks += 1
         dets.instances_id = torch.tensor(ids, dtype=torch.long, device=device)
+        lost = [i for i in entries if i not in ids]
+        if shared:  # ... and after it when the clips share frames
+            self._propagate(lost, mask_fn)
+        for i in lost:
+            self._store(i, 'frame_nums', frame_nums.to(device))
         self._update_memory(dets, clip_index, frame_nums)
         return dets
+
+    def _shares_frames(self, frame_nums: Tensor) -> bool:
+        """Whether the clip shares a frame with the entries' last clip."""
+        stored = self.get('frame_nums')
+        now = frame_nums[frame_nums >= 0].to(stored.device)
+        return bool(torch.isin(stored[stored >= 0], now).any())
+
+    def _store(self, track_id: int, key: str, value: Tensor) -> None:
+        """Overwrite the stored ``key`` of a track."""
+        if isinstance(self.tracks[track_id][key], list):
+            self.tracks[track_id][key][-1] = value[None]
+        else:  # a momentum-averaged item
+            self.tracks[track_id][key] = value[None]
+
+    def _stored(self, track_id: int, key: str) -> Tensor:
+        """The stored ``key`` of a track."""
+        value = self.tracks[track_id][key]
+        return (value[-1] if isinstance(value, list) else value)[0]
+
+    def _propagate(self, ids: List[int], mask_fn: MaskFn) -> None:
+        """The authors' propagation of the entries ``ids`` to this clip:
+        masks regenerated from their stored parameters and circumscribed
+        boxes on its prototypes (cropped by those boxes x
+        ``lost_crop_expand``) replace their masks; their scores (and class
+        scores) are multiplied by ``score_decay ** T``; their last frame's
+        box becomes their box in every frame and their circumscribed box."""
+        if not ids:
+            return
+        t = self._clip_len
+        probs, masks = mask_fn(
+            self.get('params', ids), self.get('bboxes', ids),
+            self.lost_crop_expand)
+        # the box of the last frame (last non-negative frame number)
+        last = (self.get('frame_nums', ids) >= 0).cumsum(1).argmax(1)
+        rows = torch.arange(len(ids), device=last.device)
+        last_box = self.get('frame_bboxes', ids)[rows, last]
+        for j, i in enumerate(ids):
+            self._store(i, 'masks', masks[j])
+            self._store(i, 'frame_bboxes', last_box[j].expand(t, 4).clone())
+            self._store(i, 'bboxes', last_box[j])
+            for key in ('scores', 'cls_scores'):
+                if key in self.tracks[i]:
+                    self._store(i, key,
+                                self._stored(i, key) * self.score_decay**t)
+            self._lost_probs[i] = probs[j]
 
     def _update_memory(self, dets: InstanceData, clip_index: int,
                        frame_nums: Tensor) -> None:
@@ -237,50 +350,36 @@ class ReferenceClipTracker(ClipTracker):
                 self.lost_clips[i] + 1
             if 0 < self.lost_clips[i] <= limit:
                 self._pending.append(i)
+        self._lost_probs = {i: self._lost_probs[i] for i in self._pending}
 
-    def lost_tracks_to_output(self, mask_fn: MaskFn) -> Optional[InstanceData]:
-        """The lost tracks of the last ``track`` call that stay in its
-        clip's output (once per clip).
-
-        Args:
-            mask_fn (callable): ``(params (k, M), bboxes (k, 4), crop_expand)
-                -> (mask_probs, masks)``, each (k, T, h, w): the masks of
-                the stored parameters on the current clip's prototypes.
+    def lost_tracks_to_output(self) -> Optional[InstanceData]:
+        """The lost entries of the last ``track`` call that stay in its
+        clip's output (once per clip), as propagated to that clip.
 
         Returns:
             InstanceData, optional: ``instances_id``, ``labels``,
-            ``scores`` (decayed), ``bboxes`` (stored circumscribed),
-            ``frame_bboxes`` (the last frame's box repeated T times),
-            ``params``, ``mask_probs``, ``masks`` and, when the
-            detections had them, ``cls_scores`` (decayed); None when none.
+            ``scores`` (decayed), ``bboxes`` and ``frame_bboxes`` (the
+            last frame's box), ``params``, ``mask_probs`` and ``masks``
+            (regenerated on the clip's prototypes) and, when the detections
+            had them, ``cls_scores`` (decayed); None when none.
         """
         ids, self._pending = self._pending, []
+        ids = [
+            i for i in ids if self._stored(i, 'scores') > self.min_output_score
+        ]
         if not ids:
             return None
-        t = self._clip_len
-        age = torch.tensor([float(self.lost_clips[i]) for i in ids])
-        scores = self.get('scores', ids)
-        decay = self.score_decay**(t * age.to(scores))
-        scores = scores * decay
-        keep = (scores > self.min_output_score).nonzero()[:, 0].tolist()
-        if not keep:
-            return None
-        ids, scores, decay = [ids[k] for k in keep], scores[keep], decay[keep]
-        # the box of the last real frame (last non-negative frame number)
-        last = (self.get('frame_nums', ids) >= 0).cumsum(1).argmax(1)
-        rows = torch.arange(len(ids), device=last.device)
-        last_box = self.get('frame_bboxes', ids)[rows, last]
         lost = InstanceData(
-            instances_id=torch.tensor(ids, device=scores.device),
-            labels=self.get('labels', ids),
-            scores=scores,
-            bboxes=self.get('bboxes', ids),
-            frame_bboxes=last_box[:, None].repeat(1, t, 1),
-            params=self.get('params', ids))
-        if 'cls_scores' in self.tracks[ids[0]]:  # decayed as the scores
-            lost.cls_scores = self.get('cls_scores', ids) * decay[:, None]
-        lost.mask_probs, lost.masks = mask_fn(lost.params, lost.bboxes,
-                                              self.lost_crop_expand)
+            instances_id=torch.tensor(
+                ids, device=self.get('labels', ids).device),
+            mask_probs=torch.stack([self._lost_probs[i] for i in ids]),
+            **{
+                k: self.get(k, ids)
+                for k in ('labels', 'scores', 'bboxes', 'frame_bboxes',
+                          'params', 'masks')
+            })
+        if 'cls_scores' in self.tracks[ids[0]]:
+            lost.cls_scores = self.get('cls_scores', ids)
         area = lost.masks.flatten(2).sum(-1)  # (k, T)
         lost = lost[(area > self.min_output_mask_area).any(1)]
         return lost if len(lost) else None

@@ -206,13 +206,15 @@ class CiCo(BaseMOTModel):
         sample = data_samples[0]
         metas = [f.metainfo for f in sample]
         if self.tracker is not None:
-            frame_nums = torch.as_tensor([
-                -1 if m.get('is_pad_frame', False) else m.get('frame_id', k)
-                for k, m in enumerate(metas)
-            ])
+            # a padding frame repeats a frame of the clip and is compared as
+            # that frame (the authors' tracker does)
+            frame_nums = torch.as_tensor(
+                [m.get('frame_id', k) for k, m in enumerate(metas)])
+            self.tracker.begin_clip(None if protos is None else partial(
+                self._stored_track_masks, protos, metas[0]))
             dets = self.tracker.track(dets, metas[0].get('clip_index', 0),
                                       frame_nums)
-            dets = self._add_lost_tracks(dets, protos, metas[0])
+            dets = self._add_lost_tracks(dets)
         else:
             dets.instances_id = torch.arange(len(dets))
         for t, frame in enumerate(sample):
@@ -303,17 +305,14 @@ class CiCo(BaseMOTModel):
         return self.mask_head.predict_by_feat(
             protos, batch_img_metas=metas, results_list=[dets])[0]
 
-    def _add_lost_tracks(self, dets: InstanceData, protos: Optional[Tensor],
-                         meta: dict) -> InstanceData:
+    def _add_lost_tracks(self, dets: InstanceData) -> InstanceData:
         """Append the tracks the tracker keeps outputting without a
-        detection in this clip, their masks regenerated from their stored
-        parameters on this clip's prototypes (``ReferenceClipTracker``,
+        detection in this clip, with the masks it regenerated from their
+        stored parameters on this clip's prototypes
+        (``ReferenceClipTracker``,
         ``docs/reference_implementation.md#tracker``; ``ClipTracker`` has
         none)."""
-        if protos is None:  # no detection: the tracker outputs nothing
-            return dets
-        lost = self.tracker.lost_tracks_to_output(
-            partial(self._stored_track_masks, protos, meta))
+        lost = self.tracker.lost_tracks_to_output()
         if lost is None or len(lost) == 0:
             return dets
         keys = ('instances_id', 'labels', 'scores', 'bboxes', 'frame_bboxes',
