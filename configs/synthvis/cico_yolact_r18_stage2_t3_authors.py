@@ -7,10 +7,10 @@
 # What changes: the losses and matcher, the data (their clip sampling and
 # epoch, vertical flip, expand, no colour jitter, inclusive box corners,
 # redrawn empty clips), their inflation of the stage-1 model, their
-# post-processing, tracker and per-clip video scores. What stays, because
-# stage 1 was trained with it: the normalisation, the FPN, the prototype
-# upsampling and the frame size (128 x 224); the optimiser and schedule of
-# the protocol (AdamW, 600 iterations).
+# post-processing, tracker, clip schedule and per-clip video scores. What
+# stays, because stage 1 was trained with it: the normalisation, the FPN,
+# the prototype upsampling and the frame size (128 x 224); the optimiser
+# and schedule of the protocol (AdamW, 600 iterations).
 _base_ = [
     './cico_yolact_r18_stage2_t3.py', '../_base_/models/authors_model.py'
 ]
@@ -57,5 +57,8 @@ train_dataloader = dict(
         box_corners='inclusive',
         redraw_empty_clips=10,
         pipeline=train_pipeline))
+# their clip schedule at a video's end, per-clip video scores
+val_dataloader = dict(dataset=dict(clip_schedule='authors'))
+test_dataloader = val_dataloader
 val_evaluator = dict(aggregate_over='clips')
 test_evaluator = val_evaluator
