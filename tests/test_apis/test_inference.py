@@ -156,9 +156,14 @@ def test_streaming_test_equals_reference_runs(setup, schedule):
     per-frame results; recomputing every clip from scratch (no reuse) too.
     In both clip schedules (the authors' read from the config's test
     dataset by the inferencer: 7 or 8 frames, T = 3, T_o = 1, end with
-    [6, 6, 6] or [6, 7, 6])."""
+    [6, 6, 6] or [6, 7, 6]). With the authors' schedule the frames are
+    loaded as floats, as the authors' test input is (the inferencer must
+    then resize floats too)."""
     cfg = Config.fromfile(setup['cfg'])
     cfg.test_dataloader.dataset.clip_schedule = schedule
+    loader = cfg.test_dataloader.dataset.pipeline[0]['transforms'][0]
+    assert loader['type'] == 'LoadImageFromFile'
+    loader['to_float32'] = schedule == 'authors'
     model = init_model(cfg, setup['ckpt'])
     ds = DATASETS.build(cfg.test_dataloader.dataset)
     v = [
@@ -397,3 +402,29 @@ def test_demo_json_and_mask_maps(setup):
             higher = inst.masks[inst.scores > inst.scores[k]].any(0).numpy()
             own = mine & ~higher
             assert (m[own] == int(inst.instances_id[k]) + 1).all()
+
+
+def test_array_pipeline_gives_the_file_pipelines_input(tmp_path):
+    """The demo reads frames into memory; under the authors' test input
+    (float frames, resize, padding with the channel mean 123.675 / 116.28 /
+    103.53) its pipeline must give exactly the tensor ``tools/test.py``'s
+    file pipeline gives: a uint8 resize rounds, and a uint8 pad writes
+    123 instead of 123.675."""
+    from mmcv.transforms import Compose
+    cfg = Config.fromfile(
+        osp.join(ROOT, 'configs', 'cico_yolact_r50_ytvis19.py'))
+    frame_steps = cfg.test_dataloader.dataset.pipeline[0]['transforms']
+    rng = np.random.default_rng(0)
+    frame = rng.integers(0, 256, (72, 100, 3), dtype=np.uint8)
+    path = str(tmp_path / 'f.png')
+    cv2.imwrite(path, frame)
+    from_file = Compose(frame_steps)(dict(img_path=path))['img']
+    array_steps = VideoInferencer._array_pipeline(
+        [dict(type='TransformBroadcaster', transforms=frame_steps)])
+    in_memory = Compose(array_steps[0]['transforms'])(dict(img=frame))['img']
+    assert from_file.dtype == in_memory.dtype == np.float32
+    assert from_file.shape == in_memory.shape == (384, 640, 3)
+    assert np.array_equal(from_file, in_memory)
+    # the padding is the mean, not its rounded value (100 x 72 -> 533 x 384)
+    assert in_memory[100,
+                     600].tolist() == pytest.approx([123.675, 116.28, 103.53])

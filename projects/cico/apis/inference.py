@@ -218,13 +218,18 @@ class VideoInferencer:
 
     @staticmethod
     def _array_pipeline(pipeline: list) -> list:
-        """The test pipeline with frames taken from memory."""
+        """The test pipeline with frames taken from memory, converted as the
+        file loader converts them (``to_float32``), so that the resize and
+        the padding of the demo see the values ``tools/test.py`` sees."""
         pipeline = copy.deepcopy(pipeline)
         for step in pipeline:
             for t in step.get('transforms', []):
                 if t['type'] == 'LoadImageFromFile':
+                    to_float32 = t.get('to_float32', False)
                     t.clear()
-                    t['type'] = 'mmdet.LoadImageFromNDArray'
+                    t.update(
+                        type='mmdet.LoadImageFromNDArray',
+                        to_float32=to_float32)
         return pipeline
 
     def _clip_data(self, clip: ClipLayout, frames: List[np.ndarray]) -> dict:
