@@ -5,6 +5,7 @@ import importlib.util
 import json
 import pickle
 import re
+import sys
 from pathlib import Path
 
 import pytest
@@ -19,6 +20,16 @@ def load_tool(name):
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def usage_error(capsys, parse, argv) -> str:
+    """What ``parse(argv)`` prints to stderr when argparse refuses ``argv``
+    (``parser.error``: exit code 2)."""
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as exc:
+        parse(argv)
+    assert exc.value.code == 2
+    return capsys.readouterr().err
 
 
 # ------------------------------------------------------------ run_ablations
@@ -186,10 +197,10 @@ def test_test_cfg_options_retest_finished_rows(tmp_path, capsys, monkeypatch):
     assert len(calls) == 2
     assert re.search(r'table1b_cph_2d_[0-9a-f]{8}_metrics\.pkl$',
                      calls[1][calls[1].index('--out') + 1])
-    with pytest.raises(SystemExit):
-        ra.parse_args(['--rows', 'table2', '--test-tag', 'x'])
-    with pytest.raises(SystemExit):
-        ra.parse_args([
+    assert 'error: --test-tag needs --test-cfg-options' in usage_error(
+        capsys, ra.parse_args, ['--rows', 'table2', '--test-tag', 'x'])
+    assert 'error: --test-tag takes letters, digits and _ only' in \
+        usage_error(capsys, ra.parse_args, [
             '--rows', 'table2', '--test-cfg-options', big, '--test-tag', 'a/b'
         ])
 
@@ -305,23 +316,87 @@ def test_benchmark_counts_conv_macs_by_hand():
     assert macs.by_part == {'0': 3888, '1': 6912}  # by top-level child
 
 
-def test_benchmark_two_models_in_one_run(tool_runner):
+# '<ms> ms per output frame (<frames/s> frames/s)', as benchmark prints it
+TIME = r'(\d+) ms per output frame \(([\d.]+) frames/s\)'
+
+
+def printed_seconds(ms: str, fps: str) -> tuple:
+    """(lo, hi): the seconds per frame that print as ``ms`` (0 decimals)
+    and ``fps`` (2 decimals); each rounding bounds it."""
+    ms, fps = float(ms), float(fps)
+    lo = max((ms - 0.5) / 1e3, 1 / (fps + 0.005))
+    hi = min((ms + 0.5) / 1e3, 1 / (fps - 0.005))
+    assert lo <= hi, f'{ms} ms and {fps} frames/s are not one time'
+    return lo, hi
+
+
+def assert_ratio_of_printed_times(ratio: str, time_a: tuple, time_b: tuple):
+    """The printed ``ratio`` (2 decimals) is time_a / time_b, each time
+    given as its printed (ms, frames/s)."""
+    lo_a, hi_a = printed_seconds(*time_a)
+    lo_b, hi_b = printed_seconds(*time_b)
+    lo, hi = lo_a / hi_b, hi_a / lo_b
+    assert hi - lo < 0.02 * lo  # the printed times pin the ratio down
+    assert lo - 0.005 - 1e-9 <= float(ratio) <= hi + 0.005 + 1e-9, (
+        f'ratio {ratio} printed, time ratio in [{lo:.4f}, {hi:.4f}]')
+
+
+def test_benchmark_two_models_in_one_run(tool_runner, monkeypatch, capsys):
+    # known times (measure() stubbed): each ratio is the first model's time
+    # over the second's, printed with 2 decimals
+    bm = load_tool('benchmark')
+    secs = {None: 0.040, 'net.onnx': 0.030, 'fifo.py': 0.016}
+
+    def fake_measure(config, *args, onnx=None, **kwargs):
+        sec = secs[onnx or (config if config == 'fifo.py' else None)]
+        return dict(
+            params=1e6,
+            sec_per_frame=sec,
+            frames=3,
+            peak_mib=1.,
+            conv_gmacs={})
+
+    monkeypatch.setattr(bm, 'measure', fake_measure)
+    monkeypatch.setattr(sys, 'argv', [
+        'benchmark.py',
+        str(REPO_ROOT / BASE), '--onnx', 'net.onnx', '--compare', 'fifo.py'
+    ])
+    bm.main()
+    out = capsys.readouterr().out
+    for line in ('cico_yolact_r18_synthvis: 40 ms per output frame (25.00 '
+                 'frames/s)',
+                 'cico_yolact_r18_synthvis (onnxruntime): 30 ms per output '
+                 'frame (33.33 frames/s)',
+                 'ratio onnxruntime / PyTorch: 0.75x time per output frame',
+                 'fifo: 16 ms per output frame (62.50 frames/s)',
+                 'ratio cico_yolact_r18_synthvis / fifo: 2.50x time per '
+                 'output frame'):
+        assert line in out, out
+    times = re.findall(TIME, out)
+    assert len(times) == 3
+    assert_ratio_of_printed_times('0.75', times[1], times[0])
+    assert_ratio_of_printed_times('2.50', times[0], times[2])
+
     proc = tool_runner('analysis_tools/benchmark.py', BASE, '--num-clips', '1',
                        '--warmup', '0', '--input-size', '64', '96',
                        '--compare', BASE, '--compare-cfg-options',
                        'model.test_cfg.nms_pre=5')
     assert proc.returncode == 0, proc.stderr[-3000:]
     lines = re.findall(
-        r'cico_yolact_r18_synthvis: (\d+) ms per output frame .* over (\d+) '
+        r'cico_yolact_r18_synthvis: ' + TIME + r' over (\d+) '
         r'frames.*peak memory (\d+) MiB; ([\d.]+) M parameters; '
         r'[\d.]+ conv GMACs per output frame', proc.stdout)
     assert len(lines) == 2, proc.stdout
-    for ms, frames, mib, params in lines:
+    for ms, _, frames, mib, params in lines:
         assert int(ms) > 0 and int(mib) > 0
         assert int(frames) == 3  # one T=3 clip, every frame emitted
-        assert float(params) == pytest.approx(float(lines[0][3]))
-    ratio = re.search(r'ratio .* ([\d.]+)x time per output frame', proc.stdout)
-    assert ratio and float(ratio.group(1)) > 0
+        assert float(params) == pytest.approx(float(lines[0][4]))
+    ratio = re.findall(
+        r'ratio cico_yolact_r18_synthvis / cico_yolact_r18_synthvis: '
+        r'(\d+\.\d\d)x time per output frame', proc.stdout)
+    assert len(ratio) == 1, proc.stdout
+    # the first model's time over the --compare model's, as printed
+    assert_ratio_of_printed_times(ratio[0], lines[0][:2], lines[1][:2])
 
 
 # ------------------------------------------------------- analyze_vis_errors
@@ -393,7 +468,7 @@ def test_analyze_vis_errors_prints_and_writes_the_analysis(tmp_path, capsys):
     assert saved['y']['ap']['ranking'] == pytest.approx([100., 100.])
 
 
-def test_analyze_vis_errors_names_bad_results(tmp_path):
+def test_analyze_vis_errors_names_bad_results(tmp_path, capsys):
     tool = load_tool('analyze_vis_errors')
     gt, res = _vis_jsons(tmp_path)
     res.write_text(json.dumps([{'video_id': 1, 'score': 0.5}]))
@@ -404,5 +479,6 @@ def test_analyze_vis_errors_names_bad_results(tmp_path):
         tool.main([str(gt), str(res)])
     with pytest.raises(FileNotFoundError, match='results file not found'):
         tool.main([str(gt), str(tmp_path / 'none.json')])
-    with pytest.raises(SystemExit):
-        tool.parse_args([str(gt), str(res), '--label', 'a', 'b'])
+    assert 'error: 2 --label for 1 results files' in usage_error(
+        capsys, tool.parse_args,
+        [str(gt), str(res), '--label', 'a', 'b'])

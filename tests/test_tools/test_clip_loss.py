@@ -88,15 +88,20 @@ def test_seed_and_frames_change_the_values(synthvis, capsys):
     assert other_frames['loss_mask'] != first['loss_mask']
 
 
-def test_bad_clips_are_named(synthvis):
+def test_bad_clips_are_named(synthvis, capsys):
     with pytest.raises(ValueError, match='video 1: 2 clip frames'):
         clip_loss.main([OURS, *synthvis, '--clip', '1:0,1'])
     with pytest.raises(ValueError, match=r'video 2: frame indices \[6\]'):
         clip_loss.main([OURS, *synthvis, '--clip', '2:4,5,6'])
     with pytest.raises(SystemExit, match='video id 9 is not in'):
         clip_loss.main([OURS, *synthvis, '--clip', '9:0,1,2'])
-    with pytest.raises(SystemExit):
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as exc:  # argparse: a usage error
         clip_loss.main([OURS, *synthvis, '--clip', 'one:0,1,2'])
+    assert exc.value.code == 2
+    assert "error: argument --clip: --clip 'one:0,1,2': expected " \
+        'VIDEO_ID:F1,F2,... (integers, e.g. 3:0,1,2)' in \
+        capsys.readouterr().err
 
 
 def test_deterministic_pipeline():

@@ -25,7 +25,17 @@ def load_demo():
 demo = load_demo()
 
 
-def test_parse_args_outputs_and_device():
+def usage_error(capsys, argv) -> str:
+    """What ``demo.parse_args(argv)`` prints to stderr when it refuses
+    ``argv`` (``parser.error``: exit code 2)."""
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as exc:
+        demo.parse_args(argv)
+    assert exc.value.code == 2
+    return capsys.readouterr().err
+
+
+def test_parse_args_outputs_and_device(capsys):
     args = demo.parse_args(['v.mp4', 'c.py', 'k.pth', '--out-json', 'r.json'])
     assert args.out_json == 'r.json' and args.out is None
     assert args.device == ('cuda' if torch.cuda.is_available() else 'cpu')
@@ -38,11 +48,11 @@ def test_parse_args_outputs_and_device():
         'v.mp4', 'c.py', 'k.pth', '--show', '--fuse-conv-bn', '--channels-last'
     ])
     assert args.fuse_conv_bn and args.channels_last
-    with pytest.raises(SystemExit):  # nothing to do
-        demo.parse_args(['v.mp4', 'c.py', 'k.pth'])
+    assert 'error: nothing to do: give --out, --show, --out-json and/or ' \
+        '--out-masks' in usage_error(capsys, ['v.mp4', 'c.py', 'k.pth'])
 
 
-def test_track_labels_switch_nms_and_json(tmp_path, monkeypatch):
+def test_track_labels_switch_nms_and_json(tmp_path, monkeypatch, capsys):
     """--track-labels K: the model's clip NMS becomes class-agnostic (other
     NMS keys kept) and the json has K labels per track."""
     ckpt = tmp_path / 'k.pth'
@@ -77,9 +87,8 @@ def test_track_labels_switch_nms_and_json(tmp_path, monkeypatch):
     assert seen == dict(
         nms=dict(iou_thr=0.4, class_agnostic=True),
         json=dict(video_id=1, labels_per_track=6))
-    with pytest.raises(SystemExit):
-        demo.parse_args(
-            ['v.mp4', 'c.py', 'k.pth', '--show', '--track-labels', '0'])
+    assert 'error: --track-labels needs K >= 1' in usage_error(
+        capsys, ['v.mp4', 'c.py', 'k.pth', '--show', '--track-labels', '0'])
 
 
 def test_video_name():

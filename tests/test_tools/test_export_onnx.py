@@ -52,7 +52,12 @@ def test_static_export_matches_pytorch(checkpoint, tmp_path, capsys):
     model = init_model(CONFIG, checkpoint, 'cpu')
     torch.manual_seed(1)
     assert run_both(out, model, torch.randn(3, 3, 128, 224)) < 1e-4
-    with pytest.raises(Exception):  # fixed shape: another size is refused
+    # fixed shape: onnxruntime refuses another size, naming both axes
+    with pytest.raises(
+            ort.capi.onnxruntime_pybind11_state.InvalidArgument,
+            match=r'Got invalid dimensions for input: clip for the following '
+            r'indices\n index: 2 Got: 96 Expected: 128\n index: 3 Got: 160 '
+            r'Expected: 224\n'):
         run_both(out, model, torch.randn(3, 3, 96, 160))
 
 
@@ -92,6 +97,20 @@ def test_export_of_another_config_is_refused(checkpoint, tmp_path):
         OrtClipModel(other, out)
 
 
+# '<ms> ms per output frame (<frames/s> frames/s)', as benchmark prints it
+TIME = r'(\d+) ms per output frame \(([\d.]+) frames/s\)'
+
+
+def printed_seconds(ms: str, fps: str) -> tuple:
+    """(lo, hi): the seconds per frame that print as ``ms`` (0 decimals)
+    and ``fps`` (2 decimals); each rounding bounds it."""
+    ms, fps = float(ms), float(fps)
+    lo = max((ms - 0.5) / 1e3, 1 / (fps + 0.005))
+    hi = min((ms + 0.5) / 1e3, 1 / (fps - 0.005))
+    assert lo <= hi, f'{ms} ms and {fps} frames/s are not one time'
+    return lo, hi
+
+
 def test_benchmark_times_pytorch_and_onnxruntime(checkpoint, tmp_path,
                                                  tool_runner):
     """``benchmark.py CONFIG CKPT --onnx F``: both backends timed in one
@@ -103,11 +122,21 @@ def test_benchmark_times_pytorch_and_onnxruntime(checkpoint, tmp_path,
                        '--input-size', '128', '224')
     assert proc.returncode == 0, proc.stderr[-3000:]
     torch_line = re.search(
-        r'cico_yolact_r18_synthvis: \d+ ms per output frame .* over 3 '
+        r'cico_yolact_r18_synthvis: ' + TIME + r' over 3 '
         r'frames.*conv GMACs per output frame', proc.stdout)
     ort_line = re.search(
-        r'cico_yolact_r18_synthvis \(onnxruntime\): \d+ ms per output '
-        r'frame .* over 3 frames[^\n]*M parameters\n', proc.stdout)
+        r'cico_yolact_r18_synthvis \(onnxruntime\): ' + TIME + r' over 3 '
+        r'frames[^\n]*M parameters\n', proc.stdout)
     assert torch_line and ort_line, proc.stdout
-    ratio = re.search(r'ratio onnxruntime / PyTorch: ([\d.]+)x', proc.stdout)
-    assert ratio and float(ratio.group(1)) > 0
+    ratio = re.findall(
+        r'ratio onnxruntime / PyTorch: (\d+\.\d\d)x time per output frame',
+        proc.stdout)
+    assert len(ratio) == 1, proc.stdout
+    # the printed ratio is the onnxruntime time over the PyTorch time, as
+    # printed (to its 2 decimals)
+    lo_o, hi_o = printed_seconds(*ort_line.groups())
+    lo_t, hi_t = printed_seconds(*torch_line.groups())
+    lo, hi = lo_o / hi_t, hi_o / lo_t
+    assert hi - lo < 0.02 * lo  # the printed times pin the ratio down
+    assert lo - 0.005 - 1e-9 <= float(ratio[0]) <= hi + 0.005 + 1e-9, (
+        f'ratio {ratio[0]} printed, time ratio in [{lo:.4f}, {hi:.4f}]')

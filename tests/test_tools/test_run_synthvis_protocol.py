@@ -17,6 +17,16 @@ protocol = importlib.util.module_from_spec(SPEC)
 SPEC.loader.exec_module(protocol)
 
 
+def usage_error(capsys, argv) -> str:
+    """What ``protocol.parse_args(argv)`` prints to stderr when it refuses
+    ``argv`` (``parser.error``: exit code 2)."""
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as exc:
+        protocol.parse_args(argv)
+    assert exc.value.code == 2
+    return capsys.readouterr().err
+
+
 @pytest.mark.parametrize('fcn', ['yolact', 'condinst'])
 def test_protocol_configs_share_schedule_and_frames_per_step(fcn):
     cfgs = {
@@ -101,7 +111,7 @@ def test_train_sums_the_time_of_resumed_sessions(tmp_path, monkeypatch):
             raise SystemExit('killed')
 
     monkeypatch.setattr(protocol, 'run', fake_run)
-    with pytest.raises(SystemExit):
+    with pytest.raises(SystemExit, match='^killed$'):  # the session's own
         protocol.train('c.py', str(tmp_path), ['a=1'], {}, 'log')
     assert protocol.run_seconds(str(tmp_path)) == 30
     assert not (tmp_path / 'DONE').exists()
@@ -156,10 +166,10 @@ def test_plot_writes_a_png(tmp_path):
     assert osp.getsize(out) > 1000
 
 
-def test_seeds_must_not_be_negative():
+def test_seeds_must_not_be_negative(capsys):
     assert protocol.parse_args(['--fcn', 'yolact', '--seeds', '0']).seeds == 0
-    with pytest.raises(SystemExit):
-        protocol.parse_args(['--fcn', 'yolact', '--seeds', '-1'])
+    assert 'error: --seeds must be >= 0' in usage_error(
+        capsys, ['--fcn', 'yolact', '--seeds', '-1'])
 
 
 @pytest.mark.parametrize('fcn', ['yolact', 'condinst'])
@@ -182,7 +192,8 @@ def test_stage2_iters_stretches_the_schedule(fcn):
         assert steps.milestones == [840, 1080] and steps.end == 1200
 
 
-def test_stage2_iters_runs_beside_the_default_runs(tmp_path, monkeypatch):
+def test_stage2_iters_runs_beside_the_default_runs(tmp_path, monkeypatch,
+                                                   capsys):
     """--stage2-iters 1200 trains into cico_seed0_1200it / fifo_seed0_1200it
     with the stretched schedule, from the same stage 1, and leaves the
     default runs' directories alone."""
@@ -208,8 +219,9 @@ def test_stage2_iters_runs_beside_the_default_runs(tmp_path, monkeypatch):
         assert 'train_cfg.max_iters=1200' in options
         assert 'model.init_cfg.checkpoint=stage1-x.pth' in options
     assert 'train_cfg.max_iters=1200' not in trained[0][1]
-    with pytest.raises(SystemExit):
-        protocol.parse_args(['--fcn', 'yolact', '--stage2-iters', '50'])
+    assert 'error: --stage2-iters must be >= 100 (validation runs every ' \
+        '100)' in usage_error(capsys,
+                              ['--fcn', 'yolact', '--stage2-iters', '50'])
 
 
 def test_variants_run_the_authors_recipe_beside_cico(tmp_path, monkeypatch,
@@ -253,8 +265,9 @@ def test_variants_run_the_authors_recipe_beside_cico(tmp_path, monkeypatch,
     # 33 - 31, pooled std sqrt((2 + 0) / 2)
     assert lines[4].startswith("| authors' recipe - project's recipe | | "
                                '+2.0 (pooled std 1.0) |')
-    with pytest.raises(SystemExit):
-        protocol.parse_args(['--fcn', 'yolact', '--variants', 'mine'])
+    # (the list of choices after it is quoted differently by Python version)
+    assert "error: argument --variants: invalid choice: 'mine'" in \
+        usage_error(capsys, ['--fcn', 'yolact', '--variants', 'mine'])
 
 
 def test_stage1_iters_continues_stage1_and_starts_stage2_from_it(
@@ -320,7 +333,7 @@ def test_stage1_iters_continues_stage1_and_starts_stage2_from_it(
 
 
 def test_stage2_lr_sets_the_learning_rate_of_stage_2_only(
-        tmp_path, monkeypatch):
+        tmp_path, monkeypatch, capsys):
     """--stage2-lr 1e-4: both stage-2 variants train with that peak LR in
     runs of their own (``_lr0.0001``); stage 1 keeps its LR."""
     trained = []
@@ -348,11 +361,11 @@ def test_stage2_lr_sets_the_learning_rate_of_stage_2_only(
     assert cfg.optim_wrapper.optimizer.lr == 1e-4
     assert cfg.param_scheduler[0].start_factor == 0.1
     assert cfg.param_scheduler[1].gamma == 0.1
-    with pytest.raises(SystemExit):
-        protocol.parse_args(['--fcn', 'yolact', '--stage2-lr', '0'])
+    assert 'error: --stage2-lr must be > 0' in usage_error(
+        capsys, ['--fcn', 'yolact', '--stage2-lr', '0'])
 
 
-def test_inflation_centre_changes_cico_only(tmp_path, monkeypatch):
+def test_inflation_centre_changes_cico_only(tmp_path, monkeypatch, capsys):
     """--inflation centre: the CiCo run and its iteration-0 model are
     inflated with centre temporal weights, under names of their own; FiFo
     (nothing to inflate) is the default run, shared."""
@@ -393,8 +406,8 @@ def test_inflation_centre_changes_cico_only(tmp_path, monkeypatch):
     assert out['tests']['init'][1]['cico_init_centre']['AP'] == \
         pytest.approx(35.2)
     assert protocol.suffix(args) == '_lr0.0001_centre'  # results, curves
-    with pytest.raises(SystemExit):
-        protocol.parse_args(['--fcn', 'yolact', '--inflation', 'mean'])
+    assert "error: argument --inflation: invalid choice: 'mean'" in \
+        usage_error(capsys, ['--fcn', 'yolact', '--inflation', 'mean'])
 
 
 def test_first_seed_adds_a_seed_to_finished_ones(tmp_path, monkeypatch,
@@ -440,8 +453,8 @@ def test_first_seed_adds_a_seed_to_finished_ones(tmp_path, monkeypatch,
     out = capsys.readouterr().out
     assert '| stage 2: CiCo, T = 3 | 3 | 37.0 ± 1.0 |' in out
     assert '| stage 2: FiFo, T = 1 | 3 | 34.0 ± 1.0 |' in out
-    with pytest.raises(SystemExit):
-        protocol.parse_args([*common, '--first-seed', '-1'])
+    assert 'error: --first-seed must be >= 0' in usage_error(
+        capsys, [*common, '--first-seed', '-1'])
 
 
 def finish_run(config, work_dir, options, env, log):
@@ -528,8 +541,8 @@ def test_track_labels_tests_every_stage2_run_once(tmp_path, monkeypatch,
     assert 'stage 1' not in labelled
     protocol.main(argv)  # cached: no second test
     assert len(commands) == 2
-    with pytest.raises(SystemExit):
-        protocol.parse_args(['--fcn', 'yolact', '--track-labels', '0'])
+    assert 'error: --track-labels needs K >= 1' in usage_error(
+        capsys, ['--fcn', 'yolact', '--track-labels', '0'])
 
 
 def test_eval_videos_tests_every_run_on_the_larger_split(
@@ -603,8 +616,8 @@ def test_eval_videos_tests_every_run_on_the_larger_split(
     assert 'stage 1' not in big_labels
     protocol.main(argv)  # cached: nothing is tested again
     assert len(commands) == 7
-    with pytest.raises(SystemExit):
-        protocol.parse_args(['--fcn', 'yolact', '--eval-videos', '0'])
+    assert 'error: --eval-videos needs N >= 1' in usage_error(
+        capsys, ['--fcn', 'yolact', '--eval-videos', '0'])
 
 
 def test_eval_videos_tests_the_last_fifth_for_convergence(

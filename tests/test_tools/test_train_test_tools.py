@@ -660,7 +660,22 @@ def test_browse_draw_clip_colours_follow_instance_ids():
     # a different id (3 + k) gets a different colour
     others = [tuple(canvas[30, k * w + 22]) for k in range(t)]
     assert len(set(others)) == t
-    assert browse.id_color(7) == browse.id_color(7)
+    # id_color: hue id x 0.618034 (mod 1), saturation 0.85, value 1, BGR;
+    # id 7: hue 0.32624, sector 1 (f 0.95743): r = 1 - 0.85 x 0.95743 =
+    # 0.1862, g = 1, b = 1 - 0.85 = 0.15 -> (int(38.25), 255, int(47.48))
+    assert browse.id_color(7) == (38, 255, 47)
+    assert browse.id_color(np.int64(7)) == (38, 255, 47)  # as ids come
+    # id 0: hue 0 (red) -> r = 1, g = b = 0.15; id 1: hue 0.61803, sector
+    # 3 (f 0.70820): r = 0.15, g = 1 - 0.85 x 0.70820 = 0.3980, b = 1
+    assert browse.id_color(0) == (38, 38, 255)
+    assert browse.id_color(1) == (255, 101, 38)
+    # the mask of id 7 is that colour at half opacity over the black frames
+    assert centres[0] == (19, 127, 23)
+    colors = [browse.id_color(i) for i in range(20)]
+    assert len(set(colors)) == 20  # distinct ids, distinct colours
+    for c in colors:  # bright: 3 ints, one 255 (value 1), the least 38
+        assert len(c) == 3 and all(type(v) is int for v in c)
+        assert max(c) == 255 and min(c) == 38
     # float inputs from PhotoMetricDistortion are accepted too
     canvas_f = browse.draw_clip(
         dict(inputs=inputs.float(), data_samples=track), ('a', 'b'))
