@@ -4,6 +4,8 @@ import torch.nn.functional as F
 from mmdet.registry import MODELS
 from mmengine.structures import InstanceData
 
+from projects.cico.models.trackers import TrackingClip
+
 H, W = 40, 60
 
 
@@ -58,7 +60,8 @@ def test_crossing_objects_keep_their_ids():
     for c in range(3):
         a = det([box_at(x) for x in pos_a[c]], [1., 0.])
         b = det([box_at(x) for x in pos_b[c]], [0., 1.])
-        out = trk.track(clip([b, a]), c, nums(c))  # order differs from ids
+        out = trk.track(clip([b, a]),
+                        TrackingClip(c, nums(c)))  # order differs from ids
         ids.append(out.instances_id.tolist())
     assert ids[0] == [0, 1]
     assert ids[1] == [0, 1] and ids[2] == [0, 1]
@@ -69,10 +72,13 @@ def test_object_leaves_for_two_clips_and_comes_back():
     a = lambda: det([box_at(10)] * 3, [1., 0.])  # noqa: E731
     for retain, expect in ((5, 0), (1, 1)):
         trk = tracker(num_clips_retain=retain)
-        assert trk.track(clip([a()]), 0, nums(0)).instances_id.tolist() == [0]
-        trk.track(clip([]), 1, nums(1))
-        trk.track(clip([]), 2, nums(2))
-        back = trk.track(clip([a()]), 3, nums(3)).instances_id.tolist()
+        assert trk.track(clip([a()]),
+                         TrackingClip(0,
+                                      nums(0))).instances_id.tolist() == [0]
+        trk.track(clip([]), TrackingClip(1, nums(1)))
+        trk.track(clip([]), TrackingClip(2, nums(2)))
+        back = trk.track(clip([a()]),
+                         TrackingClip(3, nums(3))).instances_id.tolist()
         assert back == [expect], (retain, back)
 
 
@@ -86,7 +92,7 @@ def test_overlap_frames_drive_the_ious():
         nums1 = torch.arange(step, step + 3)
         xs = list(range(0, 20, 2))  # 2 px per frame
         d0 = det([box_at(x) for x in xs[:3]], [1., 0.])
-        trk.track(clip([d0]), 0, nums0)
+        trk.track(clip([d0]), TrackingClip(0, nums0))
         # the object continues; a second one far away appears
         d1 = det([box_at(x) for x in xs[step:step + 3]], [0., 1.])
         other = det([box_at(45)] * 3, [0., 1.])
@@ -97,7 +103,7 @@ def test_overlap_frames_drive_the_ious():
             assert box_iou[0, 0].item() == 1.0
         else:  # frame 2 (x=4) vs frame 3 (x=6): 8x10 / 12x10
             assert abs(box_iou[0, 0].item() - 80 / 120) < 1e-6
-        out = trk.track(clip([other, d1]), 1, nums1)
+        out = trk.track(clip([other, d1]), TrackingClip(1, nums1))
         # embeddings are orthogonal to the track: the IoUs decide
         assert out.instances_id.tolist() == [1, 0], overlap
 
@@ -105,20 +111,22 @@ def test_overlap_frames_drive_the_ious():
 def test_one_to_one_and_no_detection_dropped():
     trk = tracker()
     a = det([box_at(10)] * 3, [1., 0.])
-    trk.track(clip([a]), 0, torch.arange(3))
+    trk.track(clip([a]), TrackingClip(0, torch.arange(3)))
     # two near-identical detections compete for the single track
     d1 = det([box_at(10)] * 3, [1., 0.], score=0.8)
     d2 = det([box_at(11)] * 3, [1., 0.05], score=0.7)
-    out = trk.track(clip([d1, d2]), 1, torch.arange(2, 5))
+    out = trk.track(clip([d1, d2]), TrackingClip(1, torch.arange(2, 5)))
     assert sorted(out.instances_id.tolist()) == [0, 1]  # one new, none lost
     assert trk.num_tracks == 2
 
 
 def test_dissimilar_detection_starts_a_new_track():
     trk = tracker()
-    trk.track(clip([det([box_at(0)] * 3, [1., 0.])]), 0, torch.arange(3))
+    trk.track(
+        clip([det([box_at(0)] * 3, [1., 0.])]),
+        TrackingClip(0, torch.arange(3)))
     far = det([box_at(45)] * 3, [-1., 0.], label=3)
-    out = trk.track(clip([far]), 1, torch.arange(2, 5))
+    out = trk.track(clip([far]), TrackingClip(1, torch.arange(2, 5)))
     assert out.instances_id.tolist() == [1]
 
 
@@ -137,11 +145,12 @@ def test_reset_and_memory_is_bounded():
     trk = tracker()
     for c in range(20):
         trk.track(
-            clip([det([box_at(10)] * 3, [1., 0.])]), c,
-            torch.arange(2 * c, 2 * c + 3))
+            clip([det([box_at(10)] * 3, [1., 0.])]),
+            TrackingClip(c, torch.arange(2 * c, 2 * c + 3)))
         assert len(trk.tracks[0]['masks']) == 1  # only the latest kept
     assert trk.ids == [0]
     trk.reset()
     out = trk.track(
-        clip([det([box_at(10)] * 3, [0., 1.])]), 0, torch.arange(3))
+        clip([det([box_at(10)] * 3, [0., 1.])]),
+        TrackingClip(0, torch.arange(3)))
     assert out.instances_id.tolist() == [0] and trk.num_tracks == 1

@@ -12,6 +12,7 @@ from mmengine.config import Config
 from mmengine.dataset import pseudo_collate
 from mmengine.structures import InstanceData
 
+from projects.cico.models.trackers import TrackingClip
 from projects.cico.models.utils.circumscribed_boxes import circumscribed_boxes
 from tools.dataset_converters.synthvis_generator import generate_synthvis
 
@@ -33,6 +34,7 @@ def det(boxes, emb, label=0, score=0.9, visible=1.):
     return dict(
         frame_bboxes=torch.tensor(boxes, dtype=torch.float),
         masks=masks,
+        mask_probs=masks.float(),  # as the mask head gives them
         embeds=F.normalize(torch.tensor(emb, dtype=torch.float), dim=0),
         labels=label,
         scores=score,
@@ -48,6 +50,7 @@ def clip(dets):
             frame_bboxes=torch.zeros(0, 3, 4),
             bboxes=torch.zeros(0, 4),
             masks=torch.zeros(0, 3, H, W, dtype=torch.bool),
+            mask_probs=torch.zeros(0, 3, H, W),
             embeds=torch.zeros(0, 2),
             labels=torch.zeros(0, dtype=torch.long),
             scores=torch.zeros(0),
@@ -56,7 +59,8 @@ def clip(dets):
         metainfo=meta,
         **{
             k: torch.stack([d[k] for d in dets])
-            for k in ('frame_bboxes', 'masks', 'embeds', 'params')
+            for k in ('frame_bboxes', 'masks', 'mask_probs', 'embeds',
+                      'params')
         })
     res.labels = torch.tensor([d['labels'] for d in dets])
     res.scores = torch.tensor([d['scores'] for d in dets])
@@ -83,10 +87,22 @@ def reference(**kwargs):
 
 
 def step(trk, dets, c, frame_nums, calls=None):
-    """One clip as the detector runs it: the clip's mask function (the
-    fake one), then ``track``."""
-    trk.begin_clip(fake_mask_fn([] if calls is None else calls))
-    return trk.track(dets, c, frame_nums)
+    """One clip as the detector runs it: ``track`` with the clip's mask
+    function (the fake one); every output row."""
+    return trk.track(
+        dets,
+        TrackingClip(c, frame_nums,
+                     fake_mask_fn([] if calls is None else calls)))
+
+
+def kept(rows):
+    """The detections among a clip's output rows."""
+    return rows[~rows.is_lost]
+
+
+def lost_of(rows):
+    """The lost tracks among a clip's output rows; None without."""
+    return rows[rows.is_lost] if bool(rows.is_lost.any()) else None
 
 
 def ours(**kwargs):
@@ -172,8 +188,8 @@ def test_small_detection_joins_where_ours_starts_a_track(side, ref_ids):
     scores = ref.match_scores(clip([moved]), nums(1))
     new = 1.0 if side == SMALL else 1.15
     assert scores[0].tolist() == pytest.approx([1.1, new])
-    assert step(ref, clip([moved]), 1, nums(1)).instances_id.tolist() == \
-        ref_ids
+    assert kept(step(ref, clip([moved]), 1,
+                     nums(1))).instances_id.tolist() == ref_ids
     assert step(our, clip([moved]), 1, nums(1)).instances_id.tolist() == [1]
 
 
@@ -193,11 +209,12 @@ def test_lost_track_is_output_for_max_3_15_over_t_clips():
     lost_scores = []
     for c in range(1, 8):
         calls = []
-        assert step(ref, clip([b()]), c, nums(c),
-                    calls).instances_id.tolist() == [1]
-        lost = ref.lost_tracks_to_output()
-        assert step(our, clip([b()]), c, nums(c)).instances_id.tolist() == [1]
-        assert our.lost_tracks_to_output() is None
+        rows = step(ref, clip([b()]), c, nums(c), calls)
+        assert kept(rows).instances_id.tolist() == [1]
+        lost = lost_of(rows)
+        our_rows = step(our, clip([b()]), c, nums(c))
+        assert our_rows.instances_id.tolist() == [1]
+        assert not our_rows.is_lost.any()
         # A and B propagated to the clip (A's parameters say visible)
         assert len(calls) == 1 and calls[0][2] == 1.2
         assert calls[0][0].tolist() == [[1.], [1.]]
@@ -212,7 +229,8 @@ def test_lost_track_is_output_for_max_3_15_over_t_clips():
         assert lost.masks.shape == lost.mask_probs.shape == (1, 3, H, W)
         assert lost.masks[0, 0].sum() == SMALL * SMALL
         lost_scores.append(lost.scores.item())
-        assert ref.lost_tracks_to_output() is None  # once
+        # the detection first, then the lost track
+        assert rows.instances_id.tolist() == [1, 0] or c > 5
     assert ref.clips_to_output(3) == 5
     assert lost_scores == pytest.approx(
         [0.6561, 0.4782969, 0.3486784401, 0.2541865828, 0.1853020189])
@@ -246,18 +264,16 @@ def test_lost_track_score_and_mask_rules():
     for c in range(1, 6):
         if c == 2:  # empty clip
             assert len(step(ref, clip([]), c, nums(c))) == 0
-            assert ref.lost_tracks_to_output() is None
             assert ref.lost_clips == {0: 1, 1: 1, 2: 0}
             continue
-        step(ref, clip([keep()]), c, nums(c))
-        lost = ref.lost_tracks_to_output()
+        lost = lost_of(step(ref, clip([keep()]), c, nums(c)))
         out.append(None if lost is None else (lost.instances_id.tolist(),
                                               lost.scores.tolist()))
     assert [o[0] if o else None for o in out] == [[0], [0], [0], None]
     assert [o[1][0] for o in out[:3]
             ] == pytest.approx([0.2187, 0.1594323, 0.1162261467])
-    with pytest.raises(ValueError, match='begin_clip'):
-        ref.track(clip([keep()]), 6, nums(6))  # no mask function given
+    with pytest.raises(ValueError, match='TrackingClip.mask_fn'):
+        ref.track(clip([keep()]), TrackingClip(6, nums(6)))  # none given
 
 
 # ---------------------------------------- propagation of lost entries
@@ -296,11 +312,11 @@ def lose_a_in_clip_1():
     ref = reference()
     step(ref, clip([moving_a([1., 0., 0.]), b()]), 0, nums(0, 2))
     calls = []
-    assert step(ref, clip([b()]), 1, nums(1, 2),
-                calls).instances_id.tolist() == [1]
+    rows = step(ref, clip([b()]), 1, nums(1, 2), calls)
+    assert kept(rows).instances_id.tolist() == [1]
     # propagated after the matching: A only, from its circumscribed box
     assert [c[1].tolist() for c in calls] == [[CIRC]]
-    return ref, b
+    return ref, b, lost_of(rows)
 
 
 def test_lost_track_is_stored_back_and_matched_on_shared_frames():
@@ -317,8 +333,7 @@ def test_lost_track_is_stored_back_and_matched_on_shared_frames():
     shared frame: A's last frame vs D's first, box 0.5, mask 400 / 800 =
     0.5, single weights) A would score 0.5 + 0.09 + 0.5 + 0.3 = 1.39 and D
     would start a track. B (0.58, 3.38, new 1.18 small) keeps its track."""
-    ref, b = lose_a_in_clip_1()
-    lost = ref.lost_tracks_to_output()
+    ref, b, lost = lose_a_in_clip_1()
     assert lost.instances_id.tolist() == [0]
     assert lost.scores.tolist() == pytest.approx([0.6561])
     assert lost.masks.flatten(2).sum(-1).tolist() == [[800] * 3]
@@ -342,11 +357,10 @@ def test_lost_track_regenerated_from_its_last_box_after_one_clip():
     box (800 px per frame), which then becomes its last box; clip 2 from
     that box [20, 10, 40, 30]: 400 px per frame (the circumscribed box
     again would give 800), score 0.9 x 0.9^6."""
-    ref, b = lose_a_in_clip_1()
+    ref, b, _ = lose_a_in_clip_1()
     calls = []
-    step(ref, clip([b()]), 2, nums(2, 2), calls)
+    lost = lost_of(step(ref, clip([b()]), 2, nums(2, 2), calls))
     assert [c[1].tolist() for c in calls] == [[LAST]]
-    lost = ref.lost_tracks_to_output()
     assert lost.masks.flatten(2).sum(-1).tolist() == [[400] * 3]
     assert lost.scores.tolist() == pytest.approx([0.9**7])
 
@@ -450,7 +464,7 @@ def run_two_clips(model, clips):
     0's other tracks are lost in clip 1. Returns clip 0's detections, the
     prototypes of clip 1, the tracker's lost tracks and clip 1's output."""
     seen = dict(protos=[], dets=[], lost=[])
-    detect, lost_fn = model._detect_clip, model.tracker.lost_tracks_to_output
+    detect, track = model._detect_clip, model.tracker.track
 
     def detect_first_only(x, metas):
         dets, protos = detect(x, metas)
@@ -458,12 +472,13 @@ def run_two_clips(model, clips):
         seen['dets'].append(dets)
         return (dets[:1] if metas[0]['clip_index'] == 1 else dets), protos
 
-    def lost_tracks():
-        seen['lost'].append(lost_fn())
-        return seen['lost'][-1]
+    def tracked(dets, clip):
+        rows = track(dets, clip)
+        seen['lost'].append(lost_of(rows))
+        return rows
 
     model._detect_clip = detect_first_only
-    model.tracker.lost_tracks_to_output = lost_tracks
+    model.tracker.track = tracked
     with torch.no_grad():
         for c in clips:
             out = model.predict(
@@ -499,12 +514,13 @@ def test_detector_emits_propagated_lost_tracks(synthvis_clips):
         assert torch.allclose(lost.cls_scores, dets0.cls_scores[rows] * 0.9**3)
         assert torch.allclose(res.cls_scores[1:], lost.cls_scores)
         assert torch.allclose(res.cls_scores.max(1)[0], res.scores)
-        assert torch.equal(lost.params, dets0.params[rows])
         h, w = dets0.mask_probs.shape[2:]
         assert lost.mask_probs.shape == (len(lost), 3, h, w)
         head = model.mask_head
         boxes = dets0.bboxes[rows] / head.proto_stride(protos1, frame.metainfo)
-        logits, crop = head.clip_mask_logits(protos1, lost.params, boxes, 1.2)
+        # regenerated from clip 0's parameters of those tracks
+        logits, crop = head.clip_mask_logits(protos1, dets0.params[rows],
+                                             boxes, 1.2)
         assert torch.allclose(lost.mask_probs,
                               logits.sigmoid() * crop[:, None])
         assert all(m['size'] == [96, 160] for m in res.masks)

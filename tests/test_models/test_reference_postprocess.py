@@ -87,6 +87,7 @@ def test_filter_3_mask_area_and_mask_to_box_ratio():
     dets = InstanceData(
         scores=torch.tensor([0.4, 0.3, 0.2, 0.1]),
         mask_probs=probs,
+        masks=probs > 0.5,  # the mask head's
         frame_bboxes=boxes([big] * 2, [big] * 2, [small] * 2, [big, small]))
     kept = filter_small_masks(dets, (40, 80))
     assert kept.scores.tolist() == pytest.approx([0.3, 0.1])
@@ -110,6 +111,7 @@ def nms_dets():
         scores=torch.tensor([0.5, 0.9, 0.2, 0.4, 0.6]),
         labels=torch.tensor([0, 0, 1, 1, 0]),
         mask_probs=probs,
+        masks=probs > 0.5,
         frame_bboxes=boxes(a, b, [[100, 0, 120, 20]] * 3,
                            [[60, 0, 80, 20]] * 3, [[0, 60, 20, 80]] * 3))
 
@@ -213,6 +215,7 @@ def test_filter_2_uses_the_padded_input():
     def segment(d):
         kept.append(d.scores.tolist())
         d.mask_probs = torch.zeros(len(d), 3, 96, 160)
+        d.masks = d.mask_probs > 0.5
         return d
 
     reference_postprocess(dets, segment, (360, 640), (384, 640))
@@ -235,6 +238,7 @@ def test_nms_permutes_only_the_rows_of_the_circumscribed_iou():
             labels=torch.tensor([0, 0]),
             quality=torch.ones(2),
             mask_probs=probs.clone(),
+            masks=probs > 0.5,
             frame_bboxes=boxes([[100, 0, 120, 20]] * 3, [[60, 0, 80, 20]] * 3))
 
     assert reference_similarity(dets(0.3, 0.6))[0, 1].item() == \

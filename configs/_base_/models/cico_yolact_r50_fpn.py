@@ -105,7 +105,10 @@ model = dict(
         train_crop_expand=1.5,
         # Yolact test crop (docs/reference_implementation.md#post-processing)
         test_crop_expand=1.1,
-        crop_min_size=0.1),
+        crop_min_size=0.1,
+        # the one threshold of the masks at test time: clip NMS, tracker and
+        # output use the head's masks
+        mask_thr=0.5),
     # Eq. 11 with the authors' coefficients and new-object score
     # (docs/reference_implementation.md#tracker); Hungarian, lost tracks not
     # propagated (docs/departures.md#tracker)
@@ -142,9 +145,7 @@ model = dict(
             iou_thr=0.5,
             box_weight=0.5,
             mask_weight=0.5,
-            mask_thr=0.5,
             min_mask_area=5,
             class_agnostic=False,
             max_per_clip=100),
-        mask_thr=0.5,
         min_mask_area=5))  # more than 5 mask pixels in some frame

@@ -74,7 +74,12 @@ class ClipProtoNet(BaseMaskHead):
             Trained from scratch with K=8 (CondInst), the ReLU can die: the
             SynthVIS CondInst config turns it off
             (``docs/departures.md#condinst``).
+        mask_thr (float): the one threshold of the head's masks at test
+            time (0.5): the clip NMS, the tracker and the output all use
+            the ``masks`` the head gives.
     """
+
+    PROTO_UPSAMPLE = 2  # P3 (stride 8) -> the prototypes (stride 4)
 
     def __init__(
         self,
@@ -98,6 +103,7 @@ class ClipProtoNet(BaseMaskHead):
         proto_upsample: ConfigType = dict(
             mode='bilinear', align_corners=False),
         proto_relu: bool = True,
+        mask_thr: float = 0.5,
         init_cfg=dict(
             type='Xavier',
             distribution='uniform',
@@ -125,6 +131,7 @@ class ClipProtoNet(BaseMaskHead):
                              f'got {box_rounding!r}')
         self.box_rounding = box_rounding
         self.max_masks_to_train = max_masks_to_train
+        self.mask_thr = mask_thr
         self._init_layers()
         mask_fcn = dict(mask_fcn)
         mask_fcn.setdefault('num_protos', num_protos)
@@ -176,13 +183,19 @@ class ClipProtoNet(BaseMaskHead):
         """The clip part: :meth:`frame_features` of N clips' frames
         (N*T, C, h_3, w_3) -> the clip prototypes (N, K, T, H/4, W/4)."""
         feat = self.proto_tower(feat, self.clip_len)
-        feat = F.interpolate(feat, scale_factor=2, **self.proto_upsample)
+        feat = F.interpolate(
+            feat, scale_factor=self.PROTO_UPSAMPLE, **self.proto_upsample)
         protos = self.proto_out(self.proto_conv(feat))
         if self.proto_relu:
             protos = F.relu(protos)
         return fold(protos, self.clip_len)
 
     # ------------------------------------------------------------ helpers
+    def proto_size(self, x: Sequence[Tensor]) -> Tuple[int, int]:
+        """(h, w) of the prototypes of the FPN levels ``x`` (P3 upsampled
+        x :attr:`PROTO_UPSAMPLE`)."""
+        return tuple(s * self.PROTO_UPSAMPLE for s in x[0].shape[-2:])
+
     @staticmethod
     def proto_stride(protos: Tensor, meta: dict) -> Tensor:
         """(4,) pixels of the padded input per prototype pixel (x, y, x,
@@ -281,7 +294,6 @@ class ClipProtoNet(BaseMaskHead):
                         batch_img_metas: List[dict],
                         results_list: InstanceList,
                         rescale: bool = False,
-                        mask_thr: float = 0.5,
                         **kwargs) -> InstanceList:
         """Clip masks of each clip's candidates.
 
@@ -290,37 +302,47 @@ class ClipProtoNet(BaseMaskHead):
             batch_img_metas (list[dict]): N*T frame metainfos.
             results_list (list[InstanceData]): per clip, ``params`` (k, M)
                 and circumscribed ``bboxes`` (k, 4) in input pixels.
-            rescale (bool): also give ``masks`` (k, T, H, W) bool at the
-                original frame size.
-            mask_thr (float): threshold of the ``masks``.
+            rescale (bool): ``masks`` at the original frame size
+                (k, T, H, W) instead of the prototype resolution.
 
         Returns:
             list[InstanceData]: ``results_list`` with ``mask_probs``
             (k, T, h, w), the cropped sigmoid masks at the prototype
-            resolution (padding included).
+            resolution (padding included), and ``masks``, those above
+            :attr:`mask_thr`.
         """
         t = self.clip_len
         for c, res in enumerate(results_list):
             meta = batch_img_metas[c * t]
-            boxes = res.bboxes / self.proto_stride(protos, meta)
-            logits, crop = self.clip_mask_logits(protos[c], res.params, boxes,
-                                                 self.test_crop_expand)
-            res.mask_probs = logits.sigmoid() * crop[:, None]
+            res.mask_probs, res.masks = self.masks_of_params(
+                protos[c], meta, res.params, res.bboxes, self.test_crop_expand)
             if rescale:
                 res.masks = torch.stack([
-                    self.masks_at_original_size(res.mask_probs[:, k], meta,
-                                                mask_thr) for k in range(t)
+                    self.masks_at_original_size(res.mask_probs[:, k], meta)
+                    for k in range(t)
                 ], 1) if len(res) else res.mask_probs.new_zeros(
                     0, t, *meta['ori_shape'][:2]).bool()
         return results_list
 
-    @staticmethod
-    def masks_at_original_size(mask_probs: Tensor,
-                               meta: dict,
-                               mask_thr: float = 0.5) -> Tensor:
+    def masks_of_params(self, protos: Tensor, meta: dict, params: Tensor,
+                        bboxes: Tensor,
+                        crop_expand: float) -> Tuple[Tensor, Tensor]:
+        """Mask probabilities and masks (k, T, h, w) of mask ``params``
+        (k, M) with circumscribed ``bboxes`` (k, 4, input pixels) on one
+        clip's prototypes ``protos`` (K, T, h, w), cropped by the boxes
+        scaled by ``crop_expand`` (the candidates', or a tracker's stored
+        tracks')."""
+        boxes = bboxes / self.proto_stride(protos, meta)
+        logits, crop = self.clip_mask_logits(protos, params, boxes,
+                                             crop_expand)
+        probs = logits.sigmoid() * crop[:, None]
+        return probs, probs > self.mask_thr
+
+    def masks_at_original_size(self, mask_probs: Tensor, meta: dict) -> Tensor:
         """(k, h, w) mask probabilities of one frame at the prototype
-        resolution of the padded input -> (k, H, W) bool masks at the
-        frame's ``ori_shape`` (padding dropped, bilinear resize)."""
+        resolution of the padded input -> (k, H, W) bool masks above
+        :attr:`mask_thr` at the frame's ``ori_shape`` (padding dropped,
+        bilinear resize)."""
         ori_h, ori_w = meta['ori_shape'][:2]
         if len(mask_probs) == 0:
             return mask_probs.new_zeros(0, ori_h, ori_w).bool()
@@ -332,4 +354,4 @@ class ClipProtoNet(BaseMaskHead):
         probs = F.interpolate(
             probs[None], (ori_h, ori_w), mode='bilinear',
             align_corners=False)[0]
-        return probs > mask_thr
+        return probs > self.mask_thr

@@ -23,12 +23,11 @@ def clip_fast_nms(dets: InstanceData, cfg: ConfigType) -> InstanceData:
     Args:
         dets (InstanceData): ``scores`` (n,), ``labels`` (n,),
             ``frame_bboxes`` (n, T, 4), ``bboxes`` (n, 4), optionally
-            ``mask_probs`` (n, T, h, w) and ``rank_scores`` (n,) (the
-            ordering score, default ``scores``).
+            ``masks`` (n, T, h, w) bool (the mask head's) and
+            ``rank_scores`` (n,) (the ordering score, default ``scores``).
         cfg (dict): ``iou_thr`` (0.5), ``box_weight`` (0.5), ``mask_weight``
-            (0.5; used when masks are present), ``mask_thr`` (0.5),
-            ``min_mask_area`` (5 px), ``class_agnostic`` (False),
-            ``max_per_clip`` (100).
+            (0.5; used when masks are present), ``min_mask_area`` (5 px),
+            ``class_agnostic`` (False), ``max_per_clip`` (100).
 
     Returns:
         InstanceData: the kept detections, ordered by rank score.
@@ -41,9 +40,9 @@ def clip_fast_nms(dets: InstanceData, cfg: ConfigType) -> InstanceData:
     box_w = cfg.get('box_weight', 0.5)
     mask_w = cfg.get('mask_weight', 0.5)
     sim = clip_box_similarity(dets.frame_bboxes)
-    if 'mask_probs' in dets and mask_w > 0:
-        binary = dets.mask_probs > cfg.get('mask_thr', 0.5)
-        mask_sim = clip_mask_iou(binary, min_area=cfg.get('min_mask_area', 5))
+    if 'masks' in dets and mask_w > 0:
+        mask_sim = clip_mask_iou(
+            dets.masks, min_area=cfg.get('min_mask_area', 5))
         sim = box_w * sim + mask_w * mask_sim
     else:
         sim = (box_w + mask_w) * sim

@@ -43,7 +43,6 @@ from ..utils.clip_similarity import (clip_box_similarity,
 # the authors' constants; ``test_cfg.reference`` may override them
 REFERENCE_DEFAULTS = dict(
     dup_iou_thr=0.9,  # filter 1
-    mask_thr=0.5,
     min_mask_area=5,  # filter 3 and the NMS' counted frames (pixels)
     min_box_ratio=0.1,  # filter 3: mask area / box area
     nms_iou_thr=0.5,
@@ -84,15 +83,14 @@ def filter_centres_outside(dets: InstanceData,
 
 def filter_small_masks(dets: InstanceData,
                        input_shape: Sequence[int],
-                       mask_thr: float = 0.5,
                        min_area: float = 5,
                        min_box_ratio: float = 0.1) -> InstanceData:
     """Filter 3: keep a detection with more than ``min_area`` mask pixels in
     some frame and, in some frame, ``mask area / box area`` above
     ``min_box_ratio``, the mask area as a fraction of the mask map
-    (``mask_probs`` (n, T, h, w)) and the box area as a fraction of the
-    ``input_shape`` (H, W) image the boxes live in."""
-    masks = dets.mask_probs > mask_thr
+    (the mask head's ``masks`` (n, T, h, w)) and the box area as a
+    fraction of the ``input_shape`` (H, W) image the boxes live in."""
+    masks = dets.masks
     area = masks.flatten(2).sum(-1).float()  # (n, T) pixels
     mask_frac = area / (masks.shape[-2] * masks.shape[-1])
     boxes = dets.frame_bboxes
@@ -105,14 +103,13 @@ def filter_small_masks(dets: InstanceData,
 
 
 def reference_similarity_parts(dets: InstanceData,
-                               mask_thr: float = 0.5,
                                min_area: float = 5,
                                mask_iou_one: float = 0.9) -> tuple:
     """(n, n) each: the per-frame box IoU and the mask IoU, both averaged
     over the frames where the two masks have more than ``min_area``
     pixels (the mask IoU set to 1 when one of those frames exceeds
     ``mask_iou_one``), and the circumscribed-box IoU."""
-    iou, counted = frame_mask_iou(dets.mask_probs > mask_thr, min_area)
+    iou, counted = frame_mask_iou(dets.masks, min_area)
     mask_sim = (iou * counted).sum(0) / counted.sum(0).clamp(min=1)
     mask_sim[((iou > mask_iou_one) & counted).any(0)] = 1.
     frame_box = counted_frame_box_similarity(dets.frame_bboxes, counted)
@@ -121,13 +118,12 @@ def reference_similarity_parts(dets: InstanceData,
 
 
 def reference_similarity(dets: InstanceData,
-                         mask_thr: float = 0.5,
                          min_area: float = 5,
                          mask_iou_one: float = 0.9) -> Tensor:
     """(n, n) ``0.25 frame-box IoU + 0.25 circumscribed-box IoU + 0.5 mask
     IoU`` (:func:`reference_similarity_parts`), in candidate order."""
     frame_box, circ, mask_sim = reference_similarity_parts(
-        dets, mask_thr, min_area, mask_iou_one)
+        dets, min_area, mask_iou_one)
     return 0.25 * frame_box + 0.25 * circ + 0.5 * mask_sim
 
 
@@ -161,7 +157,7 @@ def reference_clip_nms(dets: InstanceData,
     if len(dets) == 0 or classes.numel() == 0:
         return dets[:0]
     frame_box, circ, mask_sim = reference_similarity_parts(
-        dets, cfg['mask_thr'], cfg['min_mask_area'], cfg['mask_iou_one'])
+        dets, cfg['min_mask_area'], cfg['mask_iou_one'])
     cls_rank = rescored[:, classes].t()  # (C', n)
     ranked, order = cls_rank.sort(dim=1, descending=True, stable=True)
     rows, cols = order[:, :, None], order[:, None, :]
@@ -193,8 +189,9 @@ def reference_postprocess(dets: InstanceData,
         dets (InstanceData): candidates (``scores``, ``labels``,
             ``cls_scores``, ``quality``, ``frame_bboxes``, ``bboxes``,
             ``params``, ...).
-        segment (callable): adds ``mask_probs`` (k, T, h, w) to detections
-            (the mask head); not called when none is left.
+        segment (callable): adds ``mask_probs`` and ``masks`` (k, T, h, w)
+            to detections (the mask head, with its one threshold); not
+            called when none is left.
         img_shape (tuple): (h, w) of the frames inside the input (unused
             by the authors' filters; kept for the caller's interface).
         input_shape (tuple): (H, W) of the padded input the boxes and the
@@ -211,8 +208,5 @@ def reference_postprocess(dets: InstanceData,
     if len(dets) == 0:
         return dets
     dets = filter_small_masks(
-        segment(dets), input_shape, cfg['mask_thr'], cfg['min_mask_area'],
-        cfg['min_box_ratio'])
-    dets = reference_clip_nms(dets, cfg)
-    dets.masks = dets.mask_probs > cfg['mask_thr']
-    return dets
+        segment(dets), input_shape, cfg['min_mask_area'], cfg['min_box_ratio'])
+    return reference_clip_nms(dets, cfg)

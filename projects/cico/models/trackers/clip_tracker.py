@@ -22,24 +22,20 @@ order, so the one-to-one assignment here has no use for it
 (``docs/departures.md#tracker``). The authors' greedy tracker, which also
 keeps outputting lost tracks, is the switch ``ReferenceClipTracker``.
 """
-from typing import Callable, Dict, Optional, Tuple
+from typing import Dict, Optional
 
 import torch
-from mmdet.models.trackers import BaseTracker
 from mmdet.registry import MODELS
 from mmengine.structures import InstanceData
 from scipy.optimize import linear_sum_assignment
 from torch import Tensor
 
 from ..utils.clip_similarity import clip_mask_iou, frame_box_iou
-
-# (params (k, M), circumscribed boxes (k, 4), crop_expand) -> mask_probs and
-# masks (k, T, h, w) on the current clip's prototypes
-MaskFn = Callable[[Tensor, Tensor, float], Tuple[Tensor, Tensor]]
+from .base_clip_tracker import BaseClipTracker, TrackingClip
 
 
 @MODELS.register_module()
-class ClipTracker(BaseTracker):
+class ClipTracker(BaseClipTracker):
     """Links clip detections into video tracks.
 
     Args:
@@ -139,22 +135,21 @@ class ClipTracker(BaseTracker):
         (n, S, h, w), are not used here)."""
         return frame_box_iou(track_boxes, det_boxes)
 
-    def track(self, dets: InstanceData, clip_index: int,
-              frame_nums: Tensor) -> InstanceData:
-        """Assign track ids to the detections of one clip.
+    def track(self, dets: InstanceData, clip: TrackingClip) -> InstanceData:
+        """Assign track ids to the detections of one clip (every detection
+        is output; lost tracks are not: ``docs/departures.md#tracker``).
 
         Args:
             dets (InstanceData): ``embeds`` (n, E), ``labels``, ``scores``,
                 ``frame_bboxes`` (n, T, 4), ``masks`` (n, T, h, w) bool.
-            clip_index (int): index of the clip in its video (the age of
-                a track is counted in clips).
-            frame_nums (Tensor): (T,) frame index in the video of each clip
-                frame (a padding frame has the index of the frame it
-                repeats); frames marked -1 are never compared.
+            clip (TrackingClip): its index in the video and the video
+                frame of each clip frame (its mask function is not used).
 
         Returns:
-            InstanceData: ``dets`` with ``instances_id`` (n,).
+            InstanceData: ``dets`` with ``instances_id`` (n,) and
+            ``is_lost`` (all False).
         """
+        clip_index, frame_nums = clip.clip_index, clip.frame_nums
         n = len(dets)
         ids = torch.full((n, ), -1, dtype=torch.long)
         if n and not self.empty:
@@ -186,7 +181,7 @@ class ClipTracker(BaseTracker):
             self.memorise(dets, clip_index, frame_nums)
         else:
             self.pop_invalid_tracks(clip_index)
-        return dets
+        return self.with_lost_rows(dets, None)
 
     def memorise(self, dets: InstanceData, clip_index: int, frame_nums: Tensor,
                  **extra: Tensor) -> None:
@@ -203,16 +198,3 @@ class ClipTracker(BaseTracker):
             frame_nums=frame_nums[None].expand(len(dets),
                                                -1).to(dets.labels.device),
             **extra)
-
-    def begin_clip(self, mask_fn: Optional[MaskFn]) -> None:
-        """Called by the detector before :meth:`track` with what makes
-        masks from stored mask parameters on the clip's prototypes (None
-        when the clip has no prototypes): ``ClipTracker`` does not use it;
-        ``ReferenceClipTracker`` propagates its entries with it."""
-
-    def lost_tracks_to_output(self) -> Optional[InstanceData]:
-        """Tracks without a detection in the last tracked clip that the
-        detector still outputs: none here (lost tracks are not propagated,
-        ``docs/departures.md#tracker``); ``ReferenceClipTracker`` has
-        some."""
-        return None

@@ -32,8 +32,8 @@ otherwise), and is stored back so: its masks become the regenerated ones,
 its score is multiplied by ``0.9^T``, its last frame's box becomes its box
 in every frame and its circumscribed box, and its frames become the
 clip's. An entry unmatched for at most ``max(3, 15 // T)`` clips is output
-as stored (:meth:`ReferenceClipTracker.lost_tracks_to_output`). A clip
-without detections outputs nothing and changes nothing.
+as stored, after the clip's detections. A clip without detections outputs
+nothing and changes nothing.
 """
 from typing import Dict, List, Optional
 
@@ -44,7 +44,8 @@ from torch import Tensor
 
 from ..utils.clip_similarity import (clip_mask_iou, counted_frame_box_iou,
                                      frame_box_iou)
-from .clip_tracker import ClipTracker, MaskFn
+from .base_clip_tracker import MaskFn, TrackingClip
+from .clip_tracker import ClipTracker
 
 
 @MODELS.register_module()
@@ -77,8 +78,8 @@ class ReferenceClipTracker(ClipTracker):
         lost_crop_expand (float): crop of the regenerated masks: the stored
             circumscribed box scaled by this (1.2).
 
-    The detector hands the clip's mask function to :meth:`begin_clip`
-    before each :meth:`track`.
+    The clip's mask function comes with each :meth:`track` call
+    (``TrackingClip.mask_fn``).
     """
 
     def __init__(self,
@@ -118,19 +119,7 @@ class ReferenceClipTracker(ClipTracker):
         self.lost_clips: Dict[int, int] = {}
         self._pending: List[int] = []
         self._lost_probs: Dict[int, Tensor] = {}
-        self._mask_fn: Optional[MaskFn] = None
         self._clip_len = 0
-
-    def begin_clip(self, mask_fn: Optional[MaskFn]) -> None:
-        """Keep ``mask_fn`` for the next :meth:`track`, which needs it when
-        both the memory and the clip hold something.
-
-        Args:
-            mask_fn (callable, optional): ``(params (k, M), bboxes (k, 4),
-                crop_expand) -> (mask_probs, masks)``, each (k, T, h, w):
-                the masks of stored parameters on the clip's prototypes.
-        """
-        self._mask_fn = mask_fn
 
     def pop_invalid_tracks(self, frame_id: int) -> None:
         """Entries are never deleted within a video."""
@@ -238,36 +227,34 @@ class ReferenceClipTracker(ClipTracker):
             out[k] = col
         return out
 
-    def track(self, dets: InstanceData, clip_index: int,
-              frame_nums: Tensor) -> InstanceData:
+    def track(self, dets: InstanceData, clip: TrackingClip) -> InstanceData:
         """Assign track ids to the detections of one clip (detections
-        whose best entry was taken are dropped) and propagate the other
-        entries to the clip. Records the lost tracks of this clip for
-        :meth:`lost_tracks_to_output`.
+        whose best entry was taken are dropped), propagate the other
+        entries to the clip and append those still output.
 
         Args:
             dets (InstanceData): as for ``ClipTracker.track``, plus
                 ``params`` (n, M) mask parameters and circumscribed
                 ``bboxes`` (n, 4); metainfo ``batch_input_shape``.
-            clip_index (int): index of the clip in its video.
-            frame_nums (Tensor): (T,) frame index of each clip frame in the
-                video (a padding frame has the index of the frame it
-                repeats).
+            clip (TrackingClip): its index in the video, the video frame
+                of each clip frame (a padding frame has the index of the
+                frame it repeats) and the mask function of its prototypes.
 
         Returns:
-            InstanceData: the kept detections with ``instances_id``.
+            InstanceData: the kept detections with ``instances_id``, then
+            the lost tracks output in this clip (:meth:`_lost_rows`).
         """
+        frame_nums, mask_fn = clip.frame_nums, clip.mask_fn
         self._pending, self._clip_len = [], len(frame_nums)
-        mask_fn, self._mask_fn = self._mask_fn, None
         device = dets.labels.device
         if len(dets) == 0:  # nothing output, nothing updated
             dets.instances_id = torch.zeros(0, dtype=torch.long, device=device)
-            return dets
+            return self.with_lost_rows(dets, None)
         entries = self.ids
         if entries and mask_fn is None:
             raise ValueError('ReferenceClipTracker.track propagates its '
-                             "entries with the clip's mask function: call "
-                             'begin_clip(mask_fn) first (CiCo does)')
+                             "entries with the clip's mask function: "
+                             'TrackingClip.mask_fn must be given')
         shared = bool(entries) and self._shares_frames(frame_nums)
         if entries and not shared:  # the authors propagate before matching
             self._propagate(entries, mask_fn)
@@ -287,8 +274,8 @@ class ReferenceClipTracker(ClipTracker):
             self._propagate(lost, mask_fn)
         for i in lost:
             self._store(i, 'frame_nums', frame_nums.to(device))
-        self._update_memory(dets, clip_index, frame_nums)
-        return dets
+        self._update_memory(dets, clip.clip_index, frame_nums)
+        return self.with_lost_rows(dets, self._lost_rows())
 
     def _shares_frames(self, frame_nums: Tensor) -> bool:
         """Whether the clip shares a frame with the entries' last clip."""
@@ -352,9 +339,9 @@ class ReferenceClipTracker(ClipTracker):
                 self._pending.append(i)
         self._lost_probs = {i: self._lost_probs[i] for i in self._pending}
 
-    def lost_tracks_to_output(self) -> Optional[InstanceData]:
-        """The lost entries of the last ``track`` call that stay in its
-        clip's output (once per clip), as propagated to that clip.
+    def _lost_rows(self) -> Optional[InstanceData]:
+        """The lost entries of this ``track`` call that stay in its clip's
+        output, as propagated to that clip.
 
         Returns:
             InstanceData, optional: ``instances_id``, ``labels``,

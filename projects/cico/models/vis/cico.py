@@ -29,6 +29,7 @@ from ..dense_heads.clip_predictor import (add_embeddings, class_maps,
                                           predict_candidates)
 from ..task_modules.clip_nms import clip_fast_nms
 from ..task_modules.reference_postprocess import reference_postprocess
+from ..trackers.base_clip_tracker import TrackingClip
 from .clip_stream import ClipStream
 
 
@@ -37,6 +38,22 @@ def to_float32(out: Any) -> Any:
     return apply_to(out,
                     lambda x: isinstance(x, Tensor) and x.is_floating_point(),
                     lambda x: x.float())
+
+
+def check_no_mask_thr(test_cfg: OptConfigType) -> None:
+    """The masks' threshold lives in one place, the mask head: a
+    ``mask_thr`` left in ``test_cfg`` (or its ``nms`` / ``reference``) is
+    an error rather than a second, silently ignored threshold."""
+    cfg = test_cfg or {}
+    places = [('test_cfg', cfg)] + [(f'test_cfg.{k}', cfg[k])
+                                    for k in ('nms', 'reference')
+                                    if isinstance(cfg.get(k), dict)]
+    for where, part in places:
+        if 'mask_thr' in part:
+            raise ValueError(
+                f'{where}.mask_thr is not read: the threshold of the masks '
+                '(clip NMS, tracker and output alike) is '
+                'model.mask_head.mask_thr')
 
 
 @MODELS.register_module()
@@ -53,8 +70,9 @@ class CiCo(BaseMOTModel):
         clip_len (int): T; must match the datasets' ``clip_len``.
         train_cfg (dict): the CPH's (assigner, sampler, OHEM ratio).
         test_cfg (dict): candidates (``score_thr``, ``nms_pre``), clip NMS
-            (``nms``), ``rescore_with_quality``, ``mask_thr``,
-            ``min_mask_area``; ``postprocess='reference'`` (default
+            (``nms``), ``rescore_with_quality``, ``min_mask_area``
+            (the masks' threshold is the mask head's ``mask_thr``);
+            ``postprocess='reference'`` (default
             ``'cico'``) runs the authors' filters and NMS instead
             (:mod:`..task_modules.reference_postprocess`, overrides in
             ``reference``). ``fp16=True`` runs the network at test time
@@ -91,6 +109,7 @@ class CiCo(BaseMOTModel):
                 train_cfg=train_cfg,
                 test_cfg=test_cfg))
         self.tracker = MODELS.build(tracker) if tracker else None
+        check_no_mask_thr(test_cfg)
         self.train_cfg = train_cfg
         self.test_cfg = test_cfg
         self.stream = ClipStream()
@@ -210,11 +229,13 @@ class CiCo(BaseMOTModel):
             # that frame (the authors' tracker does)
             frame_nums = torch.as_tensor(
                 [m.get('frame_id', k) for k, m in enumerate(metas)])
-            self.tracker.begin_clip(None if protos is None else partial(
-                self._stored_track_masks, protos, metas[0]))
-            dets = self.tracker.track(dets, metas[0].get('clip_index', 0),
-                                      frame_nums)
-            dets = self._add_lost_tracks(dets)
+            mask_fn = None if protos is None else partial(
+                self.mask_head.masks_of_params, protos, metas[0])
+            # every output row: the kept detections and the lost tracks
+            dets = self.tracker.track(
+                dets,
+                TrackingClip(metas[0].get('clip_index', 0), frame_nums,
+                             mask_fn))
         else:
             dets.instances_id = torch.arange(len(dets))
         for t, frame in enumerate(sample):
@@ -247,7 +268,7 @@ class CiCo(BaseMOTModel):
                                   self.test_cfg)[0]
         # nothing to segment: the mask head is skipped
         protos = self._clip_prototypes(x) if len(dets) else None
-        proto_hw = tuple(s * 2 for s in x[0].shape[-2:])
+        proto_hw = self.mask_head.proto_size(x)
         return self._postprocess_clip(
             dets, protos, metas, proto_hw,
             partial(add_embeddings, self.bbox_head, x))
@@ -289,7 +310,6 @@ class CiCo(BaseMOTModel):
         if cfg.get('rescore_with_quality', True):
             dets.rank_scores = dets.scores * dets.quality
         dets = clip_fast_nms(dets, cfg.get('nms', {}))
-        dets.masks = dets.mask_probs > cfg.get('mask_thr', 0.5)
         real = torch.as_tensor(
             [not m.get('is_pad_frame', False) for m in metas],
             device=dets.masks.device)
@@ -301,41 +321,10 @@ class CiCo(BaseMOTModel):
 
     def _segment(self, protos: Tensor, metas: List[dict],
                  dets: InstanceData) -> InstanceData:
-        """Clip masks ``mask_probs`` of the candidates ``dets``."""
+        """Clip masks ``mask_probs`` and ``masks`` of the candidates
+        ``dets`` (the mask head's, with its one threshold)."""
         return self.mask_head.predict_by_feat(
             protos, batch_img_metas=metas, results_list=[dets])[0]
-
-    def _add_lost_tracks(self, dets: InstanceData) -> InstanceData:
-        """Append the tracks the tracker keeps outputting without a
-        detection in this clip, with the masks it regenerated from their
-        stored parameters on this clip's prototypes
-        (``ReferenceClipTracker``,
-        ``docs/reference_implementation.md#tracker``; ``ClipTracker`` has
-        none)."""
-        lost = self.tracker.lost_tracks_to_output()
-        if lost is None or len(lost) == 0:
-            return dets
-        keys = ('instances_id', 'labels', 'scores', 'bboxes', 'frame_bboxes',
-                'mask_probs', 'masks')
-        if 'cls_scores' in dets and 'cls_scores' in lost:
-            keys += ('cls_scores', )
-        return InstanceData.cat([
-            InstanceData(**{k: d.get(k)
-                            for k in keys}) for d in (dets, lost)
-        ])
-
-    def _stored_track_masks(self, protos: Tensor, meta: dict, params: Tensor,
-                            bboxes: Tensor,
-                            crop_expand: float) -> Tuple[Tensor, Tensor]:
-        """Mask probabilities and masks (k, T, h, w) of mask ``params``
-        (k, M) with circumscribed ``bboxes`` (k, 4, input pixels) on the
-        clip prototypes ``protos`` (K, T, h, w), cropped by the boxes
-        scaled by ``crop_expand``."""
-        boxes = bboxes / self.mask_head.proto_stride(protos, meta)
-        logits, crop = self.mask_head.clip_mask_logits(protos, params, boxes,
-                                                       crop_expand)
-        probs = logits.sigmoid() * crop[:, None]
-        return probs, probs > self.test_cfg.get('mask_thr', 0.5)
 
     def _empty_dets(self, dets: InstanceData,
                     proto_hw: Tuple[int, int]) -> InstanceData:
@@ -359,14 +348,12 @@ class CiCo(BaseMOTModel):
             dets.scores.new_zeros(0, 4)
         probs = dets.mask_probs[:, t] if len(dets) else \
             dets.scores.new_zeros(0, 1, 1)
-        mask_thr = self.test_cfg.get('mask_thr', 0.5)
         if rescale:
             sf = bboxes.new_tensor(meta.get('scale_factor', (1., 1.)))
             bboxes = bboxes / sf.repeat(2)
-            masks = self.mask_head.masks_at_original_size(
-                probs, meta, mask_thr)
+            masks = self.mask_head.masks_at_original_size(probs, meta)
         else:
-            masks = probs > mask_thr
+            masks = probs > self.mask_head.mask_thr
         res.bboxes = bboxes.cpu()
         res.masks = encode_mask_results(masks.cpu().numpy())
         return res
