@@ -317,3 +317,14 @@ def test_channels_last_streams_the_same_predictions(config, synthvis):
         for ma, mb in zip(a.masks, b.masks):  # empty masks too
             ma, mb = mask_utils.decode(ma), mask_utils.decode(mb)
             assert (ma ^ mb).sum() <= 0.01 * (ma | mb).sum()
+
+
+def test_a_second_mask_threshold_is_an_error():
+    """The masks' threshold is the mask head's: one left in test_cfg (or
+    its clip NMS) would be silently ignored, so it is an error."""
+    for where in ('test_cfg', 'nms'):
+        cfg = tiny_model_cfg()
+        part = cfg.test_cfg if where == 'test_cfg' else cfg.test_cfg.nms
+        part.mask_thr = 0.4
+        with pytest.raises(ValueError, match='model.mask_head.mask_thr'):
+            MODELS.build(cfg)

@@ -90,6 +90,30 @@ def test_predict_maps_boxes_with_the_padded_stride():
     assert (rows.min(), rows.max(), cols.min(), cols.max()) == (1, 6, 1, 10)
 
 
+def test_the_heads_mask_thr_is_the_one_threshold():
+    """Probabilities sigmoid(+-1) = 0.731 / 0.269 and 0.5 (logit 0): the
+    ``masks`` the head gives, at the prototype resolution and at the
+    original size, are those above its ``mask_thr``, whatever it is."""
+    protos = torch.zeros(1, 1, 3, 16, 24)
+    protos[..., :8] = 1.
+    protos[..., 16:] = -1.
+    metas = [
+        dict(
+            img_shape=(64, 96), batch_input_shape=(64, 96), ori_shape=(32, 48))
+    ] * 3
+    for thr, cols in ((0.5, 8), (0.25, 24), (0.75, 0)):
+        net = make_protonet(k=1, test_crop_expand=1.0, mask_thr=thr)
+        res = InstanceData(
+            bboxes=torch.tensor([[0., 0., 96., 64.]]), params=torch.ones(1, 1))
+        out = net.predict_by_feat(protos, metas, [res])[0]
+        # (0.5, 0.731, 0.269 by column block; 0.5 is not above 0.5)
+        assert out.masks.shape == (1, 3, 16, 24)
+        assert out.masks[0, 0].sum(1).tolist() == [cols] * 16
+        big = net.masks_at_original_size(out.mask_probs[:, 0], metas[0])
+        assert big.shape == (1, 32, 48)
+        assert big[0, 16].sum().item() == pytest.approx(cols * 2, abs=1)
+
+
 def test_loss_falls_when_masks_match(clip_factory):
     net = make_protonet(k=2, train_crop_expand=1.0)
     boxes = [(8, 8, 40, 40)] * 3
