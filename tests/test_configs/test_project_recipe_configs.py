@@ -43,7 +43,7 @@ def test_project_recipe_differs_from_the_authors_as_documented(path):
     assert model.bbox_head.bbox_coder.type == 'DeltaXYWHBBoxCoder'
     assert model.mask_head.get('box_rounding', 'none') == 'none'
     # test time: clip Fast NMS, one-to-one tracker, per-frame aggregation
-    assert model.test_cfg.get('postprocess', 'cico') == 'cico'
+    assert model.test_cfg.postprocess == dict(type='ClipNMSPostProcessor')
     assert model.tracker.type == 'ClipTracker'
     assert cfg.test_evaluator.get('aggregate_over', 'frames') == 'frames'
     # data: mmdet's augmentation, epoch and corners

@@ -84,7 +84,8 @@ def check_authors_switches(model: dict, condinst: bool) -> None:
     assert {k: pre[k] for k in AUTHORS_PREPROCESSOR} == AUTHORS_PREPROCESSOR
     assert {k: model['neck'][k] for k in REF_NECK} == REF_NECK
     assert model['tracker'] == REF_TRACKER  # replaced, not merged
-    assert model['test_cfg']['postprocess'] == 'reference'
+    assert model['test_cfg']['postprocess'] == dict(
+        type='ReferencePostProcessor')
     assert model['test_cfg']['clip_boxes_to_frame'] is False
     assert model['mask_head']['proto_upsample'] == dict(
         mode='bilinear', align_corners=True)
@@ -261,7 +262,8 @@ def test_reference_postprocess_switch():
     (tests/test_models/test_reference_postprocess.py checks its
     behaviour)."""
     cfg = reference_cfg().model.test_cfg
-    assert cfg.postprocess == 'reference' and cfg.nms_pre == 300
+    assert cfg.postprocess == dict(
+        type='ReferencePostProcessor') and cfg.nms_pre == 300
     ours = parse(osp.join(ROOT, 'configs',
                           'cico_condinst_r18_synthvis.py')).model.test_cfg
-    assert ours.get('postprocess', 'cico') == 'cico'
+    assert ours.postprocess == dict(type='ClipNMSPostProcessor')

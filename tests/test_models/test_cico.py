@@ -328,3 +328,18 @@ def test_a_second_mask_threshold_is_an_error():
         part.mask_thr = 0.4
         with pytest.raises(ValueError, match='model.mask_head.mask_thr'):
             MODELS.build(cfg)
+
+
+def test_postprocessor_is_chosen_by_type():
+    """Registered post-processors by ``type``; the old string form is an
+    error that says what to write."""
+    cfg = tiny_model_cfg()
+    assert type(MODELS.build(cfg).postprocessor).__name__ == \
+        'ClipNMSPostProcessor'
+    cfg.test_cfg.postprocess = dict(type='ReferencePostProcessor')
+    assert type(MODELS.build(cfg).postprocessor).__name__ == \
+        'ReferencePostProcessor'
+    cfg.test_cfg.postprocess = 'reference'
+    with pytest.raises(
+            TypeError, match="dict\\(type='ReferencePostProcessor'\\)"):
+        MODELS.build(cfg)

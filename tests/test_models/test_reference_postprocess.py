@@ -3,7 +3,7 @@
 detections with hand-computed results, and the detector's switch."""
 import pytest
 import torch
-from mmdet.registry import MODELS
+from mmdet.registry import MODELS, TASK_UTILS
 from mmengine.structures import InstanceData
 
 from projects.cico.models.task_modules.reference_postprocess import (
@@ -164,7 +164,7 @@ def test_nms_without_class_scores_uses_labels():
 
 
 def predict(model, frames, postprocess):
-    model.test_cfg['postprocess'] = postprocess
+    model.postprocessor = TASK_UTILS.build(dict(type=postprocess))
     meta = dict(img_shape=(64, 96), batch_input_shape=(64, 96))
     with torch.no_grad():
         x = model.extract_feat(frames)
@@ -182,8 +182,8 @@ def test_detector_switch():
     model = MODELS.build(tiny_model_cfg(3)).eval()
     torch.nn.init.constant_(model.bbox_head.conv_cls.bias, 1.)
     frames = torch.rand(3, 3, 64, 96)
-    ours = predict(model, frames, 'cico')
-    ref = predict(model, frames, 'reference')
+    ours = predict(model, frames, 'ClipNMSPostProcessor')
+    ref = predict(model, frames, 'ReferencePostProcessor')
     assert (ref.scores[:-1] >= ref.scores[1:]).all()
     rows = torch.arange(len(ref))
     assert torch.equal(ref.scores, ref.cls_scores[rows, ref.labels])

@@ -94,7 +94,8 @@ ref_tracker = dict(
 # without a cap (docs/reference_implementation.md#post-processing,
 # docs/departures.md#post-processing); decoded boxes are not clipped to the
 # frame. Merged into the real test_cfg.
-ref_test_cfg = dict(postprocess='reference', clip_boxes_to_frame=False)
+ref_test_cfg = dict(
+    postprocess=dict(type='ReferencePostProcessor'), clip_boxes_to_frame=False)
 # A track's video score and category: the mean and vote over the clips it
 # appears in (each clip once), not over its frames.
 ref_evaluator = dict(aggregate_over='clips')

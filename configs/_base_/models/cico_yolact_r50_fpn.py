@@ -140,6 +140,8 @@ model = dict(
         # candidates, rescoring, clip Fast NMS and mask-area filter:
         # docs/reference_implementation.md#post-processing
         nms_pre=300,  # min(100 T, 300) candidates per clip
+        # the project's post-processor (docs/departures.md#post-processing)
+        postprocess=dict(type='ClipNMSPostProcessor'),
         rescore_with_quality=True,  # rank by quality x score
         nms=dict(  # clip-level Fast NMS
             iou_thr=0.5,

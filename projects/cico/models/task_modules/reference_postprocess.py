@@ -1,8 +1,8 @@
 """The authors' per-clip post-processing (paper Sec. 3.4), reference mode.
 
-With ``test_cfg.postprocess='reference'`` (the authors' recipe of the
-main configs) :class:`CiCo` replaces its clip Fast NMS and
-mask-area filter by the steps of
+With ``test_cfg.postprocess=dict(type='ReferencePostProcessor')`` (the
+authors' recipe of the main configs) :class:`CiCo` replaces its clip Fast
+NMS and mask-area filter by the steps of
 ``docs/reference_implementation.md#post-processing``:
 
 1. rank the candidates by ``quality x best class score``;
@@ -24,12 +24,13 @@ mask-area filter by the steps of
    rescored score above 0.1. A detection may survive under several classes;
    the output is ordered by, and reports, the raw class score (no cap).
 
-Our default (``'cico'``) is :func:`..clip_nms.clip_fast_nms`; see
-``docs/departures.md#post-processing``.
+Our default is :class:`..clip_nms_postprocessor.ClipNMSPostProcessor`;
+see ``docs/departures.md#post-processing``.
 """
-from typing import Callable, Optional, Sequence
+from typing import Callable, List, Optional, Sequence
 
 import torch
+from mmdet.registry import TASK_UTILS
 from mmdet.structures.bbox import bbox_overlaps
 from mmdet.utils import ConfigType
 from mmengine.structures import InstanceData
@@ -210,3 +211,22 @@ def reference_postprocess(dets: InstanceData,
     dets = filter_small_masks(
         segment(dets), input_shape, cfg['min_mask_area'], cfg['min_box_ratio'])
     return reference_clip_nms(dets, cfg)
+
+
+@TASK_UTILS.register_module()
+class ReferencePostProcessor:
+    """The authors' post-processing as a registered post-processor
+    (:func:`reference_postprocess`); overrides of its constants
+    (:data:`REFERENCE_DEFAULTS`) are read from the detector's
+    ``test_cfg.reference`` at every call."""
+
+    def __call__(self, dets: InstanceData, segment: Callable[[InstanceData],
+                                                             InstanceData],
+                 metas: List[dict], test_cfg: ConfigType) -> InstanceData:
+        """:func:`reference_postprocess` of the clip whose frame metainfos
+        are ``metas`` (``img_shape``, ``batch_input_shape``)."""
+        meta = metas[0]
+        return reference_postprocess(
+            dets, segment, meta['img_shape'],
+            meta.get('batch_input_shape', meta['img_shape']),
+            test_cfg.get('reference', None))

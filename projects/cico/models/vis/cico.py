@@ -17,7 +17,7 @@ from typing import Any, Callable, List, Optional, Tuple
 
 import torch
 from mmdet.models.mot import BaseMOTModel
-from mmdet.registry import MODELS
+from mmdet.registry import MODELS, TASK_UTILS
 from mmdet.structures import TrackSampleList
 from mmdet.structures.mask import encode_mask_results
 from mmdet.utils import ConfigType, OptConfigType, OptMultiConfig
@@ -27,8 +27,6 @@ from torch import Tensor
 
 from ..dense_heads.clip_predictor import (add_embeddings, class_maps,
                                           predict_candidates)
-from ..task_modules.clip_nms import clip_fast_nms
-from ..task_modules.reference_postprocess import reference_postprocess
 from ..trackers.base_clip_tracker import TrackingClip
 from .clip_stream import ClipStream
 
@@ -56,6 +54,20 @@ def check_no_mask_thr(test_cfg: OptConfigType) -> None:
                 'model.mask_head.mask_thr')
 
 
+def build_postprocessor(test_cfg: OptConfigType) -> Callable:
+    """The registered post-processor of ``test_cfg.postprocess`` (default
+    ``ClipNMSPostProcessor``)."""
+    cfg = (test_cfg or {}).get('postprocess',
+                               dict(type='ClipNMSPostProcessor'))
+    if not isinstance(cfg, dict):
+        raise TypeError(
+            f'test_cfg.postprocess must be a registered post-processor, '
+            f"e.g. dict(type='ReferencePostProcessor') (the authors') or "
+            f"dict(type='ClipNMSPostProcessor') (the project's), got "
+            f'{cfg!r}')
+    return TASK_UTILS.build(cfg)
+
+
 @MODELS.register_module()
 class CiCo(BaseMOTModel):
     """CiCo-Yolact / CiCo-CondInst (the mask FCN of ``mask_head`` decides).
@@ -72,11 +84,12 @@ class CiCo(BaseMOTModel):
         test_cfg (dict): candidates (``score_thr``, ``nms_pre``), clip NMS
             (``nms``), ``rescore_with_quality``, ``min_mask_area``
             (the masks' threshold is the mask head's ``mask_thr``);
-            ``postprocess='reference'`` (default
-            ``'cico'``) runs the authors' filters and NMS instead
-            (:mod:`..task_modules.reference_postprocess`, overrides in
-            ``reference``). ``fp16=True`` runs the network at test time
-            in half precision (:attr:`half_precision`).
+            ``postprocess``: the registered post-processor (default
+            ``dict(type='ClipNMSPostProcessor')``;
+            ``dict(type='ReferencePostProcessor')`` runs the authors'
+            filters and NMS, with overrides in ``reference``).
+            ``fp16=True`` runs the network at test time in half precision
+            (:attr:`half_precision`).
     """
 
     def __init__(self,
@@ -110,6 +123,7 @@ class CiCo(BaseMOTModel):
                 test_cfg=test_cfg))
         self.tracker = MODELS.build(tracker) if tracker else None
         check_no_mask_thr(test_cfg)
+        self.postprocessor = build_postprocessor(test_cfg)
         self.train_cfg = train_cfg
         self.test_cfg = test_cfg
         self.stream = ClipStream()
@@ -288,36 +302,21 @@ class CiCo(BaseMOTModel):
             self, dets: InstanceData, protos: Optional[Tensor],
             metas: List[dict], proto_hw: Tuple[int, int],
             embed: Callable) -> Tuple[InstanceData, Optional[Tensor]]:
-        """Candidates -> clip masks, clip NMS, mask-area filter; ``embed``
-        adds the survivors' embeddings. Returns the detections and the
-        clip's prototypes (K, T, h, w) (None without candidates)."""
-        cfg = self.test_cfg
+        """Candidates -> detections through the registered post-processor
+        (clip masks from the mask head, NMS, filters); ``embed`` adds the
+        survivors' embeddings. Returns the detections and the clip's
+        prototypes (K, T, h, w) (None without candidates)."""
         if 'batch_input_shape' in metas[0]:  # the boxes' image
             dets.set_metainfo(
                 dict(batch_input_shape=metas[0]['batch_input_shape']))
         if len(dets) == 0:
             return self._empty_dets(dets, proto_hw), None
-        segment = partial(self._segment, protos, metas)
-        if cfg.get('postprocess', 'cico') == 'reference':  # the authors'
-            dets = reference_postprocess(
-                dets, segment, metas[0]['img_shape'],
-                metas[0].get('batch_input_shape', metas[0]['img_shape']),
-                cfg.get('reference', None))
-            if len(dets) == 0 and 'mask_probs' not in dets:
-                return self._empty_dets(dets, proto_hw), protos[0]
-            return embed(dets), protos[0]
-        dets = segment(dets)
-        if cfg.get('rescore_with_quality', True):
-            dets.rank_scores = dets.scores * dets.quality
-        dets = clip_fast_nms(dets, cfg.get('nms', {}))
-        real = torch.as_tensor(
-            [not m.get('is_pad_frame', False) for m in metas],
-            device=dets.masks.device)
-        area = dets.masks[:, real].flatten(2).sum(-1)  # (k, T_real)
-        keep = (area > cfg.get('min_mask_area', 5)).any(1) \
-            if len(dets) else area.new_zeros(0, dtype=torch.bool)
+        dets = self.postprocessor(dets, partial(self._segment, protos, metas),
+                                  metas, self.test_cfg)
+        if len(dets) == 0 and 'mask_probs' not in dets:  # none segmented
+            return self._empty_dets(dets, proto_hw), protos[0]
         # embeddings of the survivors only (sparse track tower)
-        return embed(dets[keep]), protos[0]
+        return embed(dets), protos[0]
 
     def _segment(self, protos: Tensor, metas: List[dict],
                  dets: InstanceData) -> InstanceData:
