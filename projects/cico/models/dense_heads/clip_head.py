@@ -113,6 +113,11 @@ class CiCoClipHead(AnchorHead):
 
     ANCHOR_LAYERS = ('conv_cls', 'conv_reg', 'conv_coeff', 'conv_quality',
                      'conv_track')
+    #: what :meth:`forward_single` returns, in order (``forward``: a list
+    #: per FPN level of each); the exported clip network names its outputs
+    #: after these
+    FORWARD_OUTPUTS = ('cls_score', 'bbox_pred', 'param_pred', 'quality',
+                       'embed')
 
     def __init__(self,
                  num_classes: int,

@@ -13,8 +13,6 @@ from typing import List, Sequence, Tuple
 import torch.nn as nn
 from torch import Tensor
 
-HEAD_OUTPUTS = ('cls_score', 'bbox_pred', 'param_pred', 'quality', 'embed')
-
 
 class ClipNetwork(nn.Module):
     """Backbone + FPN + CPH + CMH of a :class:`CiCo` model on one clip.
@@ -26,8 +24,10 @@ class ClipNetwork(nn.Module):
     def __init__(self, model: nn.Module) -> None:
         super().__init__()
         self.model = model
+        # the head's outputs in its order (CiCoClipHead.FORWARD_OUTPUTS)
+        self.head_outputs = tuple(model.bbox_head.FORWARD_OUTPUTS)
         self.kinds = [
-            k for k in HEAD_OUTPUTS
+            k for k in self.head_outputs
             if k != 'quality' or model.bbox_head.with_quality
         ]
         self.num_levels = len(model.bbox_head.prior_generator.strides)
@@ -43,7 +43,7 @@ class ClipNetwork(nn.Module):
     def forward(self, clip: Tensor) -> Tuple[Tensor, ...]:
         """(T, 3, H, W) preprocessed frames -> the flat outputs."""
         x = self.model.extract_feat(clip)
-        head_outs = dict(zip(HEAD_OUTPUTS, self.model.bbox_head(x)))
+        head_outs = dict(zip(self.head_outputs, self.model.bbox_head(x)))
         flat = [out for kind in self.kinds for out in head_outs[kind]]
         return (*flat, self.model.mask_head(x)[0])
 
@@ -61,4 +61,4 @@ class ClipNetwork(nn.Module):
             for i, kind in enumerate(self.kinds)
         }
         per_kind.setdefault('quality', [None] * n)
-        return tuple(per_kind[k] for k in HEAD_OUTPUTS), outputs[-1]
+        return tuple(per_kind[k] for k in self.head_outputs), outputs[-1]
