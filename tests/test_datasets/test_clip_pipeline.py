@@ -23,8 +23,8 @@ from mmengine.registry import init_default_scope
 
 import projects.cico  # noqa: F401
 from projects.cico.datasets import VideoClipSampler
-from projects.cico.datasets.clip_layout import video_clip
 from projects.cico.datasets.synthvis_meta import SYNTHVIS_CLASSES
+from projects.cico.utils.clip_layout import video_clip
 from tools.dataset_converters.synthvis_generator import generate_synthvis
 
 REPO_ROOT = Path(__file__).resolve().parents[2]

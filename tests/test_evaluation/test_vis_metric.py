@@ -71,7 +71,7 @@ def metric(**kwargs):
 
 def feed_clips(m, video_id, per_frame_preds, clip_len=3, overlap=1):
     """Feed a video as overlapping clips, as the streaming test does."""
-    from projects.cico.datasets.clip_layout import num_clips, video_clip
+    from projects.cico.utils.clip_layout import num_clips, video_clip
     length = len(per_frame_preds)
     for c in range(num_clips(length, clip_len, overlap)):
         clip = video_clip(length, c, clip_len, overlap)

@@ -130,3 +130,15 @@ def test_fp16_from_the_config_and_to_float32():
     a, (b, c), d = to_float32(nested)
     assert a.dtype == b.dtype == torch.float32
     assert c.dtype == torch.long and d is None
+
+
+def test_a_clip_without_layout_is_refused():
+    """A test clip that says neither where it sits in its video nor what
+    it emits is an error naming it, not clip 0 of a new video."""
+    model = small_model()
+    samples = clip_samples()
+    for frame in samples[0]:
+        del frame.clip_index  # the layout's keys, one of them missing
+    with pytest.raises(
+            ValueError, match=r'test clip of video 1 \(frames \[0, 1, 2\]\)'):
+        model.predict(torch.randn(1, 3, 3, H, W), samples)

@@ -10,6 +10,7 @@ from projects.cico.models.task_modules.reference_postprocess import (
     filter_centres_outside, filter_near_duplicates, filter_small_masks,
     rank_by_rescored, reference_clip_nms, reference_postprocess,
     reference_similarity)
+from projects.cico.utils.clip_layout import video_clip
 from tests.test_models.test_cico import tiny_model_cfg
 
 
@@ -168,7 +169,8 @@ def predict(model, frames, postprocess):
     meta = dict(img_shape=(64, 96), batch_input_shape=(64, 96))
     with torch.no_grad():
         x = model.extract_feat(frames)
-        model.stream.start_clip([dict(meta, frame_id=k) for k in range(3)])
+        model.stream.start_clip(
+            video_clip(3, 0, 3, 1), [dict(meta, frame_id=k) for k in range(3)])
         return model.predict_clip(x, [meta] * 3)
 
 

@@ -53,8 +53,7 @@ from mmengine.runner import load_checkpoint  # noqa: E402
 from torch.nn.modules.conv import _ConvNd  # noqa: E402
 
 import projects.cico  # noqa: E402,F401
-from projects.cico.datasets.clip_layout import (  # noqa: E402
-    clip_frame_metainfo, num_clips, resolve_clip_overlap, video_clip)
+from projects.cico.utils import clip_layout  # noqa: E402
 from projects.cico.utils import trust_all_checkpoints  # noqa: E402
 from projects.cico.utils.fuse_conv_bn import fuse_conv_bn  # noqa: E402
 from projects.cico.utils.memory_format import to_channels_last  # noqa: E402
@@ -234,7 +233,8 @@ def cico_clip_loop(cfg):
     T_o (``default_clip_overlap``) when it sets none."""
     ds = cfg.test_dataloader.dataset
     t_len = ds.get('clip_len', cfg.model.clip_len)
-    return t_len, resolve_clip_overlap(t_len, ds.get('clip_overlap'))
+    return t_len, clip_layout.resolve_clip_overlap(t_len,
+                                                   ds.get('clip_overlap'))
 
 
 def cico_clip_schedule(cfg):
@@ -261,18 +261,19 @@ def time_cico(model,
     schedule = cico_clip_schedule(cfg)
     length = frames.shape[0]
     h, w = frames.shape[-2:]
-    total = num_clips(length, t_len, overlap, schedule)
+    total = clip_layout.num_clips(length, t_len, overlap, schedule)
     elapsed, emitted = 0.0, 0
     with grad_off(inference_mode):
         for c in range(total):
-            clip = video_clip(length, c, t_len, overlap, schedule)
+            clip = clip_layout.video_clip(length, c, t_len, overlap, schedule)
             track = TrackDataSample()
             samples = []
             for k, f in enumerate(clip.frame_inds):
                 s = DetDataSample()
                 s.set_metainfo(frame_meta(h, w, f, 0, length))
                 # as the dataset: clip flags, video_length T
-                s.set_metainfo(clip_frame_metainfo(clip, k, length))
+                s.set_metainfo(
+                    clip_layout.clip_frame_metainfo(clip, k, length))
                 samples.append(s)
             track.video_data_samples = samples
             data = dict(inputs=[frames[clip.frame_inds]], data_samples=[track])

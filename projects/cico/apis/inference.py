@@ -30,10 +30,10 @@ from mmengine.dataset import pseudo_collate
 from mmengine.registry import init_default_scope
 from mmengine.structures import InstanceData
 
-from ..datasets.clip_layout import (ClipLayout, check_clip_schedule,
-                                    clip_frame_metainfo, resolve_clip_overlap,
-                                    stream_clip, stream_clip_is_last)
 from ..evaluation.vis_format import format_video_tracks
+from ..utils.clip_layout import (ClipLayout, check_clip_schedule,
+                                 clip_frame_metainfo, resolve_clip_overlap,
+                                 stream_clip, stream_clip_is_last)
 from ..utils.fuse_conv_bn import fuse_conv_bn as fold_batch_norms
 from ..utils.masks import rle_to_masks
 from ..utils.memory_format import to_channels_last
@@ -177,7 +177,7 @@ class VideoInferencer:
             place outside ``torch.inference_mode()`` (clone them first).
         clip_schedule (str, optional): how the clips end the video,
             ``'project'`` or ``'authors'``
-            (:mod:`~projects.cico.datasets.clip_layout`); default the
+            (:mod:`~projects.cico.utils.clip_layout`); default the
             config's test dataset ``clip_schedule`` (``'project'`` when it
             sets none).
     """

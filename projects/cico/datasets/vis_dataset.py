@@ -15,7 +15,7 @@ Training: one item is one video; ``ClipFrameSample`` (first transform of the
 pipeline) picks ``clip_len`` frames around a key frame. Testing: one item is
 one clip ``(video_index, clip_index)``; the clip's frames are collated here, so
 the pipeline starts with the per-frame transforms. See
-:mod:`projects.cico.datasets.clip_layout`.
+:mod:`projects.cico.utils.clip_layout`.
 """
 import copy
 import json
@@ -30,9 +30,9 @@ from mmdet.registry import DATASETS
 from mmengine.logging import print_log
 from pycocotools import mask as mask_utils
 
+from ..utils.clip_layout import (check_clip_schedule, clip_frame_metainfo,
+                                 num_clips, resolve_clip_overlap, video_clip)
 from ..utils.masks import segmentation_to_rle
-from .clip_layout import (check_clip_schedule, clip_frame_metainfo, num_clips,
-                          resolve_clip_overlap, video_clip)
 from .synthvis_meta import SYNTHVIS_CLASSES
 
 OVIS_CLASSES = ('person', 'bird', 'cat', 'dog', 'horse', 'sheep', 'cow',
@@ -155,7 +155,7 @@ class VISDataset(BaseVideoDataset):
             test clips, ``0 <= T_o < T``. Default: 1 (the paper's), or 0
             when ``clip_len`` is 1 (frame by frame).
         clip_schedule (str): how the test clips end a video
-            (:mod:`~projects.cico.datasets.clip_layout`): ``'project'``
+            (:mod:`~projects.cico.utils.clip_layout`): ``'project'``
             (default; the last clip is the first that reaches the end,
             padded by repeating its last frame) or ``'authors'`` (their
             ``ceil(L / (T - T_o))`` clips, each emitting its first T - T_o

@@ -5,7 +5,7 @@
 (in temporal order) when the video has fewer than T frames.
 
 Test clips (T frames, T_o shared with the previous clip, padded at the end)
-are laid out by :mod:`projects.cico.datasets.clip_layout`.
+are laid out by :mod:`projects.cico.utils.clip_layout`.
 """
 import random
 from typing import Dict, List, Optional

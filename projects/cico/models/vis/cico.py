@@ -25,6 +25,7 @@ from mmengine.structures import InstanceData
 from mmengine.utils import apply_to
 from torch import Tensor
 
+from ...utils.clip_layout import clip_layout_of
 from ..dense_heads.clip_predictor import (add_embeddings, class_maps,
                                           predict_candidates)
 from ..trackers.base_clip_tracker import TrackingClip
@@ -191,7 +192,9 @@ class CiCo(BaseMOTModel):
         Every frame's ``DetDataSample`` gets ``pred_track_instances``
         (``instances_id``, ``labels``, ``scores``, ``bboxes`` and ``masks``:
         a list of RLE dicts at the original frame size); frames that a
-        later clip will emit (``is_output_frame=False``) get empty ones.
+        later clip will emit (not ``is_output`` in the clip's layout, the
+        ``TrackDataSample`` metainfo ``clip_layout``, which every test clip
+        must carry) get empty ones.
         """
         self._check_clip(inputs)
         if inputs.shape[0] != 1:
@@ -225,9 +228,14 @@ class CiCo(BaseMOTModel):
         return self._track_and_emit(dets, protos, data_samples, rescale)
 
     def _start_clip(self, data_samples: TrackSampleList) -> List[dict]:
-        """The clip's frame metainfos; a new video resets the tracker."""
+        """The clip's frame metainfos; a new video resets the tracker.
+
+        Raises:
+            ValueError: naming the clip when it carries no layout.
+        """
+        layout = clip_layout_of(data_samples[0])
         metas = [f.metainfo for f in data_samples[0]]
-        if self.stream.start_clip(metas) and self.tracker is not None:
+        if self.stream.start_clip(layout, metas) and self.tracker is not None:
             self.tracker.reset()
         return metas
 
@@ -237,6 +245,7 @@ class CiCo(BaseMOTModel):
         """Link the clip's detections to the video's tracks and write the
         results of the frames the clip emits."""
         sample = data_samples[0]
+        layout = clip_layout_of(sample)
         metas = [f.metainfo for f in sample]
         if self.tracker is not None:
             # a padding frame repeats a frame of the clip and is compared as
@@ -247,16 +256,14 @@ class CiCo(BaseMOTModel):
                 self.mask_head.masks_of_params, protos, metas[0])
             # every output row: the kept detections and the lost tracks
             dets = self.tracker.track(
-                dets,
-                TrackingClip(metas[0].get('clip_index', 0), frame_nums,
-                             mask_fn))
+                dets, TrackingClip(layout.clip_index, frame_nums, mask_fn))
         else:
             dets.instances_id = torch.arange(len(dets))
         for t, frame in enumerate(sample):
-            emit = frame.metainfo.get('is_output_frame', True)
             frame.pred_track_instances = self._frame_results(
-                dets if emit else dets[:0], t, frame.metainfo, rescale)
-        self.stream.end_clip(metas)
+                dets if layout.is_output[t] else dets[:0], t, frame.metainfo,
+                rescale)
+        self.stream.end_clip(layout)
         return [sample]
 
     def predict_clip(self, x: Tuple[Tensor],

@@ -12,6 +12,8 @@ from typing import Callable, Dict, List, Sequence, Tuple
 import torch
 from torch import Tensor
 
+from ...utils.clip_layout import ClipLayout
+
 PerFrameFn = Callable[[List[int]], Sequence[Tensor]]
 
 
@@ -41,10 +43,11 @@ class ClipStream:
         """No video in progress and nothing cached."""
         return self.video_id is None and not any(self._caches.values())
 
-    def start_clip(self, metas: List[dict]) -> bool:
-        """Enter a clip (its T frame metainfos). Returns True when it
-        starts a new video: the state was reset and the caller resets what
-        it keeps per video (the tracker).
+    def start_clip(self, layout: ClipLayout, metas: List[dict]) -> bool:
+        """Enter a clip: its ``layout`` (where it sits in its video) and
+        its T frame metainfos (``video_id``, ``frame_id``). Returns True
+        when it starts a new video: the state was reset and the caller
+        resets what it keeps per video (the tracker).
 
         A clip continues the stream when it is the next clip of the same
         video. A clip that is neither that nor the first clip of a video
@@ -52,7 +55,7 @@ class ClipStream:
         reused features would be silently wrong.
         """
         video_id = metas[0].get('video_id')
-        clip_index = metas[0].get('clip_index', 0)
+        clip_index = layout.clip_index
         continues = (
             self.video_id == video_id and video_id is not None
             and self.clip_index == clip_index - 1)
@@ -67,15 +70,15 @@ class ClipStream:
         self.video_id = video_id
         self.clip_index = clip_index
         self._frame_ids = [m.get('frame_id', k) for k, m in enumerate(metas)]
-        self._is_new = [m.get('is_new_frame', True) for m in metas]
+        self._is_new = list(layout.is_new)
         if not self.reuse:
             self._caches = {}
             self._is_new = [True] * len(metas)
         return not continues
 
-    def end_clip(self, metas: List[dict]) -> None:
+    def end_clip(self, layout: ClipLayout) -> None:
         """Leave a clip; after the video's last clip the state is freed."""
-        if metas[0].get('is_last_clip', True):
+        if layout.is_last:
             self.reset()
 
     def per_frame(self,
@@ -89,7 +92,7 @@ class ClipStream:
         frame) with ``compute(positions)``, which maps positions in the
         clip to outputs with one row per position. With ``every_clip``
         (outputs computed for every clip), a frame that the clip layout
-        marks as seen by the previous clip (``is_new_frame=False``) must be
+        marks as seen by the previous clip (not ``is_new``) must be
         in the cache; ``every_clip=False`` is for outputs that a clip may
         skip (the CMH's input when a clip has no candidate): such a frame
         is then computed.

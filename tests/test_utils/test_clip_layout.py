@@ -1,4 +1,4 @@
-"""Tests of projects/cico/datasets/clip_layout.py: the layout of test clips.
+"""Tests of projects/cico/utils/clip_layout.py: the layout of test clips.
 
 Expected values are written out by hand from the rules of paper Sec. 3.4 and
 Table 2: test clip c covers frames [c(T-T_o), c(T-T_o)+T), the last clip is the
@@ -11,13 +11,14 @@ padded by cycling its own real frames.
 import pytest
 from mmdet.registry import TRANSFORMS
 
-from projects.cico.datasets import (CLIP_META_KEYS, CLIP_SCHEDULES,
-                                    check_clip_schedule, clip_frame_metainfo,
-                                    default_clip_overlap, num_clips,
-                                    resolve_clip_overlap, stream_clip,
-                                    stream_clip_is_last, video_clip)
 from projects.cico.datasets.transforms.pack_clip_inputs import (
     CLIP_DEFAULT_META_KEYS, MMDET_TRACK_META_KEYS)
+from projects.cico.utils import (CLIP_META_KEYS, CLIP_SCHEDULES,
+                                 check_clip_schedule, clip_frame_metainfo,
+                                 clip_layout_of, default_clip_overlap,
+                                 layout_of_frames, num_clips,
+                                 resolve_clip_overlap, stream_clip,
+                                 stream_clip_is_last, video_clip)
 
 T, F = True, False
 # (L, T_o) -> list over clips of (frame_inds, is_new, is_output, is_pad),
@@ -375,3 +376,48 @@ def test_pack_clip_inputs_meta_keys():
         dict(type='PackClipInputs', meta_keys=('pad_shape', )))
     assert extra.meta_keys == CLIP_DEFAULT_META_KEYS + ('pad_shape', )
     assert 'PackClipInputs' in repr(extra)
+
+
+def packed_clip(layout=None, t=3):
+    """PackClipInputs on T tiny frames, with the layout's keys when given
+    (a test clip) or without (a training clip)."""
+    import numpy as np
+    results = dict(
+        img=[np.zeros((4, 6, 3), np.uint8)] * t,
+        img_shape=[(4, 6)] * t,
+        ori_shape=[(4, 6)] * t,
+        img_id=list(range(t)),
+        img_path=[f'{k}.jpg' for k in range(t)],
+        frame_id=list(layout.frame_inds if layout else range(t)),
+        video_id=[5] * t)
+    if layout is None:
+        results.update(video_length=[t] * t, ori_video_length=[7] * t)
+    else:
+        for k in range(t):
+            for key, value in clip_frame_metainfo(layout, k, 7).items():
+                results.setdefault(key, []).append(value)
+    return TRANSFORMS.build(dict(type='PackClipInputs'))(results)
+
+
+def test_a_test_clip_carries_its_typed_layout():
+    """PackClipInputs attaches the clip's ClipLayout to a test clip's
+    TrackDataSample (clip 3 of a 7-frame video, authors' schedule: frames
+    6, 6, 6, frame 6 not new, emitted once, the copies padding); a
+    training clip gets none, and the model's reader names a clip that
+    has neither a layout nor the keys that spell one."""
+    layout = video_clip(7, 3, 3, 1, schedule='authors')
+    sample = packed_clip(layout)['data_samples']
+    assert sample.metainfo['clip_layout'] == layout
+    assert clip_layout_of(sample) == layout
+    assert (layout.frame_inds, layout.is_new, layout.is_output,
+            layout.is_pad) == ([6, 6, 6], [F, F, F], [T, F, F], [F, T, T])
+    train = packed_clip()['data_samples']
+    assert 'clip_layout' not in train.metainfo
+    with pytest.raises(ValueError) as err:
+        clip_layout_of(train)
+    assert 'test clip of video 5 (frames [0, 1, 2]) has no clip layout' in \
+        str(err.value)
+    # keys of every frame spell the same layout
+    for k, frame in enumerate(train):
+        frame.set_metainfo(dict(clip_frame_metainfo(layout, k, 7), frame_id=6))
+    assert layout_of_frames([f.metainfo for f in train]) == layout

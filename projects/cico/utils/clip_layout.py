@@ -37,7 +37,7 @@ mmdet's default meta keys (which hold the two lengths).
 """
 import math
 from dataclasses import dataclass
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Sequence
 
 #: Per-frame meta keys of a test clip, packed by ``PackClipInputs`` in
 #: addition to mmdet's ``PackTrackInputs`` defaults.
@@ -257,3 +257,45 @@ def clip_frame_metainfo(clip: ClipLayout, k: int,
         is_pad_frame=clip.is_pad[k],
         video_length=clip.clip_len,
         ori_video_length=ori_video_length)
+
+
+def layout_of_frames(metas: Sequence[dict]) -> Optional[ClipLayout]:
+    """The :class:`ClipLayout` of a clip from its frames' metainfo (the
+    :func:`clip_frame_metainfo` keys; ``frame_inds`` are the frames'
+    ``frame_id``); None unless every frame carries them all (training
+    clips carry none)."""
+    keys = CLIP_META_KEYS + ('frame_id', )
+    if not metas or not all(k in m for m in metas for k in keys):
+        return None
+    return ClipLayout(
+        clip_index=int(metas[0]['clip_index']),
+        frame_inds=[int(m['frame_id']) for m in metas],
+        is_new=[bool(m['is_new_frame']) for m in metas],
+        is_output=[bool(m['is_output_frame']) for m in metas],
+        is_pad=[bool(m['is_pad_frame']) for m in metas],
+        is_last=bool(metas[0]['is_last_clip']))
+
+
+def clip_layout_of(sample: Any) -> ClipLayout:
+    """The layout of a test clip, a ``TrackDataSample``: its metainfo
+    ``clip_layout`` (``PackClipInputs`` sets it), else the one its frames'
+    layout keys spell out (:func:`layout_of_frames`).
+
+    Raises:
+        ValueError: naming the sample (video and frames) when it has
+            neither: the model never guesses where a clip sits in its video.
+    """
+    layout = sample.metainfo.get('clip_layout')
+    if isinstance(layout, ClipLayout):
+        return layout
+    frames = [f.metainfo for f in sample]
+    layout = layout_of_frames(frames)
+    if layout is not None:
+        return layout
+    video = frames[0].get('video_id') if frames else None
+    ids = [f.get('frame_id') for f in frames]
+    raise ValueError(
+        f'test clip of video {video} (frames {ids}) has no clip layout '
+        '(metainfo clip_layout): test clips must come from a VIS dataset in '
+        'test mode or VideoInferencer, whose PackClipInputs attaches it, or '
+        'carry a ClipLayout (projects.cico.utils.clip_layout.video_clip)')
