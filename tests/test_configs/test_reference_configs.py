@@ -110,6 +110,58 @@ def test_main_config_has_the_authors_switches(path):
 
 
 @pytest.mark.parametrize(
+    'path', MAIN_CONFIGS, ids=[osp.basename(p)[:-3] for p in MAIN_CONFIGS])
+def test_main_config_trains_the_authors_recipe(path):
+    """Every training switch of docs/training_recipe.md at the authors'
+    value, as literals: losses and matcher, initialisation, data, epoch
+    and schedule."""
+    cfg = parse(path)
+    m = cfg.model
+    assert m.train_cfg.assigner.type == 'ForcedMatchAssigner'
+    assert (m.train_cfg.assigner.window, m.train_cfg.assigner.small_boost,
+            m.train_cfg.assigner.force_min_overlap) == (0, 1.05, 0.225)
+    assert (m.train_cfg.anchors_in_batch_padding, m.train_cfg.box_iou_coords,
+            m.train_cfg.clamp_quality_target,
+            m.train_cfg.track_loss_avg) == (True, 'batch_normalized', False,
+                                            'all_clips')
+    head = m.bbox_head
+    assert head.bbox_coder.type == 'UnclampedDeltaXYWHBBoxCoder'
+    assert head.loss_diou.eps == 1e-7
+    assert head.loss_quality.type == 'QualityBCELoss'
+    assert head.prediction_init == 'xavier'
+    assert m.mask_head.box_rounding == 'truncate'
+    assert (m.mask_head.loss_mask.outside_crop,
+            m.mask_head.loss_mask.avg_over) == ('zero_probability',
+                                                'all_clips')
+    init = m.init_cfg
+    assert (init.tile_box_weights, init.box_bias_tiling,
+            init.cmh_temporal_weights) == (False, 'whole_tensor',
+                                           'authors_width')
+    loader = cfg.train_dataloader
+    assert loader.sampler == dict(type='KeyFrameSampler')
+    assert loader.batch_sampler is None and loader.batch_size == 6
+    assert (loader.dataset.box_corners,
+            loader.dataset.redraw_empty_clips) == ('inclusive', 10)
+    sample, broadcast = loader.dataset.pipeline[:2]
+    assert sample == dict(type='ClipFrameSample', neighbours_with_objects=True)
+    steps = broadcast['transforms']
+    assert steps[0]['to_float32'] is True  # float frames
+    assert steps[2] == dict(type='RandomFlip', prob=0.5, direction='vertical')
+    assert steps[3] == dict(type='Resize', scale=(640, 384), keep_ratio=True)
+    assert steps[4]['type'] == 'ClipExpand' and \
+        steps[4]['scale_range'] == (0.5, 1.5)
+    assert 'PhotoMetricDistortion' not in [t['type'] for t in steps]
+    opt = cfg.optim_wrapper.optimizer
+    assert (opt.type, opt.lr, opt.momentum, opt.weight_decay) == ('SGD', 1e-3,
+                                                                  0.9, 1e-4)
+    assert 'clip_grad' not in cfg.optim_wrapper
+    warmup, steps = cfg.param_scheduler
+    assert (warmup.type, warmup.start_factor, warmup.end) == ('LinearLR', 0.1,
+                                                              500)
+    assert steps.milestones == [9] and cfg.train_cfg.max_epochs == 12
+
+
+@pytest.mark.parametrize(
     'path', COCO_CONFIGS, ids=[osp.basename(p)[:-3] for p in COCO_CONFIGS])
 def test_coco_config_is_its_main_config_at_t1(path):
     stem = osp.basename(path)[:-3]
