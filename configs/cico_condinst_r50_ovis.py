@@ -1,12 +1,11 @@
 # CiCo-CondInst R50 on OVIS (paper: 18.0 mask AP). 25 classes; softmax CE with
-# 3:1 OHEM instead of the focal loss
-# (docs/reference_implementation.md#sample-matching).
+# 3:1 OHEM instead of the focal loss (_base_/datasets/ovis.py).
 _base_ = [
     './_base_/models/cico_condinst_r50_fpn.py', './_base_/datasets/ovis.py',
     './_base_/schedules/schedule_12e.py', './_base_/default_runtime.py',
     './_base_/models/coco_checkpoints.py', './_base_/models/authors_model.py'
 ]
-num_classes = 25
+num_classes = _base_.ovis_num_classes  # the model base says 40
 model = dict(
     # the authors' recipe (_base_/models/authors_model.py), inflated from
     # their COCO model (_base_/models/coco_checkpoints.py)
@@ -16,12 +15,7 @@ model = dict(
     bbox_head=dict(
         _base_.authors_bbox_head,
         num_classes=num_classes,
-        loss_cls=dict(
-            _delete_=True,
-            type='CrossEntropyLoss',
-            use_sigmoid=False,
-            reduction='none',
-            loss_weight=5.0)),
+        loss_cls=_base_.ovis_loss_cls),
     mask_head=dict(_base_.authors_condinst_mask_head, num_classes=num_classes))
 load_from = None  # model.init_cfg inflates the COCO model
 # the authors' test input (fit into 640 x 384, padded to it) and video-level

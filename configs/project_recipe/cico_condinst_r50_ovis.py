@@ -7,24 +7,13 @@
 _base_ = [
     '../_base_/models/cico_condinst_r50_fpn.py', '../_base_/datasets/ovis.py',
     '../_base_/schedules/schedule_12e.py', '../_base_/default_runtime.py',
-    '../_base_/models/coco_checkpoints.py', './_base_/project_recipe.py'
+    './_base_/project_recipe.py'
 ]
-num_classes = 25
+num_classes = _base_.ovis_num_classes  # the model base says 40
 model = dict(
-    # 25 classes, softmax CE with 3:1 OHEM instead of the focal loss
-    bbox_head=dict(
-        num_classes=num_classes,
-        loss_cls=dict(
-            _delete_=True,
-            type='CrossEntropyLoss',
-            use_sigmoid=False,
-            reduction='none',
-            loss_weight=5.0)),
-    mask_head=dict(num_classes=num_classes),
-    init_cfg=dict(
-        type='InflatedPretrained',
-        checkpoint=_base_.mmdet_coco_condinst_r50,
-        skip_keys=_base_.mmdet_coco_condinst_skip_keys))
+    init_cfg=_base_.project_condinst_init,
+    bbox_head=dict(num_classes=num_classes, loss_cls=_base_.ovis_loss_cls),
+    mask_head=dict(num_classes=num_classes))
 load_from = None  # model.init_cfg inflates the COCO model
 train_dataloader = _base_.project_train_dataloader
 param_scheduler = _base_.project_param_scheduler

@@ -8,13 +8,9 @@ _base_ = [
     '../_base_/models/cico_condinst_r50_fpn.py',
     '../_base_/datasets/youtube_vis_2021.py',
     '../_base_/schedules/schedule_12e.py', '../_base_/default_runtime.py',
-    '../_base_/models/coco_checkpoints.py', './_base_/project_recipe.py'
+    './_base_/project_recipe.py'
 ]
-model = dict(
-    init_cfg=dict(
-        type='InflatedPretrained',
-        checkpoint=_base_.mmdet_coco_condinst_r50,
-        skip_keys=_base_.mmdet_coco_condinst_skip_keys))
+model = dict(init_cfg=_base_.project_condinst_init)
 load_from = None  # model.init_cfg inflates the COCO model
 train_dataloader = _base_.project_train_dataloader
 param_scheduler = _base_.project_param_scheduler

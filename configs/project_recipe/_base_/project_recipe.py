@@ -4,8 +4,21 @@
 # (mmdet's RGB normalisation and FPN, the circumscribed-box matcher, the
 # project's losses, clip Fast NMS, the one-to-one ClipTracker, per-frame
 # video scores: no _base_/models/authors_model.py) plus this file, and sets
+#   model = dict(init_cfg=_base_.project_yolact_init)  # or condinst
 #   train_dataloader = _base_.project_train_dataloader
 #   param_scheduler = _base_.project_param_scheduler
+_base_ = '../../_base_/models/coco_checkpoints.py'
+
+# mmdet's COCO models, inflated; what of them fits nothing is listed
+# (docs/departures.md#neck-and-initialisation)
+project_yolact_init = dict(
+    type='InflatedPretrained',
+    checkpoint=_base_.mmdet_coco_yolact_r50,
+    skip_keys=_base_.mmdet_coco_yolact_skip_keys)
+project_condinst_init = dict(
+    type='InflatedPretrained',
+    checkpoint=_base_.mmdet_coco_condinst_r50,
+    skip_keys=_base_.mmdet_coco_condinst_skip_keys)
 
 # The project's augmentation (docs/departures.md#augmentation), one random
 # draw per clip: scale jitter 0.8-1.25 around 640 x 360 then a crop back to
