@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.tool_output import TIME, assert_ratio_of_printed_times, usage_error
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 TOOLS = REPO_ROOT / 'tools' / 'analysis_tools'
 BASE = 'configs/cico_yolact_r18_synthvis.py'
@@ -20,16 +22,6 @@ def load_tool(name):
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
-
-
-def usage_error(capsys, parse, argv) -> str:
-    """What ``parse(argv)`` prints to stderr when argparse refuses ``argv``
-    (``parser.error``: exit code 2)."""
-    capsys.readouterr()
-    with pytest.raises(SystemExit) as exc:
-        parse(argv)
-    assert exc.value.code == 2
-    return capsys.readouterr().err
 
 
 # ------------------------------------------------------------ run_ablations
@@ -314,31 +306,6 @@ def test_benchmark_counts_conv_macs_by_hand():
     c3(y.transpose(0, 1)[None])
     assert macs.macs == 3888 + 6912
     assert macs.by_part == {'0': 3888, '1': 6912}  # by top-level child
-
-
-# '<ms> ms per output frame (<frames/s> frames/s)', as benchmark prints it
-TIME = r'(\d+) ms per output frame \(([\d.]+) frames/s\)'
-
-
-def printed_seconds(ms: str, fps: str) -> tuple:
-    """(lo, hi): the seconds per frame that print as ``ms`` (0 decimals)
-    and ``fps`` (2 decimals); each rounding bounds it."""
-    ms, fps = float(ms), float(fps)
-    lo = max((ms - 0.5) / 1e3, 1 / (fps + 0.005))
-    hi = min((ms + 0.5) / 1e3, 1 / (fps - 0.005))
-    assert lo <= hi, f'{ms} ms and {fps} frames/s are not one time'
-    return lo, hi
-
-
-def assert_ratio_of_printed_times(ratio: str, time_a: tuple, time_b: tuple):
-    """The printed ``ratio`` (2 decimals) is time_a / time_b, each time
-    given as its printed (ms, frames/s)."""
-    lo_a, hi_a = printed_seconds(*time_a)
-    lo_b, hi_b = printed_seconds(*time_b)
-    lo, hi = lo_a / hi_b, hi_a / lo_b
-    assert hi - lo < 0.02 * lo  # the printed times pin the ratio down
-    assert lo - 0.005 - 1e-9 <= float(ratio) <= hi + 0.005 + 1e-9, (
-        f'ratio {ratio} printed, time ratio in [{lo:.4f}, {hi:.4f}]')
 
 
 def test_benchmark_two_models_in_one_run(tool_runner, monkeypatch, capsys):

@@ -10,6 +10,7 @@ import pytest
 import torch
 
 from projects.cico.visualization.draw import draw_frame
+from tests.tool_output import usage_error
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
@@ -25,16 +26,6 @@ def load_demo():
 demo = load_demo()
 
 
-def usage_error(capsys, argv) -> str:
-    """What ``demo.parse_args(argv)`` prints to stderr when it refuses
-    ``argv`` (``parser.error``: exit code 2)."""
-    capsys.readouterr()
-    with pytest.raises(SystemExit) as exc:
-        demo.parse_args(argv)
-    assert exc.value.code == 2
-    return capsys.readouterr().err
-
-
 def test_parse_args_outputs_and_device(capsys):
     args = demo.parse_args(['v.mp4', 'c.py', 'k.pth', '--out-json', 'r.json'])
     assert args.out_json == 'r.json' and args.out is None
@@ -48,8 +39,9 @@ def test_parse_args_outputs_and_device(capsys):
         'v.mp4', 'c.py', 'k.pth', '--show', '--fuse-conv-bn', '--channels-last'
     ])
     assert args.fuse_conv_bn and args.channels_last
+    err = usage_error(capsys, demo.parse_args, ['v.mp4', 'c.py', 'k.pth'])
     assert 'error: nothing to do: give --out, --show, --out-json and/or ' \
-        '--out-masks' in usage_error(capsys, ['v.mp4', 'c.py', 'k.pth'])
+        '--out-masks' in err
 
 
 def test_track_labels_switch_nms_and_json(tmp_path, monkeypatch, capsys):
@@ -88,7 +80,8 @@ def test_track_labels_switch_nms_and_json(tmp_path, monkeypatch, capsys):
         nms=dict(iou_thr=0.4, class_agnostic=True),
         json=dict(video_id=1, labels_per_track=6))
     assert 'error: --track-labels needs K >= 1' in usage_error(
-        capsys, ['v.mp4', 'c.py', 'k.pth', '--show', '--track-labels', '0'])
+        capsys, demo.parse_args,
+        ['v.mp4', 'c.py', 'k.pth', '--show', '--track-labels', '0'])
 
 
 def test_video_name():

@@ -13,6 +13,7 @@ from mmengine.config import Config
 from projects.cico.apis import init_model
 from projects.cico.apis.onnx_backend import OrtClipModel
 from projects.cico.models.vis import ClipNetwork
+from tests.tool_output import TIME, assert_ratio_of_printed_times
 from tools.deployment import export_onnx
 
 ort = pytest.importorskip(
@@ -97,20 +98,6 @@ def test_export_of_another_config_is_refused(checkpoint, tmp_path):
         OrtClipModel(other, out)
 
 
-# '<ms> ms per output frame (<frames/s> frames/s)', as benchmark prints it
-TIME = r'(\d+) ms per output frame \(([\d.]+) frames/s\)'
-
-
-def printed_seconds(ms: str, fps: str) -> tuple:
-    """(lo, hi): the seconds per frame that print as ``ms`` (0 decimals)
-    and ``fps`` (2 decimals); each rounding bounds it."""
-    ms, fps = float(ms), float(fps)
-    lo = max((ms - 0.5) / 1e3, 1 / (fps + 0.005))
-    hi = min((ms + 0.5) / 1e3, 1 / (fps - 0.005))
-    assert lo <= hi, f'{ms} ms and {fps} frames/s are not one time'
-    return lo, hi
-
-
 def test_benchmark_times_pytorch_and_onnxruntime(checkpoint, tmp_path,
                                                  tool_runner):
     """``benchmark.py CONFIG CKPT --onnx F``: both backends timed in one
@@ -134,9 +121,5 @@ def test_benchmark_times_pytorch_and_onnxruntime(checkpoint, tmp_path,
     assert len(ratio) == 1, proc.stdout
     # the printed ratio is the onnxruntime time over the PyTorch time, as
     # printed (to its 2 decimals)
-    lo_o, hi_o = printed_seconds(*ort_line.groups())
-    lo_t, hi_t = printed_seconds(*torch_line.groups())
-    lo, hi = lo_o / hi_t, hi_o / lo_t
-    assert hi - lo < 0.02 * lo  # the printed times pin the ratio down
-    assert lo - 0.005 - 1e-9 <= float(ratio[0]) <= hi + 0.005 + 1e-9, (
-        f'ratio {ratio[0]} printed, time ratio in [{lo:.4f}, {hi:.4f}]')
+    assert_ratio_of_printed_times(ratio[0], ort_line.groups(),
+                                  torch_line.groups())

@@ -9,22 +9,14 @@ from pathlib import Path
 import pytest
 from mmengine.config import Config, DictAction
 
+from tests.tool_output import usage_error
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SPEC = importlib.util.spec_from_file_location(
     'run_synthvis_protocol',
     REPO_ROOT / 'tools' / 'analysis_tools' / 'run_synthvis_protocol.py')
 protocol = importlib.util.module_from_spec(SPEC)
 SPEC.loader.exec_module(protocol)
-
-
-def usage_error(capsys, argv) -> str:
-    """What ``protocol.parse_args(argv)`` prints to stderr when it refuses
-    ``argv`` (``parser.error``: exit code 2)."""
-    capsys.readouterr()
-    with pytest.raises(SystemExit) as exc:
-        protocol.parse_args(argv)
-    assert exc.value.code == 2
-    return capsys.readouterr().err
 
 
 @pytest.mark.parametrize('fcn', ['yolact', 'condinst'])
@@ -169,7 +161,7 @@ def test_plot_writes_a_png(tmp_path):
 def test_seeds_must_not_be_negative(capsys):
     assert protocol.parse_args(['--fcn', 'yolact', '--seeds', '0']).seeds == 0
     assert 'error: --seeds must be >= 0' in usage_error(
-        capsys, ['--fcn', 'yolact', '--seeds', '-1'])
+        capsys, protocol.parse_args, ['--fcn', 'yolact', '--seeds', '-1'])
 
 
 @pytest.mark.parametrize('fcn', ['yolact', 'condinst'])
@@ -220,7 +212,7 @@ def test_stage2_iters_runs_beside_the_default_runs(tmp_path, monkeypatch,
         assert 'model.init_cfg.checkpoint=stage1-x.pth' in options
     assert 'train_cfg.max_iters=1200' not in trained[0][1]
     assert 'error: --stage2-iters must be >= 100 (validation runs every ' \
-        '100)' in usage_error(capsys,
+        '100)' in usage_error(capsys, protocol.parse_args,
                               ['--fcn', 'yolact', '--stage2-iters', '50'])
 
 
@@ -267,7 +259,8 @@ def test_variants_run_the_authors_recipe_beside_cico(tmp_path, monkeypatch,
                                '+2.0 (pooled std 1.0) |')
     # (the list of choices after it is quoted differently by Python version)
     assert "error: argument --variants: invalid choice: 'mine'" in \
-        usage_error(capsys, ['--fcn', 'yolact', '--variants', 'mine'])
+        usage_error(capsys, protocol.parse_args,
+                    ['--fcn', 'yolact', '--variants', 'mine'])
 
 
 def test_stage1_iters_continues_stage1_and_starts_stage2_from_it(
@@ -362,7 +355,7 @@ def test_stage2_lr_sets_the_learning_rate_of_stage_2_only(
     assert cfg.param_scheduler[0].start_factor == 0.1
     assert cfg.param_scheduler[1].gamma == 0.1
     assert 'error: --stage2-lr must be > 0' in usage_error(
-        capsys, ['--fcn', 'yolact', '--stage2-lr', '0'])
+        capsys, protocol.parse_args, ['--fcn', 'yolact', '--stage2-lr', '0'])
 
 
 def test_inflation_centre_changes_cico_only(tmp_path, monkeypatch, capsys):
@@ -407,7 +400,8 @@ def test_inflation_centre_changes_cico_only(tmp_path, monkeypatch, capsys):
         pytest.approx(35.2)
     assert protocol.suffix(args) == '_lr0.0001_centre'  # results, curves
     assert "error: argument --inflation: invalid choice: 'mean'" in \
-        usage_error(capsys, ['--fcn', 'yolact', '--inflation', 'mean'])
+        usage_error(capsys, protocol.parse_args,
+                    ['--fcn', 'yolact', '--inflation', 'mean'])
 
 
 def test_first_seed_adds_a_seed_to_finished_ones(tmp_path, monkeypatch,
@@ -454,7 +448,7 @@ def test_first_seed_adds_a_seed_to_finished_ones(tmp_path, monkeypatch,
     assert '| stage 2: CiCo, T = 3 | 3 | 37.0 ± 1.0 |' in out
     assert '| stage 2: FiFo, T = 1 | 3 | 34.0 ± 1.0 |' in out
     assert 'error: --first-seed must be >= 0' in usage_error(
-        capsys, [*common, '--first-seed', '-1'])
+        capsys, protocol.parse_args, [*common, '--first-seed', '-1'])
 
 
 def finish_run(config, work_dir, options, env, log):
@@ -542,7 +536,8 @@ def test_track_labels_tests_every_stage2_run_once(tmp_path, monkeypatch,
     protocol.main(argv)  # cached: no second test
     assert len(commands) == 2
     assert 'error: --track-labels needs K >= 1' in usage_error(
-        capsys, ['--fcn', 'yolact', '--track-labels', '0'])
+        capsys, protocol.parse_args,
+        ['--fcn', 'yolact', '--track-labels', '0'])
 
 
 def test_eval_videos_tests_every_run_on_the_larger_split(
@@ -617,7 +612,7 @@ def test_eval_videos_tests_every_run_on_the_larger_split(
     protocol.main(argv)  # cached: nothing is tested again
     assert len(commands) == 7
     assert 'error: --eval-videos needs N >= 1' in usage_error(
-        capsys, ['--fcn', 'yolact', '--eval-videos', '0'])
+        capsys, protocol.parse_args, ['--fcn', 'yolact', '--eval-videos', '0'])
 
 
 def test_eval_videos_tests_the_last_fifth_for_convergence(
