@@ -37,6 +37,7 @@ from ..utils.clip_layout import (ClipLayout, check_clip_schedule,
 from ..utils.fuse_conv_bn import fuse_conv_bn as fold_batch_norms
 from ..utils.masks import rle_to_masks
 from ..utils.memory_format import to_channels_last
+from ..utils.tool_config import check_clip_len
 from .onnx_backend import OrtClipModel
 
 IMG_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp', '.webp')
@@ -59,6 +60,7 @@ def init_model(config: Union[str, Config],
     cfg = Config.fromfile(config) if isinstance(config, str) else config
     if cfg_options:
         cfg.merge_from_dict(cfg_options)
+    check_clip_len(cfg)
     init_default_scope(cfg.get('default_scope', 'mmdet'))
     build_cfg = copy.deepcopy(cfg)
     if checkpoint is not None:  # no ImageNet download under a checkpoint

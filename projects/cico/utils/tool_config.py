@@ -27,7 +27,46 @@ def load_tool_config(config: str,
     elif cfg.get('work_dir', None) is None:
         cfg.work_dir = osp.join('./work_dirs',
                                 osp.splitext(osp.basename(config))[0])
+    check_clip_len(cfg)
     return cfg
+
+
+def _datasets(cfg: dict, where: str):
+    """``(key path, dataset config)`` of a dataset config and of the
+    datasets it wraps (``ConcatDataset.datasets``, ``dataset`` of a
+    repeat / class-balanced wrapper)."""
+    if not isinstance(cfg, dict):
+        return
+    yield where, cfg
+    inner = cfg.get('dataset')
+    if isinstance(inner, dict):
+        yield from _datasets(inner, f'{where}.dataset')
+    for i, ds in enumerate(cfg.get('datasets') or []):
+        yield from _datasets(ds, f'{where}.datasets.{i}')
+
+
+def check_clip_len(cfg: Config) -> None:
+    """T is one number: the model's ``clip_len`` and the ``clip_len`` of
+    every dataset of the train / val / test dataloaders must agree.
+
+    Raises:
+        ValueError: naming both keys and values, before anything is built
+            (a clip of another length would otherwise fail, or be cut, at
+            the first step).
+    """
+    model = cfg.get('model') or {}
+    t = model.get('clip_len')
+    if t is None:
+        return
+    for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        top = (cfg.get(loader) or {}).get('dataset')
+        for where, ds in _datasets(top, f'{loader}.dataset'):
+            if ds.get('clip_len', t) != t:
+                raise ValueError(
+                    f'{where}.clip_len={ds["clip_len"]} but model.clip_len='
+                    f'{t}: T must be the same for the model and its data; '
+                    f'set both (e.g. --cfg-options model.clip_len=N '
+                    f'{where}.clip_len=N)')
 
 
 def add_runner_args(parser: argparse.ArgumentParser, example: str) -> None:
