@@ -8,7 +8,9 @@ from mmdet.registry import MODELS
 from mmengine.config import ConfigDict
 
 from projects.cico.models.dense_heads import clip_predictor
-from projects.cico.models.utils import build_clip_instances
+from projects.cico.models.utils import (batch_clip_instances,
+                                        build_clip_instances,
+                                        clip_ground_truth)
 
 TRAIN_CFG = ConfigDict(
     assigner=dict(
@@ -126,12 +128,24 @@ def test_loss_with_objects_and_4t_targets(clip_factory):
             boxes=[(8, 8, 40, 40), (12, 8, 44, 40), (16, 8, 48, 40)])
     ]
     clip = clip_factory(t, objects=objects)
-    losses = head.loss(feats(t), frame_samples(clip))  # mmdet's call path
+    samples = frame_samples(clip)
+    losses = head.loss(feats(t), samples)  # mmdet's call path
     assert set(losses) == {
         'loss_cls', 'loss_bbox', 'loss_diou', 'loss_quality', 'loss_track'
     }
     assert all(torch.isfinite(v) for v in losses.values())
-    infos = head.get_positive_infos()
+    # the detector's path: the clip ground truth built once, the positives
+    # returned with the same losses
+    clip_gts = clip_ground_truth(samples, t)
+    same, infos = head.loss_clips(
+        feats(t), [s.metainfo for s in samples], clip_gts)
+    assert {
+        k: v.item()
+        for k, v in same.items()
+    } == pytest.approx({
+        k: v.item()
+        for k, v in losses.items()
+    })
     assert len(infos) == 1  # one clip
     pos = infos[0]
     assert len(pos) > 0
@@ -171,13 +185,15 @@ def test_targets_decode_to_the_gt_boxes_of_every_frame(clip_factory):
 def test_no_positive_gives_finite_zero_losses(clip_factory):
     t = 3
     head = make_head(t=t)
-    losses = head.loss(feats(t), frame_samples(clip_factory(t, objects=[])))
+    samples = frame_samples(clip_factory(t, objects=[]))
+    losses, infos = head.loss_clips(
+        feats(t), [s.metainfo for s in samples], clip_ground_truth(samples, t))
     for k in ('loss_bbox', 'loss_diou', 'loss_quality', 'loss_track'):
         assert losses[k].item() == 0, k
     assert torch.isfinite(losses['loss_cls']) and losses['loss_cls'] > 0
     total = sum(losses.values())
     total.backward()  # the graph exists
-    assert [len(p) for p in head.get_positive_infos()] == [0]
+    assert [len(p) for p in infos] == [0]
 
 
 def test_ohem_softmax_variant(clip_factory):
@@ -307,8 +323,13 @@ def test_clip_batch_must_fit_clip_len(clip_factory):
     head = make_head(t=3)
     outs = head(feats(3))
     clip = clip_factory(2)
-    with pytest.raises(ValueError, match='3 frame maps and 2 frame metas'):
+    with pytest.raises(
+            ValueError,
+            match='2 frame ground truths and 2 frame metas do not form clips '
+            'of clip_len=3'):
         head.loss_by_feat(*outs, frame_gts(clip), metas(2))
+    with pytest.raises(ValueError, match='3 frame maps and 2 frame metas'):
+        head.clip_losses(*outs, metas(2), [])
 
 
 # ------------------------------------------- the authors' training switches
@@ -385,7 +406,8 @@ def test_anchors_in_batch_padding_by_hand():
         head = make_head(
             t=1, train_cfg=_train_cfg(anchors_in_batch_padding=padding))
         cls = head(feats(1, sizes=sizes))[0]
-        targets = head.get_clip_targets(cls, gts, meta)
+        targets = head.get_clip_targets(
+            cls, meta, batch_clip_instances(gts, meta, 1, with_masks=False))
         assert targets['label_weights'].sum().item() == expect
 
 

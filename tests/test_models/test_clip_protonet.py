@@ -5,7 +5,8 @@ import torch.nn as nn
 from mmdet.registry import MODELS
 from mmengine.structures import InstanceData
 
-from projects.cico.models.utils import box_crop_regions, expand_boxes
+from projects.cico.models.utils import (box_crop_regions, clip_ground_truth,
+                                        expand_boxes)
 
 
 def make_protonet(t=3, c=8, k=4, **kwargs):
@@ -162,8 +163,13 @@ def test_loss_and_predict_through_mmdet_call_path(clip_factory):
     net = make_protonet(k=6)
     samples = frame_samples(clip_factory(3))
     x = fpn(3)
-    cph.loss(x, samples)
-    losses = net.loss(x, samples, positive_infos=cph.get_positive_infos())
+    metas = [s.metainfo for s in samples]
+    _, positives = cph.loss_clips(x, metas, clip_ground_truth(samples, 3))
+    losses = net.loss(x, samples, positive_infos=positives)
+    # the same loss from the clip ground truth built once (the detector's)
+    same = net.loss_clips(x, metas, clip_ground_truth(samples, 3), positives)
+    assert same['loss_mask'].item() == pytest.approx(
+        losses['loss_mask'].item())
     assert losses['loss_mask'] > 0
     losses['loss_mask'].backward()
     assert net.proto_out.weight.grad.abs().sum() > 0

@@ -17,7 +17,7 @@ all T frames). The streaming test path, which evaluates the box and track
 towers only at the candidates, lives in :mod:`.clip_predictor`.
 """
 import logging
-from typing import Any, List, Optional, Tuple
+from typing import Any, List, Optional, Sequence, Tuple
 
 import torch
 import torch.nn as nn
@@ -176,7 +176,6 @@ class CiCoClipHead(AnchorHead):
         self.loss_quality = MODELS.build(
             loss_quality) if loss_quality and with_quality else None
         self.loss_track = MODELS.build(loss_track) if loss_track else None
-        self._positive_infos: OptInstanceList = None
 
     @property
     def num_box_frames(self) -> int:
@@ -312,12 +311,34 @@ class CiCoClipHead(AnchorHead):
 
         Returns:
             dict: ``loss_cls``, ``loss_bbox`` and, when configured,
-            ``loss_diou``, ``loss_quality``, ``loss_track``. The positives
-            are kept for :meth:`get_positive_infos`.
+            ``loss_diou``, ``loss_quality``, ``loss_track``.
         """
-        targets = self.get_clip_targets(cls_scores, batch_gt_instances,
-                                        batch_img_metas)
-        clip_gts = targets['clip_gts']
+        clip_gts = batch_clip_instances(
+            batch_gt_instances,
+            batch_img_metas,
+            self.clip_len,
+            with_masks=False)
+        return self.clip_losses(cls_scores, bbox_preds, param_preds,
+                                quality_preds, embed_preds, batch_img_metas,
+                                clip_gts)[0]
+
+    def loss_clips(self, x: Sequence[Tensor], batch_img_metas: List[dict],
+                   clip_gts: InstanceList) -> Tuple[dict, InstanceList]:
+        """Losses of N clips from their N*T frames' FPN levels ``x`` and
+        their clip ground truth (built once per step by the detector) and
+        the positives the mask head trains on (:meth:`clip_losses`)."""
+        return self.clip_losses(*self(x), batch_img_metas, clip_gts)
+
+    def clip_losses(self, cls_scores: List[Tensor], bbox_preds: List[Tensor],
+                    param_preds: List[Tensor],
+                    quality_preds: List[Optional[Tensor]],
+                    embed_preds: List[Tensor], batch_img_metas: List[dict],
+                    clip_gts: InstanceList) -> Tuple[dict, InstanceList]:
+        """The losses (:meth:`loss_by_feat`) and, per clip, its positives:
+        ``frame_inds`` (frame of the anchor in the clip), ``gt_inds`` (row
+        in the clip's ground truth) and ``params`` (P, M), the mask
+        parameters the mask head turns into clip masks."""
+        targets = self.get_clip_targets(cls_scores, batch_img_metas, clip_gts)
         scores = flatten_anchor_maps(cls_scores, self.cls_out_channels)
         deltas = flatten_anchor_maps(bbox_preds, 4 * self.num_box_frames)
         if not torch.isfinite(scores).all() or not torch.isfinite(
@@ -344,18 +365,17 @@ class CiCoClipHead(AnchorHead):
         pos.params = flatten_anchor_maps(param_preds,
                                          self.num_params)[pos.img_inds,
                                                           pos.anchor_inds]
-        self._positive_infos = [
-            pos[pos.clip_inds == c] for c in range(len(clip_gts))
-        ]
-        return losses
+        return losses, [pos[pos.clip_inds == c] for c in range(len(clip_gts))]
 
     def get_clip_targets(self, cls_scores: List[Tensor],
-                         batch_gt_instances: InstanceList,
-                         batch_img_metas: List[dict]) -> dict:
-        """Assign the anchors of every frame (Sec. 3.3, sample matcher).
+                         batch_img_metas: List[dict],
+                         clip_gts: InstanceList) -> dict:
+        """Assign the anchors of every frame (Sec. 3.3, sample matcher) to
+        the objects of its clip's ground truth ``clip_gts`` (per clip,
+        :func:`batch_clip_instances`).
 
         Returns:
-            dict: ``clip_gts`` (per clip, :func:`batch_clip_instances`),
+            dict: ``clip_gts``,
             ``labels`` and ``label_weights`` (N*T, A_all), ``anchors``
             (N*T, A_all, 4) and ``pos`` (InstanceData, one row per positive:
             ``img_inds`` (frame image in the batch), ``anchor_inds``,
@@ -368,8 +388,9 @@ class CiCoClipHead(AnchorHead):
             raise ValueError(
                 f'{num_frames} frame maps and {len(batch_img_metas)} frame '
                 f'metas do not form clips of clip_len={t}')
-        clip_gts = batch_clip_instances(
-            batch_gt_instances, batch_img_metas, t, with_masks=False)
+        if len(clip_gts) * t != num_frames:
+            raise ValueError(f'{len(clip_gts)} clip ground truths for '
+                             f'{num_frames} frames of clip_len={t}')
         anchors, valid = self.frame_anchors(cls_scores, batch_img_metas)
         (labels, label_weights, _, _, pos_inds, _,
          sampling_results) = multi_apply(
@@ -503,15 +524,6 @@ class CiCoClipHead(AnchorHead):
         if self.train_cfg.get('track_loss_avg') == 'all_clips':
             return torch.stack(losses).sum() / len(clip_gts)
         return torch.stack(losses).mean()
-
-    def get_positive_infos(self) -> InstanceList:
-        """Positives of the last loss computation, one ``InstanceData`` per
-        clip: ``frame_inds`` (frame of the anchor in the clip), ``gt_inds``
-        (row in the clip's ground truth) and ``params`` (P, M), the mask
-        parameters the mask head turns into clip masks."""
-        if self._positive_infos is None:
-            raise RuntimeError('call loss() or loss_by_feat() first')
-        return self._positive_infos
 
     # ------------------------------------------------------------- test
     def predict_by_feat(self,

@@ -256,8 +256,26 @@ class ClipProtoNet(BaseMaskHead):
             positive_infos (list[InstanceData]): per clip, from the CPH:
                 ``frame_inds``, ``gt_inds``, ``params``.
         """
+        clip_gts = batch_clip_instances(batch_gt_instances, batch_img_metas,
+                                        self.clip_len)
+        return self.clip_loss(protos, batch_img_metas, clip_gts,
+                              positive_infos)
+
+    def loss_clips(self, x: Sequence[Tensor], batch_img_metas: List[dict],
+                   clip_gts: InstanceList,
+                   positive_infos: InstanceList) -> dict:
+        """Eq. 8 of N clips from their N*T frames' FPN levels ``x``, their
+        clip ground truth (masks padded to the batch input; built once per
+        step by the detector) and the CPH's positives."""
+        return self.clip_loss(
+            self(x)[0], batch_img_metas, clip_gts, positive_infos)
+
+    def clip_loss(self, protos: Tensor, batch_img_metas: List[dict],
+                  clip_gts: InstanceList,
+                  positive_infos: InstanceList) -> dict:
+        """Eq. 8 from the prototypes (N, K, T, h, w), the clip ground truth
+        and the positives (:meth:`loss_by_feat`)."""
         t = self.clip_len
-        clip_gts = batch_clip_instances(batch_gt_instances, batch_img_metas, t)
         if len(positive_infos) != len(clip_gts):
             raise ValueError(f'{len(positive_infos)} positive infos for '
                              f'{len(clip_gts)} clips')

@@ -5,7 +5,7 @@ its ``gt_instances`` (``bboxes``, ``labels``, ``masks``, ``instances_ids``).
 :func:`build_clip_instances` turns them into one ``InstanceData`` per clip
 with one row per object of the clip.
 """
-from typing import List, Optional, Sequence
+from typing import Any, List, Optional, Sequence
 
 import numpy as np
 import torch
@@ -142,3 +142,20 @@ def batch_clip_instances(batch_gt_instances: InstanceList,
                 meta.get('batch_input_shape', meta.get('img_shape')),
                 with_masks=with_masks))
     return clips
+
+
+def clip_ground_truth(frames: Sequence[Any], clip_len: int) -> InstanceList:
+    """The clip ground truth of a training batch, built once per step for
+    both heads: the N*T frame samples' ``gt_instances`` (frames of a clip
+    adjacent) with their masks padded to the batch input, grouped into N
+    clips (:func:`batch_clip_instances`, masks included)."""
+    gts, metas = [], []
+    for frame in frames:
+        gt = frame.gt_instances
+        meta = frame.metainfo
+        padded = InstanceData(**{k: gt.get(k) for k in gt.keys()})
+        if 'masks' in gt:
+            padded.masks = gt.masks.pad(meta['batch_input_shape'])
+        gts.append(padded)
+        metas.append(meta)
+    return batch_clip_instances(gts, metas, clip_len)

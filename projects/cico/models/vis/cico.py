@@ -29,6 +29,7 @@ from ...utils.clip_layout import clip_layout_of
 from ..dense_heads.clip_predictor import (add_embeddings, class_maps,
                                           predict_candidates)
 from ..trackers.base_clip_tracker import TrackingClip
+from ..utils.clip_instances import clip_ground_truth
 from .clip_stream import ClipStream
 
 
@@ -175,10 +176,11 @@ class CiCo(BaseMOTModel):
         self._check_clip(inputs)
         x = self.extract_feat(inputs.flatten(0, 1))
         frames = [f for s in data_samples for f in s]
-        losses = self.bbox_head.loss(x, frames)
-        losses.update(
-            self.mask_head.loss(
-                x, frames, positive_infos=self.bbox_head.get_positive_infos()))
+        metas = [f.metainfo for f in frames]
+        # the clip ground truth, once for both heads
+        clip_gts = clip_ground_truth(frames, self.clip_len)
+        losses, positives = self.bbox_head.loss_clips(x, metas, clip_gts)
+        losses.update(self.mask_head.loss_clips(x, metas, clip_gts, positives))
         return losses
 
     # -------------------------------------------------------------- test
