@@ -34,6 +34,7 @@ from torch import Tensor
 
 from ..layers import ClipConvTower
 from ..utils import batch_clip_instances
+from . import clip_predictor
 from .clip_predictor import (decode_candidates, flatten_anchor_maps,
                              select_candidates)
 
@@ -526,6 +527,33 @@ class CiCoClipHead(AnchorHead):
         return torch.stack(losses).mean()
 
     # ------------------------------------------------------------- test
+    # The streaming test path of the head; its implementation is in
+    # ./clip_predictor.py (selection and decoding shared with
+    # predict_by_feat, towers evaluated at the candidates only).
+    def clip_class_maps(self, x: Sequence[Tensor]) -> List[Tensor]:
+        """Class maps of the frames of ``x``, per FPN level (the part the
+        stream reuses for the frames shared with the previous clip when the
+        class tower is 2D)."""
+        return clip_predictor.class_maps(self, x)
+
+    def predict_candidates(self,
+                           x: Sequence[Tensor],
+                           batch_img_metas: List[dict],
+                           cls_maps: Optional[List[Tensor]] = None,
+                           cfg: OptConfigType = None) -> InstanceList:
+        """The clip's candidates (:func:`clip_predictor.predict_candidates`):
+        scores, labels, frame and circumscribed boxes, mask parameters,
+        quality; their embeddings come after the NMS
+        (:meth:`add_embeddings`)."""
+        return clip_predictor.predict_candidates(self, x, batch_img_metas,
+                                                 cls_maps, cfg)
+
+    def add_embeddings(self, x: Sequence[Tensor],
+                       dets: InstanceData) -> InstanceData:
+        """``dets`` with their track embeddings, the track tower evaluated
+        at their locations only."""
+        return clip_predictor.add_embeddings(self, x, dets)
+
     def predict_by_feat(self,
                         cls_scores: List[Tensor],
                         bbox_preds: List[Tensor],

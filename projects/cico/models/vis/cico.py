@@ -26,8 +26,6 @@ from mmengine.utils import apply_to
 from torch import Tensor
 
 from ...utils.clip_layout import clip_layout_of
-from ..dense_heads.clip_predictor import (add_embeddings, class_maps,
-                                          predict_candidates)
 from ..trackers.base_clip_tracker import TrackingClip
 from ..utils.clip_instances import clip_ground_truth
 from .clip_stream import ClipStream
@@ -285,16 +283,16 @@ class CiCo(BaseMOTModel):
         cls_maps = None
         if not self.bbox_head.cls_tower.is_3d:  # frames are independent
             cls_maps = self.stream.per_frame(
-                'cls', lambda idx: self._network(class_maps, self.bbox_head,
-                                                 [lvl[idx] for lvl in x]))
-        dets = predict_candidates(self.bbox_head, x, metas, cls_maps,
-                                  self.test_cfg)[0]
+                'cls', lambda idx: self._network(
+                    self.bbox_head.clip_class_maps, [lvl[idx] for lvl in x]))
+        dets = self.bbox_head.predict_candidates(x, metas, cls_maps,
+                                                 self.test_cfg)[0]
         # nothing to segment: the mask head is skipped
         protos = self._clip_prototypes(x) if len(dets) else None
         proto_hw = self.mask_head.proto_size(x)
         return self._postprocess_clip(
             dets, protos, metas, proto_hw,
-            partial(add_embeddings, self.bbox_head, x))
+            partial(self.bbox_head.add_embeddings, x))
 
     def _clip_prototypes(self, x: Tuple[Tensor]) -> Tensor:
         """The CMH's clip prototypes (1, K, T, h, w); its per-frame part
