@@ -87,9 +87,9 @@ def _break_tracker(monkeypatch) -> None:
     """Every clip starts new tracks (no linking across clips)."""
     track = ClipTracker.track
 
-    def fresh_ids(self, dets, clip_index, frame_nums):
-        dets = track(self, dets, clip_index, frame_nums)
-        dets.instances_id = torch.arange(len(dets)) + 1000 * clip_index
+    def fresh_ids(self, dets, clip):
+        dets = track(self, dets, clip)
+        dets.instances_id = torch.arange(len(dets)) + 1000 * clip.clip_index
         return dets
 
     monkeypatch.setattr(ClipTracker, 'track', fresh_ids)
@@ -100,8 +100,8 @@ def _break_labels(monkeypatch) -> None:
     mapping)."""
     track = ClipTracker.track
 
-    def shifted(self, dets, clip_index, frame_nums):
-        dets = track(self, dets, clip_index, frame_nums)
+    def shifted(self, dets, clip):
+        dets = track(self, dets, clip)
         dets.labels = (dets.labels + 1) % NUM_CLASSES
         return dets
 
